@@ -1,0 +1,74 @@
+"""AES-ECB/GCM, HMAC and CRC as the protocol uses them.
+
+`AesKey` keeps the cipher objects of one key, so a session does its key schedule once
+instead of once per frame.
+"""
+
+from __future__ import annotations
+
+import hmac
+import zlib
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from setsmart.protocol.errors import WRONG_KEY_HINT, WrongKeyError
+
+BLOCK = 16
+_PADS = [bytes([n]) * n for n in range(BLOCK + 1)]
+
+
+def crc32(data: bytes) -> int:
+    return zlib.crc32(data) & 0xFFFFFFFF
+
+
+class AesKey:
+    """A 16-byte AES key with its ECB cipher, GCM cipher and HMAC-SHA256 ready to use."""
+
+    __slots__ = ("_ecb", "_gcm", "raw")
+
+    def __init__(self, raw: bytes) -> None:
+        if len(raw) != BLOCK:
+            raise ValueError(f"an AES key must be {BLOCK} bytes, got {len(raw)}")
+        self.raw = raw
+        self._ecb = Cipher(algorithms.AES(raw), modes.ECB())  # noqa: S305 (the protocol's cipher)
+        self._gcm = AESGCM(raw)
+
+    def __repr__(self) -> str:
+        return "AesKey(<redacted>)"
+
+    def hmac(self, data: bytes) -> bytes:
+        return hmac.digest(self.raw, data, "sha256")
+
+    def ecb_encrypt(self, data: bytes, *, pad: bool = True) -> bytes:
+        if pad:
+            data += _PADS[BLOCK - len(data) % BLOCK]
+        encryptor = self._ecb.encryptor()
+        return encryptor.update(data) + encryptor.finalize()
+
+    def ecb_decrypt(self, data: bytes, *, unpad: bool = True) -> bytes:
+        """Decrypt; a length or padding that the right key cannot give is WrongKeyError."""
+        if not data or len(data) % BLOCK:
+            raise WrongKeyError(
+                f"ciphertext of {len(data)} bytes is not whole AES blocks: {WRONG_KEY_HINT}"
+            )
+        decryptor = self._ecb.decryptor()
+        plain = decryptor.update(data) + decryptor.finalize()
+        if not unpad:
+            return plain
+        n = plain[-1]
+        if not 1 <= n <= BLOCK or plain[-n:] != _PADS[n]:
+            raise WrongKeyError(f"bad AES padding: {WRONG_KEY_HINT}")
+        return plain[:-n]
+
+    def gcm_encrypt(self, iv: bytes, plain: bytes, aad: bytes | None) -> bytes:
+        """Return ciphertext followed by the 16-byte tag."""
+        return self._gcm.encrypt(iv, plain, aad)
+
+    def gcm_decrypt(self, iv: bytes, sealed: bytes, aad: bytes | None) -> bytes:
+        """Decrypt ciphertext followed by its tag."""
+        try:
+            return self._gcm.decrypt(iv, sealed, aad)
+        except InvalidTag:
+            raise WrongKeyError(f"AES-GCM tag check failed: {WRONG_KEY_HINT}") from None

@@ -1,0 +1,72 @@
+"""The JSON bodies of requests, and reading the two shapes of replies."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from setsmart.protocol.constants import Command, Version
+
+DpValue = bool | int | float | str | None
+Dps = dict[str, DpValue]
+
+_NEW_STYLE: frozenset[str] = frozenset({"3.4", "3.5"})
+
+
+def dumps(obj: object) -> bytes:
+    """Compact JSON: devices reject payloads with spaces between tokens."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def query_body(
+    version: Version, device_id: str, t: int, *, device22: bool, dps_to_query: Iterable[str]
+) -> tuple[Command, bytes]:
+    """The status query: cmd 10 (3.1-3.3), cmd 16 `{}` (3.4/3.5), cmd 13 listing DPs (device22)."""
+    if device22:
+        dps = dict.fromkeys(dps_to_query)
+        return Command.CONTROL_NEW, dumps(
+            {"devId": device_id, "uid": device_id, "t": str(t), "dps": dps}
+        )
+    if version in _NEW_STYLE:
+        return Command.DP_QUERY_NEW, b"{}"
+    return Command.DP_QUERY, dumps(
+        {"gwId": device_id, "devId": device_id, "uid": device_id, "t": str(t)}
+    )
+
+
+def control_body(
+    version: Version, device_id: str, t: int, dps: Mapping[str, DpValue]
+) -> tuple[Command, bytes]:
+    if version in _NEW_STYLE:
+        return Command.CONTROL_NEW, dumps({"protocol": 5, "t": t, "data": {"dps": dict(dps)}})
+    return Command.CONTROL, dumps(
+        {"devId": device_id, "uid": device_id, "t": str(t), "dps": dict(dps)}
+    )
+
+
+def heartbeat_body(device_id: str) -> tuple[Command, bytes]:
+    return Command.HEART_BEAT, dumps({"gwId": device_id, "devId": device_id})
+
+
+def update_dps_body(dp_ids: Iterable[int]) -> tuple[Command, bytes]:
+    return Command.UPDATEDPS, dumps({"dpId": list(dp_ids)})
+
+
+def status_body(version: Version, device_id: str, t: int, dps: Mapping[str, DpValue]) -> bytes:
+    """What a device pushes (cmd 8) or answers a query with, in its version's shape."""
+    if version in _NEW_STYLE:
+        return dumps({"protocol": 4, "t": t, "data": {"dps": dict(dps)}})
+    return dumps({"devId": device_id, "dps": dict(dps), "t": t})
+
+
+def extract_dps(data: Mapping[str, Any]) -> Dps | None:
+    """The DPs of either reply shape: `{"dps": ...}` or `{"data": {"dps": ...}}`."""
+    dps = data.get("dps")
+    if dps is None:
+        inner = data.get("data")
+        if isinstance(inner, dict):
+            dps = inner.get("dps")
+    if not isinstance(dps, dict):
+        return None
+    return {str(k): v for k, v in dps.items()}
