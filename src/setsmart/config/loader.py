@@ -1,0 +1,335 @@
+"""``load_config``: a YAML file to a :class:`Config`, or a :class:`ConfigError` naming
+every problem by file, line and key path."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+
+from setsmart.config import checks
+from setsmart.config.errors import ConfigError
+from setsmart.config.fields import InvalidValueError, Reader, Section, checked_integer, join
+from setsmart.config.model import (
+    BROADCAST_PROBE,
+    CLOUD_REGIONS,
+    DEFAULT_REGION,
+    DEVICE_PORT,
+    DEVICE_TYPES,
+    DISCOVERY_PORTS,
+    MQTT_PORT,
+    MQTT_TLS_PORT,
+    PROTOCOL_VERSIONS,
+    CloudConfig,
+    Config,
+    DeviceConfig,
+    HomeAssistantConfig,
+    LanConfig,
+    MqttConfig,
+    TlsConfig,
+    default_client_id,
+)
+from setsmart.config.roles import role_problem
+from setsmart.config.secret import Secret
+from setsmart.config.yamlsource import YamlSyntaxError, compose, line_of
+
+TOP_KEYS = ("mqtt", "homeassistant", "lan", "cloud", "devices")
+MQTT_KEYS = (
+    "host",
+    "port",
+    "username",
+    "username_file",
+    "password",
+    "password_file",
+    "tls",
+    "base_topic",
+    "client_id",
+)
+TLS_KEYS = ("ca_file", "cert_file", "key_file")
+HOMEASSISTANT_KEYS = ("discovery", "prefix")
+LAN_KEYS = (
+    "discovery",
+    "bind",
+    "discovery_ports",
+    "probe",
+    "heartbeat",
+    "poll",
+    "energy_poll",
+    "timeout",
+)
+CLOUD_KEYS = (
+    "region",
+    "api_key",
+    "api_key_file",
+    "api_secret",
+    "api_secret_file",
+    "endpoint",
+    "poll",
+    "fallback",
+)
+DEVICE_KEYS = (
+    "id",
+    "name",
+    "type",
+    "local_key",
+    "local_key_file",
+    "host",
+    "port",
+    "version",
+    "dps",
+    "cloud",
+)
+MAX_PORT = 65535
+
+
+def load_config(
+    path: str | os.PathLike[str], *, environ: Mapping[str, str] | None = None
+) -> Config:
+    """Read and validate the configuration file at ``path``.
+
+    ``environ`` (default: ``os.environ``) supplies ``${VAR}`` values and
+    ``$CREDENTIALS_DIRECTORY``. Raises :class:`ConfigError` listing every problem.
+    """
+    file = os.fspath(path)
+    source = Path(file).absolute()
+    try:
+        data = source.read_bytes()
+    except OSError as error:
+        raise ConfigError(file, None, "", f"cannot read the file: {error.strerror}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise ConfigError(file, line, "", "the file is not UTF-8 text") from None
+    try:
+        document = compose(text)
+    except YamlSyntaxError as error:
+        raise ConfigError(file, error.line, "", f"YAML syntax error: {error.message}") from None
+    root = document.root
+    if root is None:
+        raise ConfigError(file, 1, "", "the file is empty (it needs at least a devices list)")
+    if not isinstance(root, yaml.MappingNode):
+        kind = "a list" if isinstance(root, yaml.SequenceNode) else "a single value"
+        raise ConfigError(
+            file, line_of(root), "", f"the top level must be a mapping of sections, got {kind}"
+        )
+    reader = Reader(file, document, os.environ if environ is None else environ, source.parent)
+    config = _read_config(reader, reader.section(root, "", TOP_KEYS, line=1), source)
+    if reader.issues:
+        raise ConfigError.from_issues(reader.issues)
+    return config
+
+
+def _read_config(reader: Reader, top: Section, source: Path) -> Config:
+    def section(key: str, keys: tuple[str, ...]) -> Section:
+        return reader.section(top.node(key), key, keys, line=top.key_line(key))
+
+    cloud_node = top.node("cloud")
+    return Config(
+        mqtt=_read_mqtt(section("mqtt", MQTT_KEYS)),
+        homeassistant=_read_homeassistant(section("homeassistant", HOMEASSISTANT_KEYS)),
+        lan=_read_lan(section("lan", LAN_KEYS)),
+        cloud=None if cloud_node is None else _read_cloud(section("cloud", CLOUD_KEYS)),
+        devices=_read_devices(reader, top),
+        source=source,
+    )
+
+
+def _read_mqtt(mqtt: Section) -> MqttConfig:
+    tls = _read_tls(mqtt)
+    client_id = mqtt.text("client_id", None, checks.not_empty)
+    return MqttConfig(
+        host=mqtt.text("host", "localhost", checks.hostname),
+        port=mqtt.integer("port", MQTT_TLS_PORT if tls else MQTT_PORT, 1, MAX_PORT),
+        username=mqtt.secret("username"),
+        password=mqtt.secret("password"),
+        tls=tls,
+        base_topic=mqtt.text("base_topic", "setsmart", checks.topic),
+        client_id=client_id or default_client_id(),
+    )
+
+
+def _read_tls(mqtt: Section) -> TlsConfig | None:
+    node = mqtt.node("tls")
+    if isinstance(node, yaml.MappingNode):
+        tls = mqtt.reader.section(node, mqtt.path_of("tls"), TLS_KEYS, line=mqtt.key_line("tls"))
+        config = TlsConfig(
+            ca_file=_existing_file(tls, "ca_file", credential=False),
+            cert_file=_existing_file(tls, "cert_file", credential=False),
+            key_file=_existing_file(tls, "key_file", credential=True),
+        )
+        if config.key_file and not config.cert_file:
+            tls.fail("key_file", None, "needs cert_file (the client certificate)")
+        return config
+    if node is None:
+        return None
+    try:
+        value = mqtt.reader.value(node)
+    except InvalidValueError:
+        value = None
+    if not isinstance(value, bool):
+        mqtt.fail("tls", node, "must be true, false or a mapping of ca_file, cert_file, key_file")
+        return None
+    return TlsConfig() if value else None
+
+
+def _existing_file(section: Section, key: str, *, credential: bool) -> Path | None:
+    written = section.text(key, None, checks.not_empty)
+    if written is None:
+        return None
+    path = section.reader.resolve_path(written, credential=credential)
+    if not path.is_file():
+        section.fail(key, section.node(key), f"no such file: {path}")
+    return path
+
+
+def _read_homeassistant(homeassistant: Section) -> HomeAssistantConfig:
+    return HomeAssistantConfig(
+        discovery=homeassistant.boolean("discovery", True),
+        prefix=homeassistant.text("prefix", "homeassistant", checks.topic),
+    )
+
+
+def _read_lan(lan: Section) -> LanConfig:
+    probe = (
+        None
+        if lan.written("probe") and lan.node("probe") is None
+        else lan.text("probe", BROADCAST_PROBE, checks.ip_address)
+    )
+    return LanConfig(
+        discovery=lan.boolean("discovery", True),
+        bind=lan.text("bind", "0.0.0.0", checks.ip_address),  # noqa: S104  # every interface
+        discovery_ports=_read_ports(lan),
+        probe=probe,
+        heartbeat=lan.number("heartbeat", 10.0, zero_allowed=False),
+        poll=lan.number("poll", 30.0, zero_allowed=True),
+        energy_poll=lan.number("energy_poll", 5.0, zero_allowed=True),
+        timeout=lan.number("timeout", 5.0, zero_allowed=False),
+    )
+
+
+def _read_ports(lan: Section) -> tuple[int, ...]:
+    node = lan.node("discovery_ports")
+    if node is None:
+        return DISCOVERY_PORTS
+    if not isinstance(node, yaml.SequenceNode):
+        lan.fail("discovery_ports", node, "must be a list of UDP ports, like [6666, 6667, 7000]")
+        return DISCOVERY_PORTS
+    ports: list[int] = []
+    for index, item in enumerate(node.value):
+        path = f"{lan.path_of('discovery_ports')}[{index}]"
+        try:
+            port = checked_integer(lan.reader.value(item), 1, MAX_PORT)
+        except InvalidValueError as error:
+            lan.reader.report(line_of(item), path, str(error))
+            continue
+        if port in ports:
+            lan.reader.report(line_of(item), path, f"port {port} is listed twice")
+            continue
+        ports.append(port)
+    return tuple(ports)
+
+
+def _read_cloud(cloud: Section) -> CloudConfig | None:
+    api_key = _required_secret(cloud, "api_key")
+    api_secret = _required_secret(cloud, "api_secret")
+    region = cloud.text("region", DEFAULT_REGION, checks.one_of(CLOUD_REGIONS))
+    endpoint = cloud.text("endpoint", None, checks.url)
+    poll = cloud.number("poll", 60.0, zero_allowed=True)
+    fallback = cloud.boolean("fallback", True)
+    if api_key is None or api_secret is None:
+        return None
+    return CloudConfig(
+        api_key=api_key,
+        api_secret=api_secret,
+        region=region,
+        endpoint=endpoint,
+        poll=poll,
+        fallback=fallback,
+    )
+
+
+def _required_secret(cloud: Section, key: str) -> Secret | None:
+    if cloud.node(key) is None and cloud.node(f"{key}_file") is None:
+        cloud.missing(key, f"required when the cloud section is present (or {key}_file)")
+        return None
+    return cloud.secret(key, checks.not_empty)
+
+
+def _read_devices(reader: Reader, top: Section) -> tuple[DeviceConfig, ...]:
+    node = top.node("devices")
+    if node is None:
+        return ()
+    if not isinstance(node, yaml.SequenceNode):
+        top.fail("devices", node, "must be a list of devices (each '- id: ...' with a name)")
+        return ()
+    devices: list[DeviceConfig] = []
+    names: dict[str, tuple[int, int]] = {}
+    ids: dict[str, tuple[int, int]] = {}
+    for index, item in enumerate(node.value):
+        path = f"devices[{index}]"
+        if not isinstance(item, yaml.MappingNode):
+            reader.report(line_of(item), path, "must be a mapping with at least id and name")
+            continue
+        section = reader.section(item, path, DEVICE_KEYS, line=line_of(item))
+        device = _read_device(section)
+        _unique(section, "name", device.name, names, index)
+        _unique(section, "id", device.id, ids, index)
+        devices.append(device)
+    return tuple(devices)
+
+
+def _unique(
+    section: Section, key: str, value: str, seen: dict[str, tuple[int, int]], index: int
+) -> None:
+    """Report ``value`` when an earlier device has it; an invalid (empty) one is skipped."""
+    if not value:
+        return
+    if value in seen:
+        other, line = seen[value]
+        section.fail(key, None, f"'{value}' is already used by devices[{other}] (line {line})")
+    else:
+        seen[value] = (index, section.key_line(key))
+
+
+def _read_device(device: Section) -> DeviceConfig:
+    """One device; a missing or invalid id or name is reported and left empty."""
+    for key in ("id", "name"):
+        if device.node(key) is None:
+            device.missing(key)
+    device_id = device.text("id", None, checks.device_id)
+    name = device.text("name", None, checks.device_name)
+    return DeviceConfig(
+        id=device_id or "",
+        name=name or "",
+        type=device.text("type", "auto", checks.one_of(DEVICE_TYPES)),
+        local_key=device.secret("local_key", checks.local_key),
+        host=device.text("host", None, checks.hostname),
+        port=device.integer("port", DEVICE_PORT, 1, MAX_PORT),
+        version=device.text("version", None, checks.one_of(PROTOCOL_VERSIONS)),
+        dps=_read_dps(device),
+        cloud=device.boolean("cloud", True),
+    )
+
+
+def _read_dps(device: Section) -> dict[str, int]:
+    node = device.node("dps")
+    if node is None:
+        return {}
+    if not isinstance(node, yaml.MappingNode):
+        device.fail("dps", node, "must be a mapping of role: DP id, like {power: 19}")
+        return {}
+    dps: dict[str, int] = {}
+    base = device.path_of("dps")
+    for role, (key_node, value_node) in device.reader.entries(node, base).items():
+        problem = role_problem(role)
+        if problem:
+            device.reader.report(line_of(key_node), join(base, role), problem)
+            continue
+        try:
+            dps[role] = checked_integer(device.reader.value(value_node), 1, None)
+        except InvalidValueError as error:
+            device.reader.report(line_of(value_node), join(base, role), f"DP id {error}")
+    return dps

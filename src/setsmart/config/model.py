@@ -1,0 +1,128 @@
+"""The configuration as typed, frozen data, with every default of the contract."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from setsmart.config.secret import Secret
+
+DEVICE_TYPES = ("auto", "plug", "strip", "bulb", "bulb_v1", "raw")
+PROTOCOL_VERSIONS = ("3.1", "3.2", "3.3", "3.4", "3.5")
+CLOUD_REGIONS = ("us", "us-e", "eu", "eu-w", "in", "cn", "sg")
+
+MQTT_PORT = 1883
+MQTT_TLS_PORT = 8883
+DEVICE_PORT = 6668
+DISCOVERY_PORTS = (6666, 6667, 7000)
+BROADCAST_PROBE = "255.255.255.255"
+DEFAULT_REGION = "eu"
+
+
+def default_client_id() -> str:
+    """``setsmart-<hostname>``: the MQTT client id when none is configured."""
+    return f"setsmart-{socket.gethostname()}"
+
+
+@dataclass(frozen=True, slots=True)
+class TlsConfig:
+    """TLS towards the broker; ``None`` files mean the system's trust store, no client cert."""
+
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MqttConfig:
+    """The MQTT broker and how setsmart names itself there."""
+
+    host: str = "localhost"
+    port: int = MQTT_PORT
+    username: Secret | None = None
+    password: Secret | None = None
+    tls: TlsConfig | None = None
+    base_topic: str = "setsmart"
+    client_id: str = field(default_factory=default_client_id)
+
+
+@dataclass(frozen=True, slots=True)
+class HomeAssistantConfig:
+    """Home Assistant MQTT discovery."""
+
+    discovery: bool = True
+    prefix: str = "homeassistant"
+
+
+@dataclass(frozen=True, slots=True)
+class LanConfig:
+    """Local network: discovery listeners and session timings (seconds)."""
+
+    discovery: bool = True
+    bind: str = "0.0.0.0"  # noqa: S104  # listening on every interface is the point
+    discovery_ports: tuple[int, ...] = DISCOVERY_PORTS
+    probe: str | None = BROADCAST_PROBE
+    heartbeat: float = 10.0
+    poll: float = 30.0
+    energy_poll: float = 5.0
+    timeout: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class CloudConfig:
+    """The Tuya cloud project used as a fallback and for cloud-only devices."""
+
+    api_key: Secret
+    api_secret: Secret
+    region: str = DEFAULT_REGION
+    endpoint: str | None = None
+    poll: float = 60.0
+    fallback: bool = True
+
+
+def _frozen_dps(dps: Mapping[str, int]) -> Mapping[str, int]:
+    return MappingProxyType(dict(dps))
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceConfig:
+    """One device: how to reach it and how to read its data points."""
+
+    id: str
+    name: str
+    type: str = "auto"
+    local_key: Secret | None = None
+    host: str | None = None
+    port: int = DEVICE_PORT
+    version: str | None = None
+    dps: Mapping[str, int] = field(default_factory=dict)
+    cloud: bool = True
+
+    def __post_init__(self) -> None:
+        # Callers may pass a plain dict; keep the frozen promise all the way down.
+        object.__setattr__(self, "dps", _frozen_dps(self.dps))
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """A whole configuration file. ``source`` is where it was read from, if anywhere."""
+
+    mqtt: MqttConfig = field(default_factory=MqttConfig)
+    homeassistant: HomeAssistantConfig = field(default_factory=HomeAssistantConfig)
+    lan: LanConfig = field(default_factory=LanConfig)
+    cloud: CloudConfig | None = None
+    devices: tuple[DeviceConfig, ...] = ()
+    source: Path | None = field(default=None, compare=False)
+
+    def find_device(self, name_or_id: str) -> DeviceConfig | None:
+        """The device with this name, else with this id, else ``None``."""
+        for device in self.devices:
+            if device.name == name_or_id:
+                return device
+        for device in self.devices:
+            if device.id == name_or_id:
+                return device
+        return None
