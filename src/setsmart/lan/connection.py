@@ -1,0 +1,332 @@
+"""One open TCP connection to a device, with its protocol session.
+
+Built on `asyncio.Protocol`: bytes go straight from the transport into the sans-IO
+session and its events are dispatched at once, so a connection needs no task of its own.
+Replies are paired with the requests waiting for them by seqno when the device echoes it
+and by command otherwise (3.5 devices count on their own, some firmwares send 0).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from setsmart.lan.errors import (
+    ConnectFailed,
+    ConnectionLost,
+    DeviceRefused,
+    HandshakeFailed,
+    LanError,
+    NotConnected,
+    ReplyTimeout,
+    VersionMismatch,
+    WrongLocalKey,
+)
+from setsmart.protocol import (
+    ClientSession,
+    Command,
+    DeviceError,
+    Dps,
+    DpValue,
+    Event,
+    Fault,
+    HandshakeComplete,
+    Outgoing,
+    ProtocolError,
+    Push,
+    Reply,
+    Version,
+    VersionMismatchError,
+    WrongKeyError,
+)
+from setsmart.protocol.constants import command_name
+
+# Successive frames failing their key check before the connection is judged hopeless.
+_WRONG_KEY_LIMIT = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a device is and how to speak to it."""
+
+    name: str
+    device_id: str
+    local_key: bytes = field(repr=False)
+    version: Version
+    host: str
+    port: int = 6668
+
+
+@dataclass(slots=True)
+class _Pending:
+    seqno: int
+    expect: frozenset[int]
+    future: asyncio.Future[Reply]
+    # Set for controls: a STATUS push carrying these DPs also completes the request,
+    # for firmwares that never acknowledge a control.
+    dps: frozenset[str] = frozenset()
+
+
+def protocol_error(name: str, error: ProtocolError) -> LanError:
+    """The LanError a user should see for a protocol failure."""
+    if isinstance(error, WrongKeyError):
+        return WrongLocalKey(name, str(error))
+    if isinstance(error, VersionMismatchError):
+        return VersionMismatch(name, f"{error}; set `version` for this device")
+    return HandshakeFailed(name, str(error))
+
+
+class Connection(asyncio.Protocol):
+    """A live session: `request()` sends and waits for the paired reply."""
+
+    def __init__(
+        self,
+        target: Target,
+        *,
+        on_dps: Callable[[Dps], None] | None = None,
+        on_fault: Callable[[LanError], None] | None = None,
+        time_limit: float = 5.0,
+        dps_to_query: Iterable[str] = ("1",),
+        device22: bool | None = None,
+    ) -> None:
+        self.target = target
+        self.time_limit = time_limit
+        self.session = ClientSession(
+            target.device_id, target.local_key, target.version, device22=device22
+        )
+        self.session.dps_to_query = tuple(dps_to_query)
+        self._on_dps = on_dps
+        self._on_fault = on_fault
+        self._transport: asyncio.Transport | None = None
+        self._ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending: list[_Pending] = []
+        self._wrong_key_frames = 0
+        self._last_query_cmd = 0
+        self.closed: asyncio.Future[LanError] = asyncio.get_running_loop().create_future()
+        self.last_received = 0.0
+        self.last_sent = 0.0
+
+    @classmethod
+    async def open(
+        cls,
+        target: Target,
+        *,
+        time_limit: float = 5.0,
+        on_dps: Callable[[Dps], None] | None = None,
+        on_fault: Callable[[LanError], None] | None = None,
+        dps_to_query: Iterable[str] = ("1",),
+        device22: bool | None = None,
+    ) -> Connection:
+        """Connect and complete the handshake within `time_limit` seconds.
+
+        `time_limit` also bounds the wait for every reply on this connection.
+        """
+        loop = asyncio.get_running_loop()
+        conn = cls(
+            target,
+            on_dps=on_dps,
+            on_fault=on_fault,
+            time_limit=time_limit,
+            dps_to_query=dps_to_query,
+            device22=device22,
+        )
+        try:
+            async with asyncio.timeout(time_limit):
+                await loop.create_connection(lambda: conn, target.host, target.port)
+                await conn._ready
+        except TimeoutError:
+            conn.close()
+            stage = "handshake" if conn._transport else "connect"
+            raise ConnectFailed(
+                target.name,
+                f"{stage} to {target.host}:{target.port} timed out after {time_limit:g} s",
+            ) from None
+        except OSError as exc:
+            raise ConnectFailed(
+                target.name, f"cannot connect to {target.host}:{target.port}: {exc.strerror or exc}"
+            ) from None
+        except LanError:
+            conn.close()
+            raise
+        return conn
+
+    # asyncio.Protocol -----------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)  # noqa: S101 (TCP gives a Transport)
+        self._transport = transport
+        self._dispatch(self.session.start())
+        self._flush()
+
+    def data_received(self, data: bytes) -> None:
+        self.last_received = asyncio.get_running_loop().time()
+        self._dispatch(self.session.receive_data(data))
+        self._flush()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._transport = None
+        if exc is None:
+            reason = (
+                "connection closed by the device (another client, such as the phone app, "
+                "may have taken it: most devices accept one local connection)"
+            )
+        else:
+            reason = f"connection lost: {exc}"
+        self._finish(ConnectionLost(self.target.name, reason))
+
+    # API -------------------------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        return self._transport is not None and not self.closed.done()
+
+    def send(self, outgoing: Outgoing) -> None:
+        """Write a request whose answer arrives as pushes, if at all."""
+        if self._transport is None:
+            raise NotConnected(self.target.name, "not connected")
+        self._transport.write(outgoing.data)
+        self.last_sent = asyncio.get_running_loop().time()
+
+    async def request(
+        self,
+        outgoing: Outgoing,
+        *,
+        expect: Iterable[int],
+        completes_on_push: Iterable[str] = (),
+    ) -> Reply:
+        """Send and wait for the reply; DeviceError replies raise DeviceRefused."""
+        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        pending = _Pending(outgoing.seqno, frozenset(expect), future, frozenset(completes_on_push))
+        self._pending.append(pending)
+        try:
+            self.send(outgoing)
+            async with asyncio.timeout(self.time_limit):
+                return await future
+        except TimeoutError:
+            what = command_name(outgoing.cmd)
+            raise ReplyTimeout(
+                self.target.name, f"no answer to {what} within {self.time_limit:g} s"
+            ) from None
+        finally:
+            with contextlib.suppress(ValueError):
+                self._pending.remove(pending)
+
+    async def query(self) -> Dps:
+        """Read every DP; switches to the device22 query when the device asks for it."""
+        try:
+            reply = await self._query_once()
+        except DeviceRefused:
+            if not self.session.device22 or self._last_query_cmd == Command.CONTROL_NEW:
+                raise
+            reply = await self._query_once()
+        return reply.dps or {}
+
+    async def _query_once(self) -> Reply:
+        outgoing = self.session.query()
+        self._last_query_cmd = outgoing.cmd
+        return await self.request(outgoing, expect={outgoing.cmd, Command.STATUS})
+
+    async def control(self, dps: Mapping[str, DpValue]) -> None:
+        outgoing = self.session.control(dps)
+        await self.request(
+            outgoing,
+            expect={outgoing.cmd, Command.CONTROL, Command.CONTROL_NEW},
+            completes_on_push=dps.keys(),
+        )
+
+    async def heartbeat(self) -> None:
+        await self.request(self.session.heartbeat(), expect={Command.HEART_BEAT})
+
+    def update_dps(self, dp_ids: Iterable[int]) -> None:
+        """Ask for fresh values (energy DPs); the device pushes what changed."""
+        self.send(self.session.update_dps(dp_ids))
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+        self._finish(ConnectionLost(self.target.name, "connection closed"))
+
+    # Internals -----------------------------------------------------------------------------
+
+    def _flush(self) -> None:
+        out = self.session.data_to_send()
+        if out and self._transport is not None:
+            self._transport.write(out)
+
+    def _dispatch(self, events: list[Event]) -> None:
+        for event in events:
+            if isinstance(event, Reply):
+                self._on_reply(event)
+            elif isinstance(event, Push):
+                self._wrong_key_frames = 0
+                self._on_push(event)
+            elif isinstance(event, DeviceError):
+                self._on_device_error(event)
+            elif isinstance(event, HandshakeComplete):
+                if not self._ready.done():
+                    self._ready.set_result(None)
+            else:
+                self._on_protocol_fault(event)
+
+    def _take(self, seqno: int, cmd: int) -> _Pending | None:
+        for match_seqno in (True, False):
+            for pending in self._pending:
+                if cmd in pending.expect and (pending.seqno == seqno or not match_seqno):
+                    self._pending.remove(pending)
+                    return pending
+        return None
+
+    def _on_reply(self, reply: Reply) -> None:
+        self._wrong_key_frames = 0
+        pending = self._take(reply.seqno, reply.cmd)
+        if pending is not None and not pending.future.done():
+            pending.future.set_result(reply)
+        elif reply.dps and self._on_dps is not None:
+            self._on_dps(reply.dps)
+
+    def _on_push(self, push: Push) -> None:
+        dps = push.dps
+        if dps is None:
+            return
+        for pending in list(self._pending):
+            if pending.dps and pending.dps <= dps.keys() and not pending.future.done():
+                self._pending.remove(pending)
+                pending.future.set_result(Reply(push.seqno, Command.STATUS, 0, push.data))
+        if self._on_dps is not None:
+            self._on_dps(dps)
+
+    def _on_device_error(self, error: DeviceError) -> None:
+        pending = self._take(error.seqno, error.cmd)
+        refused = DeviceRefused(
+            self.target.name, f"device answered {error.message!r} (code {error.retcode})"
+        )
+        if pending is not None and not pending.future.done():
+            pending.future.set_exception(refused)
+        elif self._on_fault is not None:
+            self._on_fault(refused)
+
+    def _on_protocol_fault(self, fault: Fault) -> None:
+        error = protocol_error(self.target.name, fault.error)
+        if isinstance(fault.error, WrongKeyError):
+            self._wrong_key_frames += 1
+        if fault.fatal or self._wrong_key_frames >= _WRONG_KEY_LIMIT or not self._ready.done():
+            if not self._ready.done():
+                self._ready.set_exception(error)
+            self._finish(error)
+            if self._transport is not None:
+                self._transport.close()
+        elif self._on_fault is not None:
+            self._on_fault(error)
+
+    def _finish(self, error: LanError) -> None:
+        if not self.closed.done():
+            self.closed.set_result(error)
+        if not self._ready.done():
+            self._ready.set_exception(error)
+            self._ready.exception()  # retrieved: open() reports it, or nobody waits
+        for pending in self._pending:
+            if not pending.future.done():
+                pending.future.set_exception(error)
+        self._pending.clear()

@@ -1,0 +1,209 @@
+"""A persistent session to one device: connect, keep alive, poll, reconnect.
+
+`DeviceLink.run()` never returns while its owner lets it run: it connects, reads the full
+state, then serves heartbeats (on an idle connection), full polls and energy refreshes
+until the connection dies, and reconnects with capped exponential backoff and jitter.
+What happens is reported through `on_event`; commands from outside are serialised with
+the link's own traffic by one lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from setsmart.lan.backoff import Backoff
+from setsmart.lan.connection import Connection, Target
+from setsmart.lan.errors import LanError, NotConnected, ReplyTimeout
+from setsmart.protocol import Dps, DpValue, Version
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSettings:
+    heartbeat: float = 10.0
+    timeout: float = 5.0
+    poll: float = 30.0  # 0: rely on pushes
+    energy_poll: float = 5.0  # 0: never send UPDATEDPS
+    heartbeat_misses: int = 2  # missed heartbeats before the connection is judged dead
+    backoff_base: float = 0.5
+    backoff_cap: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class LinkUp:
+    host: str
+    version: Version
+
+
+@dataclass(frozen=True, slots=True)
+class LinkDown:
+    error: LanError
+
+
+@dataclass(frozen=True, slots=True)
+class DpsReport:
+    """DPs the device reported; `full` when it answered a status query."""
+
+    dps: Dps
+    full: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LinkProblem:
+    """Something went wrong without ending the session (a corrupt frame...)."""
+
+    error: LanError
+
+
+LinkEvent = LinkUp | LinkDown | DpsReport | LinkProblem
+
+
+@dataclass(slots=True)
+class DeviceLink:
+    """Keeps one device connected for as long as `run()` runs."""
+
+    name: str
+    device_id: str
+    local_key: bytes = field(repr=False)
+    host: str | None
+    version: Version | None
+    on_event: Callable[[LinkEvent], None]
+    port: int = 6668
+    settings: LinkSettings = field(default_factory=LinkSettings)
+    dps_to_query: tuple[str, ...] = ("1",)
+    energy_dps: tuple[int, ...] = ()
+    _conn: Connection | None = None
+    _device22: bool | None = None
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def connected(self) -> bool:
+        return self._conn is not None and self._conn.is_open
+
+    def update_address(self, host: str, version: Version | None = None) -> None:
+        """Follow a device that announced itself (maybe at a new address)."""
+        moved = host != self.host or (version is not None and version != self.version)
+        self.host = host
+        if version is not None:
+            self.version = version
+        if moved and not self.connected:
+            self._wake.set()
+
+    async def run(self) -> None:
+        backoff = Backoff(base=self.settings.backoff_base, cap=self.settings.backoff_cap)
+        while True:
+            target = self._target()
+            if target is None:
+                await self._wake.wait()
+                self._wake.clear()
+                continue
+            try:
+                conn = await Connection.open(
+                    target,
+                    time_limit=self.settings.timeout,
+                    on_dps=self._on_dps,
+                    on_fault=self._on_fault,
+                    dps_to_query=self.dps_to_query,
+                    device22=self._device22,
+                )
+            except LanError as exc:
+                self.on_event(LinkDown(exc))
+            else:
+                try:
+                    error = await self._serve(conn, target, backoff)
+                finally:
+                    self._conn = None
+                    conn.close()
+                self.on_event(LinkDown(error))
+            await self._pause(backoff.next_delay())
+
+    async def query(self) -> Dps:
+        """Read the device's full state now."""
+        dps = await self._with_connection(lambda conn: conn.query())
+        self.on_event(DpsReport(dps, full=True))
+        return dps
+
+    async def set_dps(self, dps: Mapping[str, DpValue]) -> None:
+        await self._with_connection(lambda conn: conn.control(dps))
+
+    # Internals -----------------------------------------------------------------------
+
+    def _target(self) -> Target | None:
+        if self.host is None or self.version is None:
+            return None
+        return Target(self.name, self.device_id, self.local_key, self.version, self.host, self.port)
+
+    async def _with_connection(self, action: Callable[[Connection], Awaitable[T]]) -> T:
+        async with self._lock:
+            conn = self._conn
+            if conn is None or not conn.is_open:
+                raise NotConnected(self.name, "not connected to the device")
+            return await action(conn)
+
+    async def _serve(self, conn: Connection, target: Target, backoff: Backoff) -> LanError:
+        """Run a fresh connection until it dies; return why it did."""
+        self._conn = conn
+        try:
+            await self.query()
+        except LanError as exc:
+            return exc
+        self._device22 = conn.session.device22
+        self.on_event(LinkUp(target.host, target.version))
+        backoff.reset()
+        return await self._keep_alive(conn)
+
+    async def _keep_alive(self, conn: Connection) -> LanError:
+        settings = self.settings
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        next_poll = now + settings.poll if settings.poll > 0 else math.inf
+        energy = settings.energy_poll > 0 and bool(self.energy_dps)
+        next_energy = now + settings.energy_poll if energy else math.inf
+        misses = 0
+        while True:
+            heartbeat_due = conn.last_sent + settings.heartbeat
+            due = min(heartbeat_due, next_poll, next_energy)
+            done, _ = await asyncio.wait({conn.closed}, timeout=max(0.0, due - loop.time()))
+            if done:
+                return conn.closed.result()
+            now = loop.time()
+            try:
+                if now >= next_energy:
+                    next_energy = now + settings.energy_poll
+                    await self._with_connection(self._refresh_energy)
+                if now >= next_poll:
+                    next_poll = now + settings.poll
+                    await self.query()
+                elif now >= heartbeat_due:
+                    await self._with_connection(lambda c: c.heartbeat())
+                misses = 0
+            except ReplyTimeout as exc:
+                misses += 1
+                if misses >= settings.heartbeat_misses:
+                    return exc
+                self.on_event(LinkProblem(exc))
+            except LanError as exc:
+                return exc
+
+    async def _refresh_energy(self, conn: Connection) -> None:
+        conn.update_dps(self.energy_dps)
+
+    async def _pause(self, delay: float) -> None:
+        try:
+            async with asyncio.timeout(delay):
+                await self._wake.wait()
+        except TimeoutError:
+            pass
+        self._wake.clear()
+
+    def _on_dps(self, dps: Dps) -> None:
+        self.on_event(DpsReport(dps, full=False))
+
+    def _on_fault(self, error: LanError) -> None:
+        self.on_event(LinkProblem(error))
