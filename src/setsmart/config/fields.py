@@ -13,14 +13,22 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeGuard, TypeVar
 
 import yaml
 
 from setsmart.config.envsubst import SubstitutionError, substitute
 from setsmart.config.errors import ConfigIssue
 from setsmart.config.secret import Secret
-from setsmart.config.yamlsource import MERGE_TAG, NULL_TAG, STR_TAG, YamlDocument, line_of
+from setsmart.config.yamlsource import (
+    MAP_TAG,
+    MERGE_TAG,
+    NULL_TAG,
+    SEQ_TAG,
+    STR_TAG,
+    YamlDocument,
+    line_of,
+)
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -72,10 +80,20 @@ _TAG_WORDS = {
 def describe_node(node: yaml.Node) -> str:
     """What a node is, in words, without constructing (or quoting) its value."""
     if isinstance(node, yaml.MappingNode):
-        return "a mapping"
+        return "a mapping" if node.tag == MAP_TAG else f"a mapping tagged {node.tag}"
     if isinstance(node, yaml.SequenceNode):
-        return "a list"
+        return "a list" if node.tag == SEQ_TAG else f"a list tagged {node.tag}"
     return _TAG_WORDS.get(node.tag, f"a value tagged {node.tag}")
+
+
+def is_mapping(node: yaml.Node) -> TypeGuard[yaml.MappingNode]:
+    """A plain YAML mapping (not a set, an omap or a custom tag)."""
+    return isinstance(node, yaml.MappingNode) and node.tag == MAP_TAG
+
+
+def is_sequence(node: yaml.Node) -> TypeGuard[yaml.SequenceNode]:
+    """A plain YAML list."""
+    return isinstance(node, yaml.SequenceNode) and node.tag == SEQ_TAG
 
 
 def is_null(node: yaml.Node) -> bool:
@@ -133,10 +151,10 @@ class Reader:
     def _merge_sources(
         self, node: yaml.Node, path: str, seen: frozenset[int]
     ) -> list[yaml.MappingNode]:
-        candidates = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        candidates = node.value if is_sequence(node) else [node]
         sources: list[yaml.MappingNode] = []
         for candidate in candidates:
-            if not isinstance(candidate, yaml.MappingNode):
+            if not is_mapping(candidate):
                 self.report(line_of(candidate), path, "'<<' must merge a mapping or a list of them")
             elif id(candidate) in seen:
                 self.report(line_of(candidate), path, "'<<' merges a mapping into itself")
@@ -153,7 +171,7 @@ class Reader:
         """
         if node is None or is_null(node):
             return Section(self, path, line, {})
-        if not isinstance(node, yaml.MappingNode):
+        if not is_mapping(node):
             self.report(line_of(node), path, f"must be a mapping, got {describe_node(node)}")
             return Section(self, path, line, {})
         entries = self.entries(node, path)

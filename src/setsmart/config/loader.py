@@ -7,11 +7,18 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-import yaml
-
 from setsmart.config import checks
 from setsmart.config.errors import ConfigError
-from setsmart.config.fields import InvalidValueError, Reader, Section, checked_integer, join
+from setsmart.config.fields import (
+    InvalidValueError,
+    Reader,
+    Section,
+    checked_integer,
+    describe_node,
+    is_mapping,
+    is_sequence,
+    join,
+)
 from setsmart.config.model import (
     BROADCAST_PROBE,
     CLOUD_REGIONS,
@@ -110,10 +117,12 @@ def load_config(
     root = document.root
     if root is None:
         raise ConfigError(file, 1, "", "the file is empty (it needs at least a devices list)")
-    if not isinstance(root, yaml.MappingNode):
-        kind = "a list" if isinstance(root, yaml.SequenceNode) else "a single value"
+    if not is_mapping(root):
         raise ConfigError(
-            file, line_of(root), "", f"the top level must be a mapping of sections, got {kind}"
+            file,
+            line_of(root),
+            "",
+            f"the top level must be a mapping of sections, got {describe_node(root)}",
         )
     reader = Reader(file, document, os.environ if environ is None else environ, source.parent)
     config = _read_config(reader, reader.section(root, "", TOP_KEYS, line=1), source)
@@ -153,7 +162,9 @@ def _read_mqtt(mqtt: Section) -> MqttConfig:
 
 def _read_tls(mqtt: Section) -> TlsConfig | None:
     node = mqtt.node("tls")
-    if isinstance(node, yaml.MappingNode):
+    if node is None:
+        return None
+    if is_mapping(node):
         tls = mqtt.reader.section(node, mqtt.path_of("tls"), TLS_KEYS, line=mqtt.key_line("tls"))
         config = TlsConfig(
             ca_file=_existing_file(tls, "ca_file", credential=False),
@@ -163,8 +174,6 @@ def _read_tls(mqtt: Section) -> TlsConfig | None:
         if config.key_file and not config.cert_file:
             tls.fail("key_file", None, "needs cert_file (the client certificate)")
         return config
-    if node is None:
-        return None
     try:
         value = mqtt.reader.value(node)
     except InvalidValueError:
@@ -214,7 +223,7 @@ def _read_ports(lan: Section) -> tuple[int, ...]:
     node = lan.node("discovery_ports")
     if node is None:
         return DISCOVERY_PORTS
-    if not isinstance(node, yaml.SequenceNode):
+    if not is_sequence(node):
         lan.fail("discovery_ports", node, "must be a list of UDP ports, like [6666, 6667, 7000]")
         return DISCOVERY_PORTS
     ports: list[int] = []
@@ -262,7 +271,7 @@ def _read_devices(reader: Reader, top: Section) -> tuple[DeviceConfig, ...]:
     node = top.node("devices")
     if node is None:
         return ()
-    if not isinstance(node, yaml.SequenceNode):
+    if not is_sequence(node):
         top.fail("devices", node, "must be a list of devices (each '- id: ...' with a name)")
         return ()
     devices: list[DeviceConfig] = []
@@ -270,7 +279,7 @@ def _read_devices(reader: Reader, top: Section) -> tuple[DeviceConfig, ...]:
     ids: dict[str, tuple[int, int]] = {}
     for index, item in enumerate(node.value):
         path = f"devices[{index}]"
-        if not isinstance(item, yaml.MappingNode):
+        if not is_mapping(item):
             reader.report(line_of(item), path, "must be a mapping with at least id and name")
             continue
         section = reader.section(item, path, DEVICE_KEYS, line=line_of(item))
@@ -318,7 +327,7 @@ def _read_dps(device: Section) -> dict[str, int]:
     node = device.node("dps")
     if node is None:
         return {}
-    if not isinstance(node, yaml.MappingNode):
+    if not is_mapping(node):
         device.fail("dps", node, "must be a mapping of role: DP id, like {power: 19}")
         return {}
     dps: dict[str, int] = {}
