@@ -1,0 +1,363 @@
+"""Parsing a `/set` payload into the DPs to write (CONTRACT.md "Set keys").
+
+Every problem raises SetError with a message for the user; nothing is half-applied
+because the command is only built once the whole payload has been checked.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from setsmart.devices.colour import (
+    Hsv,
+    decode_colour,
+    encode_colour,
+    hs_to_device,
+    parse_hash_rgb,
+    rgb_to_hs,
+)
+from setsmart.devices.convert import (
+    HA_BRIGHTNESS_MAX,
+    MIRED_MAX,
+    MIRED_MIN,
+    brightness_from_ha,
+    mireds_to_device,
+)
+from setsmart.devices.errors import SetError
+from setsmart.devices.profile import DeviceProfile
+from setsmart.devices.roles import gang_role, parse_gang_role
+from setsmart.devices.types import DpValue, is_dp_id
+
+#: Longest `power_cycle`, in seconds (the range of a Tuya countdown DP).
+POWER_CYCLE_MAX: Final = 86400
+_PLAIN_WORDS: Final = ("ON", "OFF", "TOGGLE")
+_ALL_KEYS: Final = ("state", "brightness", "color_temp", "color", "white", "dps", "power_cycle")
+_COLOUR_HELP: Final = '(use {"h","s"}, {"r","g","b"} or "#rrggbb")'
+
+
+@dataclass(frozen=True, slots=True)
+class SetCommand:
+    """What to send: `dps` now, and `restore_after` = (seconds, dps) later, if anything.
+
+    `restore_after` is set by `power_cycle` for gangs without a countdown DP: the daemon
+    sends those DPs once the delay has passed.
+    """
+
+    dps: dict[str, DpValue]
+    restore_after: tuple[float, dict[str, DpValue]] | None = None
+
+
+def set_keys(profile: DeviceProfile) -> tuple[str, ...]:
+    """The `/set` keys this device accepts, in the order error messages list them."""
+    keys = ["dps"]
+    if profile.gangs:
+        keys += ["state", "power_cycle"]
+    if profile.is_strip:
+        keys += [gang_role("state", n) for n in range(1, profile.gangs + 1)]
+    if profile.dp("brightness") or profile.dp("color"):
+        keys.append("brightness")
+    if profile.dp("color_temp"):
+        keys.append("color_temp")
+    if profile.dp("color"):
+        keys.append("color")
+    if "white" in profile.color_modes:
+        keys.append("white")
+    return tuple(sorted(keys, key=_natural))
+
+
+def parse_set(
+    profile: DeviceProfile, payload: object, current_dps: Mapping[str, object]
+) -> SetCommand:
+    """The command for a `/set` payload: a decoded JSON value, or plain ON/OFF/TOGGLE.
+
+    `current_dps` is the device's last known state; TOGGLE, and a colour or brightness
+    that keeps the other half of the colour, read it.
+    """
+    fields = _fields(payload)
+    _check_keys(profile, fields)
+    writes = _Writes()
+    if "dps" in fields:
+        _apply_raw(writes, fields["dps"])
+    _apply_switches(profile, fields, current_dps, writes)
+    restore = None
+    if "power_cycle" in fields:
+        restore = _apply_power_cycle(profile, fields["power_cycle"], writes)
+    _apply_light(profile, fields, current_dps, writes)
+    if not writes.dps and restore is None:
+        raise SetError("nothing to set (the payload names no data point)")
+    return SetCommand(dps=dict(writes.dps), restore_after=restore)
+
+
+class _Writes:
+    """The DPs a command writes, refusing two keys that want one DP set differently."""
+
+    def __init__(self) -> None:
+        self.dps: dict[str, DpValue] = {}
+        self._by: dict[str, str] = {}
+
+    def put(self, dp: str, value: DpValue, key: str) -> None:
+        if dp in self.dps:
+            old = self.dps[dp]
+            if type(old) is not type(value) or old != value:
+                raise SetError(f"{key}: conflicts with {self._by[dp]} (both set DP {dp})")
+            return
+        self.dps[dp] = value
+        self._by[dp] = key
+
+
+def _natural(key: str) -> tuple[str, int]:
+    gang = parse_gang_role(key)
+    return (f"{gang[0]}_l", gang[1]) if gang else (key, 0)
+
+
+def _show(value: object) -> str:
+    """A value as the user wrote it, shortened for a one-line message."""
+    text = repr(value) if isinstance(value, str) else json.dumps(value, default=repr)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _fields(payload: object) -> dict[str, object]:
+    if isinstance(payload, str) and payload.strip().upper() in _PLAIN_WORDS:
+        return {"state": payload}
+    if isinstance(payload, dict):
+        if not payload:
+            raise SetError("nothing to set (the payload is an empty object)")
+        return {str(key): value for key, value in payload.items()}
+    if isinstance(payload, str):
+        got = _show(payload)
+    elif isinstance(payload, list | tuple):
+        got = "a JSON array"
+    elif isinstance(payload, bool) or payload is None:
+        got = f"JSON {_show(payload)}"
+    elif isinstance(payload, int | float):
+        got = "a JSON number"
+    else:
+        got = f"a {type(payload).__name__}"
+    raise SetError(f"payload must be a JSON object or ON/OFF/TOGGLE, got {got}")
+
+
+def _check_keys(profile: DeviceProfile, fields: Mapping[str, object]) -> None:
+    valid = set_keys(profile)
+    for key in fields:
+        if key in valid:
+            continue
+        gang = parse_gang_role(key)
+        if gang is not None and gang[0] == "state":
+            if profile.is_strip:
+                raise SetError(f"{key}: this strip has {profile.gangs} gangs")
+            single = "has a single switch (use state)" if profile.gangs else "has no switch"
+            raise SetError(f"{key}: this device {single}")
+        if key in _ALL_KEYS:
+            raise SetError(f"{key}: not supported by this device (valid: {', '.join(valid)})")
+        raise SetError(f"unknown key {key!r} (valid: {', '.join(valid)})")
+
+
+def _apply_raw(writes: _Writes, value: object) -> None:
+    if not isinstance(value, dict):
+        raise SetError(f"dps: must be an object of DP id to value, got {_show(value)}")
+    for dp, item in value.items():
+        if not is_dp_id(dp):
+            raise SetError(f"dps: {_show(dp)} is not a DP id (a number from 1 to 255, as a string)")
+        if item is not None and (isinstance(item, float) or not isinstance(item, bool | int | str)):
+            raise SetError(
+                f"dps.{dp}: {_show(item)} is not a DP value "
+                "(true/false, an integer, a string or null)"
+            )
+        writes.put(dp, item, f"dps.{dp}")
+
+
+def _switch_value(key: str, value: object, current: bool | None) -> bool:
+    if isinstance(value, bool):
+        return value
+    word = value.strip().upper() if isinstance(value, str) else None
+    if word == "TOGGLE":
+        if current is None:
+            raise SetError(f"{key}: cannot TOGGLE, the current state is not known yet")
+        return not current
+    if word in ("ON", "OFF"):
+        return word == "ON"
+    raise SetError(f"{key}: {_show(value)} is not ON, OFF or TOGGLE")
+
+
+def _apply_switches(
+    profile: DeviceProfile,
+    fields: Mapping[str, object],
+    current: Mapping[str, object],
+    writes: _Writes,
+) -> None:
+    switches = profile.switch_dps
+    if "state" in fields:
+        known = [v for v in (current.get(dp) for dp in switches) if isinstance(v, bool)]
+        on = _switch_value("state", fields["state"], any(known) if known else None)
+        for dp in switches:
+            writes.put(dp, on, "state")
+    for gang, dp in enumerate(switches, start=1):
+        key = gang_role("state", gang)
+        if key in fields:
+            now = current.get(dp)
+            writes.put(
+                dp, _switch_value(key, fields[key], now if isinstance(now, bool) else None), key
+            )
+
+
+def _number(key: str, value: object) -> float:
+    """A JSON number (not a bool, not NaN or infinite), or SetError."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise SetError(f"{key}: {_show(value)} is not a number")
+    return value
+
+
+def _in_range(key: str, value: object, low: float, high: float, unit: str = "") -> float:
+    number = _number(key, value)
+    if not low <= number <= high:
+        raise SetError(f"{key}: {_show(value)} is out of range {low:g}-{high:g}{unit}")
+    return number
+
+
+def _apply_power_cycle(
+    profile: DeviceProfile, value: object, writes: _Writes
+) -> tuple[float, dict[str, DpValue]] | None:
+    seconds = _number("power_cycle", value)
+    if not 0 < seconds <= POWER_CYCLE_MAX:
+        raise SetError(
+            f"power_cycle: {_show(value)} is out of range "
+            f"(seconds, more than 0 and at most {POWER_CYCLE_MAX})"
+        )
+    restore: dict[str, DpValue] = {}
+    for gang, dp in enumerate(profile.switch_dps, start=1):
+        writes.put(dp, False, "power_cycle")
+        countdown = profile.countdown_dp(gang)
+        if countdown is None:
+            restore[dp] = True
+        else:
+            # Tuya countdowns flip the switch when they run out: off now, on after N s.
+            writes.put(countdown, max(1, round(seconds)), "power_cycle")
+    return (float(seconds), restore) if restore else None
+
+
+def _level(key: str, value: object) -> int:
+    """HA brightness 0-255 as an int; a positive value never rounds down to 0 (off)."""
+    number = _in_range(key, value, 0, HA_BRIGHTNESS_MAX)
+    return max(1, round(number)) if number > 0 else 0
+
+
+def _colour_hs(value: object) -> tuple[float, float]:
+    """Home Assistant (h, s) from {"h","s"}, {"r","g","b"} or "#rrggbb"."""
+    if isinstance(value, str) and (rgb := parse_hash_rgb(value.strip())) is not None:
+        return rgb_to_hs(*rgb)
+    if isinstance(value, dict) and set(value) == {"h", "s"}:
+        return _in_range("color.h", value["h"], 0, 360), _in_range("color.s", value["s"], 0, 100)
+    if isinstance(value, dict) and set(value) == {"r", "g", "b"}:
+        r, g, b = (_in_range(f"color.{c}", value[c], 0, 255) for c in "rgb")
+        return rgb_to_hs(r, g, b)
+    raise SetError(f"color: {_show(value)} is not a colour {_COLOUR_HELP}")
+
+
+def _apply_light(
+    profile: DeviceProfile,
+    fields: Mapping[str, object],
+    current: Mapping[str, object],
+    writes: _Writes,
+) -> None:
+    if "color" in fields and ("color_temp" in fields or "white" in fields):
+        other = "color_temp" if "color_temp" in fields else "white"
+        raise SetError(f"color: cannot be set together with {other} (one colour mode at a time)")
+    level_key = "white" if "white" in fields else "brightness"
+    level = _level(level_key, fields[level_key]) if level_key in fields else None
+    if (
+        level_key == "white"
+        and "brightness" in fields
+        and _level("brightness", fields["brightness"]) != level
+    ):
+        raise SetError("white: conflicts with brightness (both set the white level)")
+    mode_dp = profile.dp("color_mode")
+    switch = profile.dp("state")
+    if level == 0 and switch is not None:
+        writes.put(switch, False, level_key)
+    if "color" in fields:
+        _set_colour(profile, _colour_hs(fields["color"]), level, current, writes)
+    elif level:
+        in_colour = (
+            level_key == "brightness"
+            and "color_temp" not in fields
+            and mode_dp is not None
+            and current.get(mode_dp) == "colour"
+        )
+        _set_level(profile, level_key, level, current, writes, in_colour=in_colour)
+    if "color_temp" in fields:
+        mireds = round(
+            _in_range("color_temp", fields["color_temp"], MIRED_MIN, MIRED_MAX, " (mireds)")
+        )
+        if mode_dp is not None:
+            writes.put(mode_dp, "white", "color_temp")
+        writes.put(
+            profile.roles["color_temp"],
+            mireds_to_device(mireds, *profile.color_temp_range),
+            "color_temp",
+        )
+    if "white" in fields and mode_dp is not None:
+        writes.put(mode_dp, "white", "white")
+    if level and switch is not None and switch not in writes.dps:
+        writes.put(switch, True, level_key)
+
+
+def _current_colour(profile: DeviceProfile, current: Mapping[str, object]) -> Hsv | None:
+    return decode_colour(profile.color_format, current.get(profile.roles["color"]))
+
+
+def _set_colour(
+    profile: DeviceProfile,
+    hs: tuple[float, float],
+    level: int | None,
+    current: Mapping[str, object],
+    writes: _Writes,
+) -> None:
+    """Write the colour; V comes from `level` if given, else stays as it is."""
+    h, s = hs_to_device(profile.color_format, *hs)
+    if level:
+        v = brightness_from_ha(level, *profile.brightness_range)
+    else:
+        v = _current_v(profile, current)
+    mode_dp = profile.dp("color_mode")
+    if mode_dp is not None:
+        writes.put(mode_dp, "colour", "color")
+    writes.put(profile.roles["color"], encode_colour(profile.color_format, Hsv(h, s, v)), "color")
+
+
+def _current_v(profile: DeviceProfile, current: Mapping[str, object]) -> int:
+    """V of the current colour; else the white brightness (same scale); else full."""
+    colour = _current_colour(profile, current)
+    if colour is not None:
+        return colour.v
+    dp = profile.dp("brightness")
+    white = None if dp is None else current.get(dp)
+    if isinstance(white, int) and not isinstance(white, bool):
+        return min(max(white, 0), profile.color_format.sv_max)
+    return profile.color_format.sv_max
+
+
+def _set_level(
+    profile: DeviceProfile,
+    key: str,
+    level: int,
+    current: Mapping[str, object],
+    writes: _Writes,
+    *,
+    in_colour: bool,
+) -> None:
+    """Brightness: the white DP, or in colour mode the colour's V (H and S kept)."""
+    brightness_dp = profile.dp("brightness")
+    if in_colour or brightness_dp is None:
+        colour = _current_colour(profile, current)
+        if colour is not None:
+            v = brightness_from_ha(level, *profile.brightness_range)
+            encoded = encode_colour(profile.color_format, Hsv(colour.h, colour.s, v))
+            writes.put(profile.roles["color"], encoded, key)
+            return
+        if brightness_dp is None:
+            raise SetError(f"{key}: the current colour is not known yet; set color with it")
+    writes.put(brightness_dp, brightness_from_ha(level, *profile.brightness_range), key)

@@ -1,0 +1,220 @@
+"""DeviceProfile: what one configured device is, resolved from its type, overrides and DPs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import ClassVar
+
+from setsmart.devices.colour import ColorFormat
+from setsmart.devices.convert import MIRED_MAX, MIRED_MIN
+from setsmart.devices.detect import detect_type, is_legacy_plug, strip_switch_dps
+from setsmart.devices.dpmap import DpMap, load_map
+from setsmart.devices.errors import DpMapError
+from setsmart.devices.roles import (
+    LIGHT_ROLES,
+    SENSOR_ROLES,
+    gang_role,
+    parse_gang_role,
+    validate_overrides,
+)
+from setsmart.devices.types import AUTO, TYPE_CHOICES, DeviceType
+
+_LIGHT_TYPES = frozenset({DeviceType.BULB, DeviceType.BULB_V1})
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceProfile:
+    """A device's resolved type and role -> DP id map, with the units its DPs use.
+
+    `roles` maps role names (state keys such as "power", "state_l2") to DP ids;
+    `scale` maps sensor roles to the divisor that turns the raw DP into W, V, A or kWh.
+    """
+
+    type: DeviceType
+    roles: Mapping[str, str]
+    scale: Mapping[str, int]
+    map_name: str | None = None
+    brightness_range: tuple[int, int] = (10, 1000)
+    color_temp_range: tuple[int, int] = (0, 1000)
+    color_format: ColorFormat = ColorFormat.HSV12
+
+    min_mireds: ClassVar[int] = MIRED_MIN
+    max_mireds: ClassVar[int] = MIRED_MAX
+
+    def dp(self, role: str) -> str | None:
+        """The DP id of `role`, or None when the device has no such role."""
+        return self.roles.get(role)
+
+    @property
+    def is_strip(self) -> bool:
+        """Whether the switches are numbered gangs (`state_l1`..) rather than one `state`."""
+        return gang_role("state", 1) in self.roles
+
+    @property
+    def gangs(self) -> int:
+        """Number of switch gangs: N for a strip, 1 for a plug or bulb, 0 without a switch."""
+        return len(self.switch_dps)
+
+    @property
+    def switch_dps(self) -> tuple[str, ...]:
+        """The switch DP of each gang, gang 1 first."""
+        if not self.is_strip:
+            return tuple(dp for dp in (self.dp("state"),) if dp is not None)
+        count = sum(1 for r in self.roles if (p := parse_gang_role(r)) and p[0] == "state")
+        return tuple(self.roles[gang_role("state", n)] for n in range(1, count + 1))
+
+    def countdown_dp(self, gang: int) -> str | None:
+        """The countdown DP of gang `gang` (1-based), or None when it has none."""
+        return self.dp(gang_role("countdown", gang) if self.is_strip else "countdown")
+
+    @property
+    def sensors(self) -> tuple[str, ...]:
+        """Which of power, voltage, current and energy the device reports."""
+        return tuple(role for role in SENSOR_ROLES if role in self.roles)
+
+    @property
+    def is_light(self) -> bool:
+        """Whether Home Assistant should see a light (rather than a switch)."""
+        return self.type in _LIGHT_TYPES or any(role in self.roles for role in LIGHT_ROLES)
+
+    @property
+    def color_modes(self) -> tuple[str, ...]:
+        """Home Assistant `supported_color_modes` of a light; empty for other devices.
+
+        "white" stands for a colour bulb's plain white channel when it has no colour
+        temperature (HA's white mode); "brightness"/"onoff" for lights without colour.
+        """
+        if not self.is_light:
+            return ()
+        has = self.roles.__contains__
+        modes = [
+            mode for mode, role in (("hs", "color"), ("color_temp", "color_temp")) if has(role)
+        ]
+        if has("color") and has("brightness") and not has("color_temp"):
+            modes.append("white")
+        if not modes:
+            modes.append("brightness" if has("brightness") else "onoff")
+        return tuple(modes)
+
+
+def profile_for(
+    device_type: DeviceType | str,
+    overrides: Mapping[object, object] | None = None,
+    observed_dps: Mapping[str, object] | None = None,
+) -> DeviceProfile:
+    """Resolve a device's profile.
+
+    `device_type` is a DeviceType or "auto" (which needs `observed_dps`). `overrides` is
+    the YAML `dps:` mapping (role -> DP id, or null to drop a role). `observed_dps`, a full
+    status of the device, refines the map: roles whose DP the device does not report are
+    dropped (the switch excepted), a strip gets the gangs it reports, and a plug that
+    meters on DPs 4/5/6 gets the legacy map. Overrides always win.
+    """
+    kind = _resolve_type(device_type, observed_dps)
+    base = _base_map(kind, observed_dps)
+    roles = {} if base is None else _base_roles(base, observed_dps)
+    for role, dp in validate_overrides(overrides or {}).items():
+        if dp is None:
+            roles.pop(role, None)
+        else:
+            roles[role] = dp
+    _check_structure(roles)
+    if base is None:
+        return DeviceProfile(type=kind, roles=MappingProxyType(roles), scale=MappingProxyType({}))
+    return DeviceProfile(
+        type=kind,
+        roles=MappingProxyType(roles),
+        scale=base.scale,
+        map_name=base.name,
+        brightness_range=base.brightness_range,
+        color_temp_range=base.color_temp_range,
+        color_format=base.color_format,
+    )
+
+
+def _resolve_type(
+    device_type: DeviceType | str, observed: Mapping[str, object] | None
+) -> DeviceType:
+    if device_type == AUTO:
+        if observed is None:
+            raise DpMapError("type auto needs the DPs the device reports (observed_dps)")
+        return detect_type(observed)
+    try:
+        return DeviceType(device_type)
+    except ValueError:
+        valid = ", ".join(TYPE_CHOICES)
+        raise DpMapError(f"type: {device_type!r} is not a device type (valid: {valid})") from None
+
+
+def _base_map(kind: DeviceType, observed: Mapping[str, object] | None) -> DpMap | None:
+    if kind is DeviceType.RAW:
+        return None
+    if kind is DeviceType.PLUG and observed is not None and is_legacy_plug(observed):
+        return load_map("plug_legacy")
+    return load_map(kind.value)
+
+
+def _base_roles(base: DpMap, observed: Mapping[str, object] | None) -> dict[str, str]:
+    roles = {
+        role: dp
+        for role, dp in base.roles.items()
+        if observed is None or role == "state" or dp in observed
+    }
+    if base.gangs:
+        roles.update(_gang_roles(base, observed))
+    return roles
+
+
+def _gang_roles(base: DpMap, observed: Mapping[str, object] | None) -> dict[str, str]:
+    """state_lN (and countdown_lN) for the gangs a strip reports, or its default gangs.
+
+    Countdowns are mapped only when every gang reports one as an int: a DP at a
+    countdown's usual place that some gangs lack is probably something else, and
+    `power_cycle` must not trust it to switch the socket back on.
+    """
+    reported = set(strip_switch_dps(observed)) if observed is not None else set()
+    slots = [slot for slot in base.gangs if slot[0] in reported] or list(
+        base.gangs[: base.default_gangs]
+    )
+    with_countdowns = observed is None or all(
+        isinstance(observed.get(countdown), int) and not isinstance(observed.get(countdown), bool)
+        for _, countdown in slots
+    )
+    roles: dict[str, str] = {}
+    for gang, (switch, countdown) in enumerate(slots, start=1):
+        roles[gang_role("state", gang)] = switch
+        if with_countdowns:
+            roles[gang_role("countdown", gang)] = countdown
+    return roles
+
+
+def _check_structure(roles: Mapping[str, str]) -> None:
+    """Reject role sets no device can have (mixed or gapped gangs, one DP in two roles)."""
+    gangs = {base: set[int]() for base in ("state", "countdown")}
+    for role in roles:
+        parsed = parse_gang_role(role)
+        if parsed is not None:
+            gangs[parsed[0]].add(parsed[1])
+    switches = gangs["state"]
+    if switches and "state" in roles:
+        raise DpMapError(
+            "dps: state and state_l1.. cannot both be mapped (a strip uses state_l1.., "
+            "other types use state)"
+        )
+    missing = sorted(set(range(1, max(switches, default=0) + 1)) - switches)
+    if missing:
+        raise DpMapError(
+            f"dps: state_l{missing[0]} is missing (gangs are numbered from 1 without gaps)"
+        )
+    orphans = sorted(gangs["countdown"] - switches)
+    if orphans:
+        raise DpMapError(f"dps: countdown_l{orphans[0]} has no state_l{orphans[0]}")
+    if "countdown" in roles and "state" not in roles:
+        raise DpMapError("dps: countdown needs a state DP to switch back on")
+    owner: dict[str, str] = {}
+    for role, dp in roles.items():
+        if dp in owner:
+            raise DpMapError(f"dps: DP {dp} is mapped to both {owner[dp]} and {role}")
+        owner[dp] = role

@@ -1,0 +1,114 @@
+"""The JSON state a device publishes (CONTRACT.md "State keys")."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from setsmart.devices.colour import decode_colour, hs_from_device
+from setsmart.devices.convert import brightness_to_ha, mireds_from_device, scale_reading
+from setsmart.devices.profile import DeviceProfile
+from setsmart.devices.roles import SENSOR_DECIMALS, gang_role
+
+#: Tuya work modes (DP 21 / DP 2) shown as Home Assistant's "hs" colour mode.
+_COLOUR_MODES = ("colour", "scene", "music")
+
+
+def device_state(
+    profile: DeviceProfile,
+    dps: Mapping[str, object],
+    *,
+    energy_kwh: float | None,
+    source: str,
+    last_seen: datetime,
+) -> dict[str, object]:
+    """The state document of a device from its DPs (merge partial pushes before calling).
+
+    `energy_kwh` is the running total kept by an EnergyMeter; `last_seen` is aware, or
+    naive UTC. Keys appear only where the device has them and the DP holds a usable value.
+    """
+    state: dict[str, object] = {}
+    state.update(_switch_state(profile, dps))
+    for role in profile.sensors:
+        if role == "energy":
+            if energy_kwh is not None:
+                state["energy"] = round(energy_kwh, SENSOR_DECIMALS["energy"])
+            continue
+        reading = scale_reading(
+            dps.get(profile.roles[role]), profile.scale.get(role, 1), SENSOR_DECIMALS[role]
+        )
+        if reading is not None:
+            state[role] = reading
+    state.update(_light_state(profile, dps))
+    state["dps"] = {str(dp): value for dp, value in dps.items()}
+    state["source"] = source
+    state["last_seen"] = iso_utc(last_seen)
+    return state
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with a "Z", to the second; a naive datetime is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _on_off(value: bool) -> str:
+    return "ON" if value else "OFF"
+
+
+def _switch_state(profile: DeviceProfile, dps: Mapping[str, object]) -> dict[str, object]:
+    """`state` (on a strip: ON when any gang is on) and, on a strip, `state_lN` per gang."""
+    values = [dps.get(dp) for dp in profile.switch_dps]
+    known = [v for v in values if isinstance(v, bool)]
+    result: dict[str, object] = {}
+    if known:
+        result["state"] = _on_off(any(known))
+    if profile.is_strip:
+        for gang, value in enumerate(values, start=1):
+            if isinstance(value, bool):
+                result[gang_role("state", gang)] = _on_off(value)
+    return result
+
+
+def _int_dp(dps: Mapping[str, object], dp: str | None) -> int | None:
+    value = None if dp is None else dps.get(dp)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _light_state(profile: DeviceProfile, dps: Mapping[str, object]) -> dict[str, object]:
+    result: dict[str, object] = {}
+    color_dp = profile.dp("color")
+    colour = None if color_dp is None else decode_colour(profile.color_format, dps.get(color_dp))
+    mode_dp = profile.dp("color_mode")
+    work_mode = None if mode_dp is None else dps.get(mode_dp)
+    low, high = profile.brightness_range
+    brightness = _int_dp(dps, profile.dp("brightness"))
+    if work_mode == "colour" and colour is not None:
+        # In colour mode the bulb shines at the colour's V; the white brightness DP is idle.
+        result["brightness"] = brightness_to_ha(colour.v, low, high)
+    elif brightness is not None:
+        result["brightness"] = brightness_to_ha(brightness, low, high)
+    temp = _int_dp(dps, profile.dp("color_temp"))
+    if temp is not None:
+        result["color_temp"] = mireds_from_device(temp, *profile.color_temp_range)
+    mode = _ha_colour_mode(profile, work_mode)
+    if mode is not None:
+        result["color_mode"] = mode
+    if colour is not None:
+        h, s = hs_from_device(profile.color_format, colour)
+        result["color"] = {"h": h, "s": s}
+    return result
+
+
+def _ha_colour_mode(profile: DeviceProfile, work_mode: object) -> str | None:
+    """HA's colour mode for a Tuya work mode, when the light supports it."""
+    if not isinstance(work_mode, str):
+        return None
+    if work_mode.startswith(_COLOUR_MODES):
+        wanted = "hs"
+    elif work_mode == "white":
+        wanted = "color_temp" if "color_temp" in profile.color_modes else "white"
+    else:
+        return None
+    return wanted if wanted in profile.color_modes else None

@@ -1,0 +1,34 @@
+"""Basic vocabulary of the devices layer: device types, DP ids and DP values."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Final, TypeGuard
+
+#: A value we write to a data point. Devices report these too, and odd firmware adds floats.
+DpValue = bool | int | str | None
+
+#: The YAML `type:` that asks for detection from the DPs a device reports.
+AUTO: Final = "auto"
+
+_DP_ID = re.compile(r"[1-9][0-9]{0,2}")
+
+
+class DeviceType(StrEnum):
+    """What kind of device a profile describes (the YAML `type:` values other than auto)."""
+
+    PLUG = "plug"
+    STRIP = "strip"
+    BULB = "bulb"
+    BULB_V1 = "bulb_v1"
+    RAW = "raw"
+
+
+#: Every value the YAML `type:` key accepts, in the order the docs list them.
+TYPE_CHOICES: Final = (AUTO, *(t.value for t in DeviceType))
+
+
+def is_dp_id(value: object) -> TypeGuard[str]:
+    """Whether `value` is a DP id as it appears on the wire: a digit string, 1 to 255."""
+    return isinstance(value, str) and _DP_ID.fullmatch(value) is not None and 1 <= int(value) <= 255
