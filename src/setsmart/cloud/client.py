@@ -113,6 +113,7 @@ class CloudClient:
         self._renew_at_ms = 0
         self._token_lock = asyncio.Lock()
         self._spec_cache: dict[str, Specification] = {}
+        self._local_keys: set[str] = set()
         self._limit = monthly_call_limit
         self._warn_at = max(1, int(monthly_call_limit * warn_ratio))
         self._on_budget = on_budget
@@ -209,11 +210,18 @@ class CloudClient:
 
     async def device(self, device_id: str) -> CloudDevice:
         """The device's details, with its local key and the uid of the app account."""
-        return models.parse_device(await self._call("GET", f"/v1.0/devices/{_seg(device_id)}"))
+        result = await self._call("GET", f"/v1.0/devices/{_seg(device_id)}")
+        return self._remember_keys([models.parse_device(result)])[0]
 
     async def user_devices(self, uid: str) -> list[CloudDevice]:
         """Every device of the app account `uid`, with local keys."""
-        return models.parse_devices(await self._call("GET", f"/v1.0/users/{_seg(uid)}/devices"))
+        result = await self._call("GET", f"/v1.0/users/{_seg(uid)}/devices")
+        return self._remember_keys(models.parse_devices(result))
+
+    def _remember_keys(self, devices: list[CloudDevice]) -> list[CloudDevice]:
+        # Local keys seen are scrubbed from later messages too (one per device: bounded).
+        self._local_keys.update(device.local_key for device in devices if device.local_key)
+        return devices
 
     async def upgrade_infos(self, device_id: str) -> list[UpgradeInfo]:
         """Firmware state of each module of the device."""
@@ -352,7 +360,9 @@ class CloudClient:
         if not isinstance(envelope, dict) or not isinstance(envelope.get("success"), bool):
             raise self._unexpected(response, what, "no 'success' field")
         if envelope["success"]:
-            if "result" not in envelope or not 200 <= status < 300:
+            if not 200 <= status < 300:
+                raise self._unexpected(response, what, "success with an error status")
+            if "result" not in envelope:
                 raise self._unexpected(response, what, "no 'result' field")
             return envelope["result"]
         code = envelope.get("code")
@@ -375,7 +385,7 @@ class CloudClient:
     def _secrets(self) -> list[str]:
         token = self._token
         extra = [token.access_token, token.refresh_token] if token else []
-        return [self._secret, *extra]
+        return [self._secret, *extra, *self._local_keys]
 
     # -- call budget ----------------------------------------------------------------
 

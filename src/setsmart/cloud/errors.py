@@ -85,7 +85,7 @@ class CloudBusyError(CloudError):
         return CloudBusyError(self.reason, code=self.code, attempts=attempts)
 
 
-class CloudTimeout(CloudError):  # noqa: N818 - the name the project's API uses
+class CloudTimeout(CloudError):
     """The cloud did not answer in time."""
 
 
