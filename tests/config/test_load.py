@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import json
+import pickle
 import socket
 from pathlib import Path
 
@@ -267,3 +270,15 @@ def test_find_device_by_name_then_id() -> None:
     assert config.find_device("abc") is second
     assert config.find_device("kitchen2") is second
     assert config.find_device("nothing") is None
+
+
+def test_dps_is_a_read_only_hashable_dict() -> None:
+    device = DeviceConfig(id="a", name="b", dps={"power": 19})
+    assert device.dps == {"power": 19}
+    assert hash(device) == hash(DeviceConfig(id="a", name="b", dps={"power": 19}))
+    assert copy.deepcopy(device) == device
+    assert pickle.loads(pickle.dumps(device.dps)) == {"power": 19}  # noqa: S301  # our own bytes
+    assert json.dumps(device.dps) == '{"power": 19}'
+    with pytest.raises(TypeError, match="read-only"):
+        device.dps.clear()  # type: ignore[attr-defined]
+    assert dataclasses.asdict(device)["dps"] == {"power": 19}

@@ -6,7 +6,7 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
+from typing import Any, NoReturn
 
 from setsmart.config.secret import Secret
 
@@ -83,8 +83,34 @@ class CloudConfig:
     fallback: bool = True
 
 
-def _frozen_dps(dps: Mapping[str, int]) -> Mapping[str, int]:
-    return MappingProxyType(dict(dps))
+class FrozenDict(dict[str, int]):
+    """A dict that refuses changes once built (and so can be hashed)."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("this mapping is read-only")
+
+    __setitem__ = _refuse
+    __delitem__ = _refuse
+    __ior__ = _refuse
+    clear = _refuse
+    pop = _refuse
+    popitem = _refuse
+    setdefault = _refuse
+    update = _refuse
+
+    def __hash__(self) -> int:  # type: ignore[override]  # dict is unhashable, this is not
+        return hash(frozenset(self.items()))
+
+    def __copy__(self) -> FrozenDict:
+        return self
+
+    def __deepcopy__(self, memo: object) -> FrozenDict:
+        return self
+
+    def __reduce__(self) -> tuple[type[FrozenDict], tuple[dict[str, int]]]:
+        return FrozenDict, (dict(self),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +129,7 @@ class DeviceConfig:
 
     def __post_init__(self) -> None:
         # Callers may pass a plain dict; keep the frozen promise all the way down.
-        object.__setattr__(self, "dps", _frozen_dps(self.dps))
+        object.__setattr__(self, "dps", FrozenDict(self.dps))
 
 
 @dataclass(frozen=True, slots=True)
