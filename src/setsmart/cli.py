@@ -1,0 +1,211 @@
+"""The `setsmart` command: argument parsing and output, no logic of its own."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from setsmart import __version__
+from setsmart.config import Config, ConfigError, load_config, resolve_config_path, summary
+from setsmart.daemon.direct import DeviceNotFound, apply_set, find_device, read_state
+from setsmart.devices import SetError
+from setsmart.lan.errors import LanError
+from setsmart.lan.scan import scan
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad arguments: exit 2 with the message."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except (ConfigError, UsageError, DeviceNotFound, SetError) as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    except LanError as exc:
+        _error(str(exc))
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="setsmart", description="Local-first control of Tuya-based Wi-Fi plugs and bulbs."
+    )
+    parser.add_argument("--version", action="version", version=f"setsmart {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check-config", help="validate the configuration and summarise it")
+    _config_option(check)
+    check.set_defaults(handler=_check_config)
+
+    scan_cmd = commands.add_parser("scan", help="list the devices broadcasting on the LAN")
+    scan_cmd.add_argument(
+        "--timeout", type=float, default=18.0, metavar="S", help="seconds to listen (18)"
+    )
+    scan_cmd.add_argument("--json", action="store_true", help="print JSON")
+    _config_option(scan_cmd)
+    scan_cmd.set_defaults(handler=_scan)
+
+    status = commands.add_parser("status", help="print a device's state")
+    status.add_argument("device", metavar="NAME|ID")
+    status.add_argument(
+        "--json", action="store_true", help="print the JSON of the MQTT state topic"
+    )
+    _config_option(status)
+    status.set_defaults(handler=_status)
+
+    set_cmd = commands.add_parser(
+        "set", help="change a device: key=value ... (the keys of a /set payload)"
+    )
+    set_cmd.add_argument("device", metavar="NAME|ID")
+    set_cmd.add_argument(
+        "assignments",
+        nargs="+",
+        metavar="key=value",
+        help="e.g. state=OFF brightness=128 dps.1=true",
+    )
+    _config_option(set_cmd)
+    set_cmd.set_defaults(handler=_set)
+    return parser
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-c", "--config", metavar="PATH", help="configuration file")
+
+
+def _load(args: argparse.Namespace, *, required: bool = True) -> Config | None:
+    path = resolve_config_path(args.config, os.environ)
+    if not required and args.config is None and not Path(path).exists():
+        return None
+    return load_config(path)
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    config = _load(args)
+    assert config is not None  # noqa: S101 (required=True)
+    print(summary(config))
+    return EXIT_OK
+
+
+def _scan(args: argparse.Namespace) -> int:
+    config = _load(args, required=False)
+    lan = (config or Config()).lan
+    names = {d.id: d.name for d in config.devices} if config else {}
+    sightings = asyncio.run(
+        scan(bind=lan.bind, ports=lan.discovery_ports, probe=lan.probe, duration=args.timeout)
+    )
+    rows = [
+        {
+            "id": s.beacon.device_id,
+            "ip": s.beacon.ip,
+            "version": s.beacon.version,
+            "product_key": s.beacon.product_key,
+            "name": names.get(s.beacon.device_id),
+        }
+        for s in sightings
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        _print_table(rows)
+    return EXIT_OK
+
+
+def _print_table(rows: list[dict[str, str | None]]) -> None:
+    if not rows:
+        print("No devices heard. Are they on this network, and is UDP 6666/6667/7000 open?")
+        return
+    headers = ["ID", "ADDRESS", "VERSION", "PRODUCT KEY", "NAME"]
+    cells = [
+        [
+            r["id"] or "",
+            r["ip"] or "",
+            r["version"] or "?",
+            r["product_key"] or "",
+            r["name"] or "-",
+        ]
+        for r in rows
+    ]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
+    for line in [headers, *cells]:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        )
+
+
+def _status(args: argparse.Namespace) -> int:
+    config = _load(args)
+    assert config is not None  # noqa: S101 (required=True)
+    device = find_device(config, args.device)
+    state = asyncio.run(read_state(config, device))
+    _print_state(state, as_json=args.json)
+    return EXIT_OK
+
+
+def _set(args: argparse.Namespace) -> int:
+    config = _load(args)
+    assert config is not None  # noqa: S101 (required=True)
+    device = find_device(config, args.device)
+    payload = parse_assignments(args.assignments)
+    state = asyncio.run(apply_set(config, device, payload))
+    _print_state(state, as_json=True)
+    return EXIT_OK
+
+
+def _print_state(state: dict[str, object], *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(state, separators=(",", ":")))
+        return
+    for key, value in state.items():
+        print(f"{key}: {json.dumps(value) if isinstance(value, dict | list) else value}")
+
+
+def parse_assignments(assignments: Sequence[str]) -> object:
+    """`state=OFF brightness=128 dps.1=true` -> `/set` JSON; a lone ON/OFF/TOGGLE stays plain."""
+    if len(assignments) == 1 and assignments[0].upper() in ("ON", "OFF", "TOGGLE"):
+        return assignments[0].upper()
+    payload: dict[str, object] = {}
+    for item in assignments:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise UsageError(
+                f"{item!r} is not key=value (e.g. state=OFF, brightness=128, dps.1=true)"
+            )
+        *parents, leaf = key.split(".")
+        node = payload
+        for part in parents:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise UsageError(f"{key!r}: {part!r} is given both as a value and as an object")
+            node = child
+        node[leaf] = _value(raw)
+    return payload
+
+
+def _value(raw: str) -> object:
+    """JSON when it parses (true, 128, {"h":120,"s":100}), else the text itself (OFF, #ff0000)."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def _error(message: str) -> None:
+    print(f"setsmart: {message}", file=sys.stderr)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""One-shot operations straight over the LAN, for the CLI when no daemon answers.
+
+Each call opens its own connection and closes it: a device often takes one connection
+only, so the CLI uses this path only when no daemon holds the session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from setsmart.config import Config, DeviceConfig
+from setsmart.devices import DeviceProfile, device_state, parse_set, profile_for
+from setsmart.lan.connection import Connection, Target
+from setsmart.lan.errors import ConnectFailed, LanError
+from setsmart.lan.probe import probe_version
+from setsmart.lan.scan import scan
+from setsmart.protocol import VERSIONS, Dps, Version
+
+
+class DeviceNotFound(LanError):
+    """The named device is not in the configuration."""
+
+
+def find_device(config: Config, name_or_id: str) -> DeviceConfig:
+    for device in config.devices:
+        if name_or_id in (device.name, device.id):
+            return device
+    known = ", ".join(d.name for d in config.devices) or "none configured"
+    raise DeviceNotFound(name_or_id, f"no such device in the configuration (known: {known})")
+
+
+async def locate(config: Config, device: DeviceConfig) -> Target:
+    """The device's address and version: from the config, else its beacon, else a probe."""
+    if device.local_key is None:
+        raise ConnectFailed(device.name, "no local_key configured: this device is cloud-only")
+    host, version = device.host, _version(device.version)
+    if host is None or version is None:
+        lan = config.lan
+        sightings = await scan(
+            bind=lan.bind,
+            ports=lan.discovery_ports,
+            probe=lan.probe,
+            duration=max(lan.timeout, 6.0),
+            until=lambda s: s.beacon.device_id == device.id,
+        )
+        for sighting in sightings:
+            if sighting.beacon.device_id == device.id:
+                host = host or sighting.beacon.ip
+                version = version or _version(sighting.beacon.version)
+    if host is None:
+        raise ConnectFailed(
+            device.name, "no host configured and no broadcast heard from the device"
+        )
+    target = Target(
+        device.name,
+        device.id,
+        device.local_key.reveal().encode(),
+        version or "3.3",
+        host,
+        device.port,
+    )
+    if version is None:
+        version = await probe_version(target, time_limit=config.lan.timeout)
+        target = Target(target.name, target.device_id, target.local_key, version, host, device.port)
+    return target
+
+
+async def read_state(config: Config, device: DeviceConfig) -> dict[str, object]:
+    """The device's state document, as the daemon would publish it."""
+    target = await locate(config, device)
+    conn = await Connection.open(
+        target, time_limit=config.lan.timeout, dps_to_query=_known_dps(device)
+    )
+    try:
+        dps = await conn.query()
+    finally:
+        conn.close()
+    return _state(device, dps)
+
+
+async def apply_set(config: Config, device: DeviceConfig, payload: object) -> dict[str, object]:
+    """Carry out a `/set` payload and return the state afterwards."""
+    target = await locate(config, device)
+    conn = await Connection.open(
+        target, time_limit=config.lan.timeout, dps_to_query=_known_dps(device)
+    )
+    try:
+        current = await conn.query()
+        command = parse_set(_profile(device, current), payload, current)
+        await conn.control(command.dps)
+        if command.restore_after is not None:
+            delay, restore = command.restore_after
+            await asyncio.sleep(delay)
+            await conn.control(restore)
+        after = await conn.query()
+    finally:
+        conn.close()
+    return _state(device, {**current, **after})
+
+
+def _profile(device: DeviceConfig, dps: Mapping[str, object]) -> DeviceProfile:
+    overrides: dict[object, object] = {role: dp for role, dp in device.dps.items()}  # noqa: C416 (widens the key type for mypy)
+    return profile_for(device.type, overrides, dps)
+
+
+def _state(device: DeviceConfig, dps: Dps) -> dict[str, object]:
+    return device_state(
+        _profile(device, dps), dps, energy_kwh=None, source="lan", last_seen=datetime.now(UTC)
+    )
+
+
+def _known_dps(device: DeviceConfig) -> tuple[str, ...]:
+    """DPs to list in a device22 query: the configured overrides, else switch 1."""
+    ids = sorted({str(dp) for dp in device.dps.values()} | {"1"}, key=int)
+    return tuple(ids)
+
+
+def _version(value: str | None) -> Version | None:
+    return value if value in VERSIONS else None
