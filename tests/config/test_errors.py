@@ -460,3 +460,17 @@ def test_from_issues_sorts_and_needs_one() -> None:
     assert str(error) == "c.yaml: whole\nc.yaml:2: a: early\nc.yaml:9: b: late"
     with pytest.raises(ValueError, match="at least one issue"):
         ConfigError.from_issues([])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mqtt: {port: 1.5}", "config.yaml:1: mqtt.port: must be an integer, got a number"),
+        (
+            "lan: {heartbeat: !!binary aGk=}",
+            "config.yaml:1: lan.heartbeat: must be a number, got a bytes value",
+        ),
+    ],
+)
+def test_value_kinds_in_messages(problems: Problems, text: str, expected: str) -> None:
+    assert problems(text) == [expected]

@@ -277,6 +277,7 @@ def test_dps_is_a_read_only_hashable_dict() -> None:
     assert device.dps == {"power": 19}
     assert hash(device) == hash(DeviceConfig(id="a", name="b", dps={"power": 19}))
     assert copy.deepcopy(device) == device
+    assert copy.copy(device.dps) is device.dps
     assert pickle.loads(pickle.dumps(device.dps)) == {"power": 19}  # noqa: S301  # our own bytes
     assert json.dumps(device.dps) == '{"power": 19}'
     with pytest.raises(TypeError, match="read-only"):

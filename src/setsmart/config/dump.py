@@ -18,6 +18,7 @@ from setsmart.config.envsubst import escape
 from setsmart.config.model import (
     MQTT_PORT,
     MQTT_TLS_PORT,
+    CloudConfig,
     Config,
     DeviceConfig,
     HomeAssistantConfig,
@@ -141,17 +142,10 @@ def config_to_dict(config: Config) -> dict[str, Any]:
     out.update({name: values for name, values in sections.items() if values})
     if config.cloud is not None:
         cloud = config.cloud
-        out["cloud"] = {
-            "region": cloud.region,
-            "api_key": cloud.api_key,
-            "api_secret": cloud.api_secret,
-        }
-        if cloud.endpoint is not None:
-            out["cloud"]["endpoint"] = cloud.endpoint
-        if cloud.poll != 60.0:
-            out["cloud"]["poll"] = cloud.poll
-        if not cloud.fallback:
-            out["cloud"]["fallback"] = False
+        default = CloudConfig(api_key=cloud.api_key, api_secret=cloud.api_secret)
+        out["cloud"] = {"region": cloud.region, "api_key": cloud.api_key}
+        out["cloud"]["api_secret"] = cloud.api_secret
+        out["cloud"].update(_differences(cloud, default, ("endpoint", "poll", "fallback")))
     out["devices"] = [_device(device) for device in config.devices]
     return out
 
