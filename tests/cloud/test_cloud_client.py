@@ -586,3 +586,22 @@ async def test_a_given_http_client_is_used_and_left_open(
         async with client:
             assert await client.status(PLUG_ID)
         assert not http.is_closed
+
+
+async def test_concurrent_requests_refused_the_same_token_fetch_one_new_token(
+    cloud: FakeCloud, client: CloudClient
+) -> None:
+    await client.status(PLUG_ID)
+    cloud.expire_tokens()
+    results = await asyncio.gather(client.status(PLUG_ID), client.status(BULB_ID))
+    assert all(results)
+    assert len(cloud.issued_tokens) == 2
+    assert [call.code for call in cloud.calls].count(1010) == 2
+
+
+async def test_the_budget_without_a_hook_still_counts(make_client: MakeClient) -> None:
+    client = make_client(monthly_call_limit=2)
+    await client.status(PLUG_ID)
+    await client.status(PLUG_ID)
+    budget = client.call_budget
+    assert (budget.calls, budget.warning, budget.remaining) == (3, True, 0)

@@ -154,7 +154,8 @@ def parse_specification(result: object) -> Specification:
     obj = _object(result, "the specification result")
     lists = {}
     for key in ("functions", "status"):
-        items = _list(obj.get(key) or [], f"the specification's {key!r}")
+        value = obj.get(key)
+        items = [] if value is None else _list(value, f"the specification's {key!r}")
         lists[key] = tuple(_dp_spec(item, f"{key} item {i}") for i, item in enumerate(items))
     return Specification(
         category=_optional(obj, "category", str, "", "the specification result"),

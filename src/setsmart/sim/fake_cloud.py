@@ -353,7 +353,7 @@ class FakeCloud:
         self.calls: list[RecordedCall] = []
         self._host = host
         self._port = port
-        self._now_ms = now_ms or (lambda: time.time_ns() // 1_000_000)
+        self.now_ms = now_ms or (lambda: time.time_ns() // 1_000_000)
         self._devices: dict[str, FakeDevice] = {}
         self._tokens: dict[str, int] = {}
         self.issued_tokens: list[str] = []
@@ -462,7 +462,7 @@ class FakeCloud:
 
     def expire_tokens(self) -> None:
         """Make every issued token expired (1010 from now on)."""
-        now = self._now_ms()
+        now = self.now_ms()
         for token in self._tokens:
             self._tokens[token] = now
 
@@ -579,7 +579,7 @@ class FakeCloud:
         return self._envelope({"success": True, "result": {}}), None  # EMPTY_RESULT
 
     def _envelope(self, fields: dict[str, Any]) -> _Response:
-        document = {**fields, "t": self._now_ms(), "tid": secrets.token_hex(16)}
+        document = {**fields, "t": self.now_ms(), "tid": secrets.token_hex(16)}
         return _Response(200, json.dumps(document).encode())
 
     def _error(self, code: int, msg: str | None = None) -> _Response:
@@ -592,14 +592,14 @@ class FakeCloud:
             raise _TuyaError(1005)
         if not signed_ok:
             raise _TuyaError(1004)
-        if abs(int(headers["t"]) - self._now_ms()) > self.max_clock_skew_ms:
+        if abs(int(headers["t"]) - self.now_ms()) > self.max_clock_skew_ms:
             raise _TuyaError(1013)
         if path == "/v1.0/token":
             return
         expires_at = self._tokens.get(headers.get("access_token", ""))
         if expires_at is None:
             raise _TuyaError(1011)
-        if self._now_ms() >= expires_at:
+        if self.now_ms() >= expires_at:
             raise _TuyaError(1010)
 
     # -- endpoints ------------------------------------------------------------------
@@ -617,7 +617,7 @@ class FakeCloud:
         if query.get("grant_type") != "1":
             raise _TuyaError(1109)
         token = secrets.token_hex(16)
-        self._tokens[token] = self._now_ms() + self.token_ttl_s * 1000
+        self._tokens[token] = self.now_ms() + self.token_ttl_s * 1000
         self.issued_tokens.append(token)
         return {
             "access_token": token,
