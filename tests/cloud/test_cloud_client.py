@@ -308,13 +308,26 @@ async def test_a_slow_reply_within_the_timeout_is_fine(
     assert await client.status(PLUG_ID)
 
 
-async def test_nobody_listening_is_unreachable(make_client: MakeClient) -> None:
+async def test_nobody_listening_is_unreachable_after_backing_off(
+    make_client: MakeClient, sleeps: Sleeps
+) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     client = make_client(endpoint=f"http://127.0.0.1:{port}")
-    with pytest.raises(CloudUnreachableError, match=r"cannot reach the Tuya cloud at 127\.0\.0\.1"):
+    with pytest.raises(CloudUnreachableError) as caught:
         await client.status(PLUG_ID)
+    assert str(caught.value) == (
+        "cannot reach the Tuya cloud at 127.0.0.1 (ConnectError; tried 4 times): "
+        "check the network and cloud.region"
+    )
+    assert sleeps.delays == [0.5, 1.0, 2.0]
+
+
+async def test_a_dropped_connection_is_retried(cloud: FakeCloud, client: CloudClient) -> None:
+    cloud.inject(Fault.DROP, path="/status")
+    assert await client.status(PLUG_ID)
+    assert cloud.count("/status") == 2
 
 
 # -- replies that are not the OpenAPI ----------------------------------------------------

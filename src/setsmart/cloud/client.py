@@ -4,8 +4,9 @@ Design rules:
 - One `_send_once` per HTTP request; every request is signed afresh and counted.
 - The access token is fetched lazily, renewed before it expires, and fetched anew once
   when the cloud says it expired or is invalid (1010/1011); the request is then retried once.
-- Busy answers (1110/1111/1199, HTTP 429/5xx) are retried with capped exponential backoff
-  and full jitter, a bounded number of times; timeouts and other refusals are not retried.
+- Busy answers (1110/1111/1199, HTTP 429/5xx) and failed connections are retried with
+  capped exponential backoff and full jitter, a bounded number of times (Tuya commands
+  set values, so a repeated one does no harm); timeouts and other refusals are not retried.
 - Time and sleeping come from injected callables, so tests drive them.
 - The secret and tokens live in private attributes, are scrubbed from every message and
   never appear in `repr`.
@@ -294,11 +295,11 @@ class CloudClient:
         for attempt in range(1, self._max_attempts):
             try:
                 return await self._send_once(method, path, query, content, access_token)
-            except CloudBusyError:
+            except (CloudBusyError, CloudUnreachableError):
                 await self._sleep(self.backoff_delay(attempt))
         try:
             return await self._send_once(method, path, query, content, access_token)
-        except CloudBusyError as exc:
+        except (CloudBusyError, CloudUnreachableError) as exc:
             raise exc.after(self._max_attempts) from None
 
     def backoff_delay(self, attempt: int) -> float:
@@ -341,10 +342,7 @@ class CloudClient:
                 f"the Tuya cloud at {self._host} did not answer {what} within {self._timeout:g} s"
             ) from None
         except httpx.TransportError as exc:
-            raise CloudUnreachableError(
-                f"cannot reach the Tuya cloud at {self._host} ({type(exc).__name__}): "
-                "check the network and cloud.region"
-            ) from None
+            raise CloudUnreachableError(self._host, type(exc).__name__) from None
         return self._result(response, what)
 
     def _result(self, response: httpx.Response, what: str) -> Any:

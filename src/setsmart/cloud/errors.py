@@ -40,6 +40,10 @@ _BUSY_REASONS = {
 _TOKEN_REASONS = {1010: "token expired", 1011: "token invalid"}
 
 
+def _tries(attempts: int) -> str:
+    return "tried once" if attempts == 1 else f"tried {attempts} times"
+
+
 class CloudError(Exception):
     """Base of every Tuya cloud failure; `code` is Tuya's error code when there is one."""
 
@@ -73,9 +77,8 @@ class CloudBusyError(CloudError):
     """The cloud asked us to slow down (1110/1111/1199, HTTP 429 or 5xx); worth retrying later."""
 
     def __init__(self, reason: str, *, code: int | None = None, attempts: int = 1) -> None:
-        tries = "once" if attempts == 1 else f"{attempts} times"
         super().__init__(
-            f"the Tuya cloud is busy ({reason}); tried {tries}, try again later", code=code
+            f"the Tuya cloud is busy ({reason}); {_tries(attempts)}, try again later", code=code
         )
         self.reason = reason
         self.attempts = attempts
@@ -90,7 +93,20 @@ class CloudTimeout(CloudError):
 
 
 class CloudUnreachableError(CloudError):
-    """The cloud could not be reached at all (DNS, refused connection, TLS)."""
+    """The cloud could not be reached (DNS, refused or dropped connection, TLS); retried."""
+
+    def __init__(self, host: str, cause: str, *, attempts: int = 1) -> None:
+        super().__init__(
+            f"cannot reach the Tuya cloud at {host} ({cause}; {_tries(attempts)}): "
+            "check the network and cloud.region"
+        )
+        self.host = host
+        self.cause = cause
+        self.attempts = attempts
+
+    def after(self, attempts: int) -> CloudUnreachableError:
+        """The same failure, reported after `attempts` tries."""
+        return CloudUnreachableError(self.host, self.cause, attempts=attempts)
 
 
 class CloudProtocolError(CloudError):

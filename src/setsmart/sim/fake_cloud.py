@@ -88,6 +88,7 @@ class Fault(enum.Enum):
     EMPTY_RESULT = "empty-result"
     SLOW = "slow"
     RAW = "raw"
+    DROP = "drop"
 
 
 @dataclass
@@ -305,6 +306,7 @@ class _Response:
     status: int
     body: bytes
     content_type: str = "application/json"
+    drop: bool = False  # close the connection without answering
 
 
 class _BadRequestError(Exception):
@@ -453,7 +455,8 @@ class FakeCloud:
         """Answer the next `times` requests whose path contains `path` (any when None)
         with `fault`: a `Fault`, or any Tuya error code (with `msg` instead of the usual
         message). `Fault.SLOW` waits `delay` seconds, then answers normally; `Fault.RAW`
-        answers `body` as JSON with HTTP `status`."""
+        answers `body` as JSON with HTTP `status`; `Fault.DROP` closes the connection
+        without an answer (recorded with HTTP status 0)."""
         self._faults.append(_Injection(fault, times, path, delay, msg, status, body))
 
     def clear_faults(self) -> None:
@@ -493,6 +496,8 @@ class FakeCloud:
                 if request is None:
                     break
                 response = await self._handle(request)
+                if response.drop:
+                    break
                 writer.write(_encode_response(response, request.keep_alive))
                 await writer.drain()
                 if not request.keep_alive:
@@ -565,6 +570,8 @@ class FakeCloud:
             return self._error(code, injection.msg), code
         if fault is Fault.RAW:
             return _Response(injection.status, injection.body), None
+        if fault is Fault.DROP:
+            return _Response(0, b"", drop=True), None
         if fault is Fault.HTTP_429:
             return _Response(429, b'{"msg":"too many requests"}'), None
         if fault is Fault.HTTP_500:
