@@ -107,7 +107,10 @@ class PayloadCodec:
         if version == "3.5":
             plain = data
         elif version == "3.4":
-            plain = self.key.ecb_decrypt(data)
+            opened = self._decrypt_or_clear(data)
+            if not opened.encrypted:
+                return opened
+            plain = opened.text
         else:
             return self._open_v33(data)
         if frame.cmd in _HANDSHAKE:  # nonces are binary: never mistake them for a header
@@ -118,10 +121,28 @@ class PayloadCodec:
         # A clear header leaves the length 15 more than whole blocks.
         if len(data) % BLOCK == VERSION_HEADER_LEN and data[:2] == b"3.":
             data = data[VERSION_HEADER_LEN:]
-        if len(data) % BLOCK:
-            # Devices answer some errors in clear ("data format error"): never decrypt those.
-            return Opened(data, encrypted=False)
-        return Opened(self.key.ecb_decrypt(data), encrypted=True)
+        return self._decrypt_or_clear(data)
+
+    def _decrypt_or_clear(self, data: bytes) -> Opened:
+        """AES-ECB decrypt, unless the payload is an error text the device sent in clear.
+
+        Devices answer some errors in clear ("data format error"). A payload that is not
+        whole blocks cannot be ciphertext; one that is whole blocks but does not decrypt
+        and is all printable ASCII is a clear text too (ciphertext is that by chance with
+        odds of about 1e-7 per block), not a sign of a wrong key.
+        """
+        if len(data) % BLOCK == 0:
+            try:
+                return Opened(self.key.ecb_decrypt(data), encrypted=True)
+            except WrongKeyError:
+                if not printable(data):
+                    raise
+        return Opened(data, encrypted=False)
+
+
+def printable(text: bytes) -> bool:
+    """Only printable ASCII: what device error texts are made of."""
+    return all(0x20 <= b < 0x7F for b in text)
 
 
 def _strip_header(plain: bytes) -> bytes:

@@ -32,7 +32,7 @@ from enum import Enum
 from typing import Any
 
 from setsmart.protocol import messages
-from setsmart.protocol.codec import Opened, PayloadCodec
+from setsmart.protocol.codec import Opened, PayloadCodec, printable
 from setsmart.protocol.constants import NONCE_LEN, Command, Version
 from setsmart.protocol.crypto import AesKey
 from setsmart.protocol.errors import (
@@ -138,10 +138,6 @@ def _json_object(text: bytes) -> dict[str, Any] | None:
     except (UnicodeDecodeError, ValueError):
         return None
     return value if isinstance(value, dict) else None
-
-
-def _printable(text: bytes) -> bool:
-    return all(0x20 <= b < 0x7F for b in text)
 
 
 class ClientSession(_Endpoint):
@@ -275,7 +271,7 @@ class ClientSession(_Endpoint):
 
     def _not_json(self, frame: Frame, opened: Opened, retcode: int) -> Event:
         text = opened.text.rstrip(b"\x00")
-        if _printable(text) and (retcode or not opened.encrypted or b"data unvalid" in text):
+        if printable(text) and (retcode or not opened.encrypted or b"data unvalid" in text):
             error = DeviceError(frame.seqno, frame.cmd, retcode, text.decode())
             if error.data_unvalid:
                 self.device22 = True
