@@ -329,9 +329,13 @@ def _set_colour(
 
 
 def _current_v(profile: DeviceProfile, current: Mapping[str, object]) -> int:
-    """V of the current colour; else the white brightness (same scale); else full."""
+    """V of the current colour; else the white brightness (same scale); else full.
+
+    A V below the lowest brightness (often 0 on a bulb never set to a colour) would
+    make the new colour black, so it counts as unknown.
+    """
     colour = _current_colour(profile, current)
-    if colour is not None:
+    if colour is not None and colour.v >= profile.brightness_range[0]:
         return colour.v
     dp = profile.dp("brightness")
     white = None if dp is None else current.get(dp)
