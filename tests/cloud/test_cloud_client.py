@@ -484,10 +484,14 @@ async def test_no_secret_token_or_local_key_in_any_message_or_repr(
     )
     await collect(Fault.RAW, status=403, body=f'<p>{{"localKey":"{PLUG_KEY}</p>'.encode())
     await collect(Fault.HTML)
+    cloud.revoke_tokens()  # the client fetches a new token; the old one stays secret
+    await client.status(PLUG_ID)
+    await collect(2009, msg=leak)
+    assert cloud.issued_tokens[-1] != token
     with pytest.raises(CloudAuthError) as bad_secret:
         await make_client(api_secret=cloud.secret + "x").status(PLUG_ID)
     failures.append(bad_secret.value)
-    assert len(failures) == 6
+    assert len(failures) == 7
     secrets = [cloud.secret, token, PLUG_KEY, cloud.secret + "x"]
     for failure in failures:
         for text in (str(failure), repr(failure), failure.message):
@@ -564,6 +568,9 @@ async def test_a_saved_count_of_this_month_is_restored(make_client: MakeClient) 
         ({"api_secret": ""}, "cloud.api_secret"),
         ({"timeout": 0}, "timeout must be positive"),
         ({"max_attempts": 0}, "at least one attempt"),
+        ({"monthly_call_limit": 0}, "monthly call limit"),
+        ({"warn_ratio": 0}, "warning ratio"),
+        ({"warn_ratio": 1.5}, "warning ratio"),
         ({"region": "mars"}, "unknown cloud region 'mars'"),
         ({"endpoint": "http://example.com"}, "uses plain http"),
     ],

@@ -361,6 +361,9 @@ async def test_stop_closes_idle_connections_and_can_repeat(clock: Clock) -> None
 def test_the_fake_serves_loopback_only() -> None:
     with pytest.raises(ValueError, match="loopback addresses only"):
         FakeCloud(host="0.0.0.0")
+    with pytest.raises(ValueError, match="does not appear to be an IPv4 or IPv6 address"):
+        FakeCloud(host="example.com")
+    assert FakeCloud(host="localhost").base_url == "http://localhost:0"
     assert FakeCloud(host="::1", port=8080).base_url == "http://[::1]:8080"
 
 

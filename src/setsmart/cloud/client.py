@@ -19,6 +19,7 @@ import json
 import random
 import time
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
@@ -94,6 +95,8 @@ class CloudClient:
             raise CloudConfigError(f"cloud timeout must be positive, not {timeout:g} s")
         if max_attempts < 1:
             raise CloudConfigError("the cloud client needs at least one attempt per request")
+        if monthly_call_limit < 1 or not 0 < warn_ratio <= 1:
+            raise CloudConfigError("the monthly call limit and its warning ratio must be positive")
         self._api_key = api_key
         self._secret = api_secret
         self._region = region
@@ -111,6 +114,7 @@ class CloudClient:
             transport=transport, timeout=httpx.Timeout(timeout)
         )
         self._token: Token | None = None
+        self._old_tokens: deque[Token] = deque(maxlen=4)  # still scrubbed from messages
         self._renew_at_ms = 0
         self._token_lock = asyncio.Lock()
         self._spec_cache: dict[str, Specification] = {}
@@ -273,6 +277,8 @@ class CloudClient:
                     "GET", TOKEN_PATH, {"grant_type": "1"}, b"", access_token=""
                 )
                 token = models.parse_token(result)
+                if self._token is not None:
+                    self._old_tokens.append(self._token)
                 life_ms = token.expire_time_s * 1000
                 margin = min(max(_RENEW_MARGIN_MS, life_ms // 10), life_ms // 2)
                 self._token = token
@@ -282,6 +288,7 @@ class CloudClient:
     def _forget(self, access_token: str) -> None:
         # Another request may have renewed the token meanwhile; keep a newer one.
         if self._token is not None and self._token.access_token == access_token:
+            self._old_tokens.append(self._token)
             self._token = None
 
     async def _with_backoff(
@@ -381,9 +388,9 @@ class CloudClient:
         )
 
     def _secrets(self) -> list[str]:
-        token = self._token
-        extra = [token.access_token, token.refresh_token] if token else []
-        return [self._secret, *extra, *self._local_keys]
+        tokens = [*self._old_tokens, *([self._token] if self._token else [])]
+        issued = [value for t in tokens for value in (t.access_token, t.refresh_token)]
+        return [self._secret, *issued, *self._local_keys]
 
     # -- call budget ----------------------------------------------------------------
 

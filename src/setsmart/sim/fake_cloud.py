@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import ipaddress
 import json
 import re
 import secrets
@@ -29,7 +30,6 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
-from setsmart.cloud.regions import is_loopback_host
 from setsmart.cloud.signing import path_with_query, verify_request
 
 __all__ = [
@@ -345,7 +345,7 @@ class FakeCloud:
         max_clock_skew_ms: int = 15 * 60 * 1000,
         project_uid: str = "fakeprojectuid000001",
     ) -> None:
-        if not is_loopback_host(host):
+        if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
             raise ValueError(f"the fake cloud serves loopback addresses only, not {host!r}")
         self.client_id = client_id
         self.secret = secret
