@@ -14,6 +14,7 @@ def test_plug_without_observations_gets_the_whole_map() -> None:
     assert (profile.gangs, profile.switch_dps, profile.countdown_dp(1)) == (1, ("1",), "9")
     assert profile.sensors == ("power", "voltage", "current", "energy")
     assert dict(profile.scale) == {"power": 10, "voltage": 10, "current": 1000, "energy": 1000}
+    assert profile.sensor_dps == ("19", "20", "18", "17")
     assert not profile.is_light
     assert profile.color_modes == ()
 
@@ -56,6 +57,7 @@ def test_forced_plug_with_legacy_dps_uses_the_legacy_map() -> None:
     profile = profile_for("plug", None, {"1": True, "5": 10})
     assert profile.map_name == "plug_legacy"
     assert dict(profile.roles) == {"state": "1", "power": "5"}
+    assert profile.sensor_dps == ("5",)
 
 
 def test_forced_strip_without_gangs_reported_falls_back_to_four() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from setsmart.devices.colour import ColorFormat
 from setsmart.devices.convert import MIRED_MAX, MIRED_MIN
@@ -75,6 +75,11 @@ class DeviceProfile:
         return tuple(role for role in SENSOR_ROLES if role in self.roles)
 
     @property
+    def sensor_dps(self) -> tuple[str, ...]:
+        """DP ids of the sensors: what an UPDATEDPS (cmd 18) refresh should ask for."""
+        return tuple(self.roles[role] for role in self.sensors)
+
+    @property
     def is_light(self) -> bool:
         """Whether Home Assistant should see a light (rather than a switch)."""
         return self.type in _LIGHT_TYPES or any(role in self.roles for role in LIGHT_ROLES)
@@ -101,13 +106,14 @@ class DeviceProfile:
 
 def profile_for(
     device_type: DeviceType | str,
-    overrides: Mapping[object, object] | None = None,
+    overrides: Mapping[Any, object] | None = None,
     observed_dps: Mapping[str, object] | None = None,
 ) -> DeviceProfile:
     """Resolve a device's profile.
 
     `device_type` is a DeviceType or "auto" (which needs `observed_dps`). `overrides` is
-    the YAML `dps:` mapping (role -> DP id, or null to drop a role). `observed_dps`, a full
+    the YAML `dps:` mapping (role -> DP id, or null to drop a role) with keys as YAML gave
+    them; anything but a role name is rejected. `observed_dps`, a full
     status of the device, refines the map: roles whose DP the device does not report are
     dropped (the switch excepted), a strip gets the gangs it reports, and a plug that
     meters on DPs 4/5/6 gets the legacy map. Overrides always win.

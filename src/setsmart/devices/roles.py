@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Final
+from typing import Any, Final
 
 from setsmart.devices.errors import DpMapError
 from setsmart.devices.types import is_dp_id
@@ -66,8 +66,10 @@ def check_dp_id(value: object, where: str) -> str:
     return text
 
 
-def validate_overrides(overrides: Mapping[object, object]) -> dict[str, str | None]:
+def validate_overrides(overrides: Mapping[Any, object]) -> dict[str, str | None]:
     """Check a YAML `dps:` mapping of role -> DP id (int or digit string, or null to drop).
+
+    Keys may be of any type, as YAML gives them; anything but a role name is rejected.
 
     Returns the normalised mapping (DP ids as strings). Raises DpMapError naming the key.
     """
