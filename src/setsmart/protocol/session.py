@@ -333,8 +333,10 @@ class DeviceSession(_Endpoint):
     def reply(
         self, seqno: int, cmd: int, data: Mapping[str, Any] | None, retcode: int = 0
     ) -> bytes:
-        body = b"" if data is None else messages.dumps(data)
-        return self._frame(seqno, cmd, body, retcode)
+        """A reply; `data=None` is the empty acknowledgement (no payload bytes at all)."""
+        if data is None:
+            return self._raw_frame(seqno, cmd, b"", retcode)
+        return self._frame(seqno, cmd, messages.dumps(data), retcode)
 
     def status(self, seqno: int, cmd: int, dps: Mapping[str, DpValue], retcode: int = 0) -> bytes:
         """A reply or push carrying DPs, in the shape this version uses."""
