@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from setsmart.devices.types import clamp, is_int
+
 _HEX12 = re.compile(r"[0-9a-fA-F]{12}")
 _HEX14 = re.compile(r"[0-9a-fA-F]{14}")
 _HASH_RGB = re.compile(r"#([0-9a-fA-F]{2})([0-9a-fA-F]{2})([0-9a-fA-F]{2})")
@@ -43,7 +45,7 @@ class Hsv:
 def encode_colour(fmt: ColorFormat, colour: Hsv) -> str:
     """The colour DP string for `colour` (components are clamped to their ranges)."""
     top = fmt.sv_max
-    h, s, v = _clamp(colour.h, 0, 360), _clamp(colour.s, 0, top), _clamp(colour.v, 0, top)
+    h, s, v = clamp(colour.h, 0, 360), clamp(colour.s, 0, top), clamp(colour.v, 0, top)
     if fmt is ColorFormat.HSV12:
         return f"{h:04x}{s:04x}{v:04x}"
     r, g, b = (round(c * 255) for c in colorsys.hsv_to_rgb(h / 360, s / top, v / top))
@@ -80,7 +82,7 @@ def _decode_json_hsv(value: str) -> Hsv | None:
     if not isinstance(data, dict):
         return None
     parts = [data.get(k) for k in ("h", "s", "v")]
-    ints = [p for p in parts if isinstance(p, int) and not isinstance(p, bool)]
+    ints = [p for p in parts if is_int(p)]
     if len(ints) != 3:
         return None
     return Hsv(*ints)
@@ -88,7 +90,7 @@ def _decode_json_hsv(value: str) -> Hsv | None:
 
 def hs_to_device(fmt: ColorFormat, h: float, s: float) -> tuple[int, int]:
     """Home Assistant hue 0-360 and saturation 0-100 to device hue and saturation."""
-    return _clamp(round(h), 0, 360), _clamp(round(s * fmt.sv_max / 100), 0, fmt.sv_max)
+    return clamp(round(h), 0, 360), clamp(round(s * fmt.sv_max / 100), 0, fmt.sv_max)
 
 
 def hs_from_device(fmt: ColorFormat, colour: Hsv) -> tuple[int, int | float]:
@@ -98,9 +100,9 @@ def hs_from_device(fmt: ColorFormat, colour: Hsv) -> tuple[int, int | float]:
     than 1 % and are reported as whole numbers, so a whole HA value survives a round trip.
     """
     top = fmt.sv_max
-    saturation = _clamp(colour.s, 0, top) * 100 / top
+    saturation = clamp(colour.s, 0, top) * 100 / top
     s = round(saturation, 1) if top >= 1000 else round(saturation)
-    return _clamp(colour.h, 0, 360), tidy_number(s)
+    return clamp(colour.h, 0, 360), tidy_number(s)
 
 
 def rgb_to_hs(r: float, g: float, b: float) -> tuple[float, float]:
@@ -120,7 +122,3 @@ def parse_hash_rgb(text: str) -> tuple[int, int, int] | None:
 def tidy_number(value: float) -> int | float:
     """A whole float as an int (JSON `100` rather than `100.0`), others unchanged."""
     return int(value) if float(value).is_integer() else value
-
-
-def _clamp(value: int, low: int, high: int) -> int:
-    return min(max(value, low), high)

@@ -7,7 +7,6 @@ because the command is only built once the whole payload has been checked.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -30,7 +29,7 @@ from setsmart.devices.convert import (
 from setsmart.devices.errors import SetError
 from setsmart.devices.profile import DeviceProfile
 from setsmart.devices.roles import gang_role, parse_gang_role
-from setsmart.devices.types import DpValue, is_dp_id
+from setsmart.devices.types import DpValue, clamp, is_dp_id, is_int, is_number
 
 #: Longest `power_cycle`, in seconds (the range of a Tuya countdown DP).
 POWER_CYCLE_MAX: Final = 86400
@@ -206,7 +205,7 @@ def _apply_switches(
 
 def _number(key: str, value: object) -> float:
     """A JSON number (not a bool, not NaN or infinite), or SetError."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if not is_number(value):
         raise SetError(f"{key}: {_show(value)} is not a number")
     return value
 
@@ -339,8 +338,8 @@ def _current_v(profile: DeviceProfile, current: Mapping[str, object]) -> int:
         return colour.v
     dp = profile.dp("brightness")
     white = None if dp is None else current.get(dp)
-    if isinstance(white, int) and not isinstance(white, bool):
-        return min(max(white, 0), profile.color_format.sv_max)
+    if is_int(white):
+        return clamp(white, 0, profile.color_format.sv_max)
     return profile.color_format.sv_max
 
 

@@ -11,8 +11,9 @@ All scaling is integer arithmetic with round-half-up, so the round trips are exa
 
 from __future__ import annotations
 
-import math
 from typing import Final
+
+from setsmart.devices.types import clamp, is_number
 
 HA_BRIGHTNESS_MAX: Final = 255
 MIRED_MIN: Final = 153  # 6500 K, coolest
@@ -25,36 +26,32 @@ def _div_round(numerator: int, denominator: int) -> int:
     return (2 * numerator + denominator) // (2 * denominator)
 
 
-def _clamp(value: int, low: int, high: int) -> int:
-    return min(max(value, low), high)
-
-
 def brightness_to_ha(value: int, low: int, high: int) -> int:
     """Device brightness (clamped to low..high) to Home Assistant 1-255."""
-    steps = _clamp(value, low, high) - low
+    steps = clamp(value, low, high) - low
     return 1 + _div_round(steps * (HA_BRIGHTNESS_MAX - 1), high - low)
 
 
 def brightness_from_ha(value: int, low: int, high: int) -> int:
     """Home Assistant brightness (clamped to 1-255) to device low..high."""
-    steps = _clamp(value, 1, HA_BRIGHTNESS_MAX) - 1
+    steps = clamp(value, 1, HA_BRIGHTNESS_MAX) - 1
     return low + _div_round(steps * (high - low), HA_BRIGHTNESS_MAX - 1)
 
 
 def mireds_to_device(mireds: int, low: int, high: int) -> int:
     """Colour temperature in mireds (clamped to 153-370) to device low (warm)..high (cool)."""
-    steps = MIRED_MAX - _clamp(mireds, MIRED_MIN, MIRED_MAX)
+    steps = MIRED_MAX - clamp(mireds, MIRED_MIN, MIRED_MAX)
     return low + _div_round(steps * (high - low), _MIRED_SPAN)
 
 
 def mireds_from_device(value: int, low: int, high: int) -> int:
     """Device colour temperature (clamped to low..high) to mireds 153-370."""
-    steps = _clamp(value, low, high) - low
+    steps = clamp(value, low, high) - low
     return MIRED_MAX - _div_round(steps * _MIRED_SPAN, high - low)
 
 
 def scale_reading(value: object, divisor: int, decimals: int) -> float | None:
     """A sensor DP in physical units (value / divisor, rounded), or None if not a number."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if not is_number(value):
         return None
     return round(value / divisor, decimals)

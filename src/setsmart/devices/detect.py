@@ -15,21 +15,17 @@ import re
 from collections.abc import Mapping
 
 from setsmart.devices.dpmap import load_map
-from setsmart.devices.types import DeviceType
+from setsmart.devices.types import DeviceType, is_int
 
 _HEX14 = re.compile(r"[0-9a-fA-F]{14}")
 _LEGACY_POWER_DPS = ("4", "5", "6")
 _POWER_DPS = ("18", "19", "20")
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def detect_type(dps: Mapping[str, object]) -> DeviceType:
     """The device type suggested by a full status (`dps` with string keys)."""
     if isinstance(dps.get("20"), bool) and (
-        isinstance(dps.get("21"), str) or _is_int(dps.get("22")) or isinstance(dps.get("24"), str)
+        isinstance(dps.get("21"), str) or is_int(dps.get("22")) or isinstance(dps.get("24"), str)
     ):
         return DeviceType.BULB
     if isinstance(dps.get("1"), bool) and _looks_like_v1_bulb(dps):
@@ -46,12 +42,7 @@ def _looks_like_v1_bulb(dps: Mapping[str, object]) -> bool:
     if isinstance(colour, str) and _HEX14.fullmatch(colour):
         return True
     brightness = dps.get("3")
-    return (
-        isinstance(dps.get("2"), str)
-        and isinstance(brightness, int)
-        and not isinstance(brightness, bool)
-        and 25 <= brightness <= 255
-    )
+    return isinstance(dps.get("2"), str) and is_int(brightness) and 25 <= brightness <= 255
 
 
 def strip_switch_dps(dps: Mapping[str, object]) -> list[str]:
@@ -61,6 +52,6 @@ def strip_switch_dps(dps: Mapping[str, object]) -> list[str]:
 
 def is_legacy_plug(dps: Mapping[str, object]) -> bool:
     """Whether a plug meters on DPs 4/5/6 (old firmware) rather than 18/19/20."""
-    return any(_is_int(dps.get(dp)) for dp in _LEGACY_POWER_DPS) and not any(
+    return any(is_int(dps.get(dp)) for dp in _LEGACY_POWER_DPS) and not any(
         dp in dps for dp in _POWER_DPS
     )

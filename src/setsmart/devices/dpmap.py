@@ -18,6 +18,7 @@ from typing import Final
 from setsmart.devices.colour import ColorFormat
 from setsmart.devices.errors import DpMapError
 from setsmart.devices.roles import check_dp_id, check_role
+from setsmart.devices.types import is_int
 
 #: The maps shipped with the package, by file name without `.json`.
 MAP_NAMES: Final = ("plug", "plug_legacy", "strip", "bulb", "bulb_v1")
@@ -102,7 +103,7 @@ def _list(value: object) -> list[object]:
 
 
 def _int(value: object, where: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    if not is_int(value) or value < minimum:
         raise DpMapError(f"{where}: must be an integer >= {minimum}, got {value!r}")
     return value
 
@@ -117,7 +118,7 @@ def _range(value: object, where: str) -> tuple[int, int]:
     if not (
         isinstance(value, list)
         and len(value) == 2
-        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        and all(is_int(v) for v in value)
         and 0 <= value[0] < value[1]
     ):
         raise DpMapError(f"{where}: must be [low, high] with 0 <= low < high, got {value!r}")

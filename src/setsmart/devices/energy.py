@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
 from setsmart.devices.errors import EnergyStateError
 from setsmart.devices.profile import DeviceProfile
+from setsmart.devices.types import is_int, is_number
 
 #: A single report above this is taken as corrupt: a 16 A socket at 250 V adds 4 kWh an hour.
 MAX_REPORT_KWH: Final = 10.0
@@ -28,7 +28,7 @@ class EnergyMeter:
         Returns whether it counted: negative values, values over MAX_REPORT_KWH and
         anything but an integer are ignored (and counted in `rejected`).
         """
-        if isinstance(raw, bool) or not isinstance(raw, int):
+        if not is_int(raw):
             self.rejected += 1
             return False
         added = raw / divisor
@@ -54,12 +54,7 @@ class EnergyMeter:
     def from_dict(cls, data: object) -> EnergyMeter:
         """A meter from what `to_dict` gave; EnergyStateError if it is not that."""
         kwh = data.get("kwh") if isinstance(data, Mapping) else None
-        if (
-            isinstance(kwh, bool)
-            or not isinstance(kwh, int | float)
-            or not math.isfinite(kwh)
-            or kwh < 0
-        ):
+        if not is_number(kwh) or kwh < 0:
             raise EnergyStateError(
                 f"energy state: 'kwh' must be a non-negative number, got {data!r:.80}"
             )

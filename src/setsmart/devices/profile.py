@@ -19,7 +19,7 @@ from setsmart.devices.roles import (
     parse_gang_role,
     validate_overrides,
 )
-from setsmart.devices.types import AUTO, TYPE_CHOICES, DeviceType
+from setsmart.devices.types import AUTO, TYPE_CHOICES, DeviceType, is_int
 
 _LIGHT_TYPES = frozenset({DeviceType.BULB, DeviceType.BULB_V1})
 
@@ -185,8 +185,7 @@ def _gang_roles(base: DpMap, observed: Mapping[str, object] | None) -> dict[str,
         base.gangs[: base.default_gangs]
     )
     with_countdowns = observed is None or all(
-        isinstance(observed.get(countdown), int) and not isinstance(observed.get(countdown), bool)
-        for _, countdown in slots
+        is_int(observed.get(countdown)) for _, countdown in slots
     )
     roles: dict[str, str] = {}
     for gang, (switch, countdown) in enumerate(slots, start=1):

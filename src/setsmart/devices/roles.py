@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from setsmart.devices.errors import DpMapError
-from setsmart.devices.types import is_dp_id
+from setsmart.devices.types import is_dp_id, is_int
 
 #: Highest gang number a `state_lN` / `countdown_lN` role may carry.
 MAX_GANGS: Final = 16
@@ -60,7 +60,7 @@ def check_role(name: object, where: str = "dps") -> str:
 
 def check_dp_id(value: object, where: str) -> str:
     """Normalise a DP id given as an int or a digit string to its wire form ("19")."""
-    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    text = str(value) if is_int(value) else value
     if not is_dp_id(text):
         raise DpMapError(f"{where}: {value!r} is not a DP id (a number from 1 to 255)")
     return text

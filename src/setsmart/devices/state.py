@@ -9,6 +9,7 @@ from setsmart.devices.colour import decode_colour, hs_from_device
 from setsmart.devices.convert import brightness_to_ha, mireds_from_device, scale_reading
 from setsmart.devices.profile import DeviceProfile
 from setsmart.devices.roles import SENSOR_DECIMALS, gang_role
+from setsmart.devices.types import is_int
 
 #: Tuya work modes (DP 21 / DP 2) shown as Home Assistant's "hs" colour mode.
 _COLOUR_MODES = ("colour", "scene", "music")
@@ -73,7 +74,7 @@ def _switch_state(profile: DeviceProfile, dps: Mapping[str, object]) -> dict[str
 
 def _int_dp(dps: Mapping[str, object], dp: str | None) -> int | None:
     value = None if dp is None else dps.get(dp)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return value if is_int(value) else None
 
 
 def _light_state(profile: DeviceProfile, dps: Mapping[str, object]) -> dict[str, object]:

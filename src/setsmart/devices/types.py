@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from enum import StrEnum
 from typing import Final, TypeGuard
@@ -27,6 +28,21 @@ class DeviceType(StrEnum):
 
 #: Every value the YAML `type:` key accepts, in the order the docs list them.
 TYPE_CHOICES: Final = (AUTO, *(t.value for t in DeviceType))
+
+
+def is_int(value: object) -> TypeGuard[int]:
+    """Whether `value` is an integer; a bool is not (JSON true is no DP number)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: object) -> TypeGuard[int | float]:
+    """Whether `value` is a finite JSON number (not a bool, NaN or infinity)."""
+    return is_int(value) or (isinstance(value, float) and math.isfinite(value))
+
+
+def clamp(value: int, low: int, high: int) -> int:
+    """`value` limited to low..high."""
+    return min(max(value, low), high)
 
 
 def is_dp_id(value: object) -> TypeGuard[str]:
