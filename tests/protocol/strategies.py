@@ -92,6 +92,8 @@ class Link:
 
 
 links = st.builds(Link, versions, keys, nonces, nonces)
+new_links = st.builds(Link, new_versions, keys, nonces, nonces)
+"""Links of the versions that negotiate a session key."""
 
 
 json_objects = st.builds(_sized, _objects, st.integers(0, MAX_BODY))

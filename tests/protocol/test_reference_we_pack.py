@@ -152,8 +152,8 @@ def test_replies_read_by_tinytuya_carry_the_same_content(
     message = tt_unpack(data, link.version, tt.local_key, retcode=True)
     assert message.crc_good
     assert (message.seqno, message.cmd, message.retcode) == (seqno, cmd, retcode)
-    if obj is None:
-        assert tt_open_plain(link.version, tt.local_key, cmd, message.payload) == b""
+    if obj is None:  # an acknowledgement: tinytuya's _send_receive waits on past it
+        assert message.payload == b""
     else:
         assert tt_decode(tt, message.payload) == tinytuya_view(obj)
 
