@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from setsmart.config import Config, DeviceConfig
 from setsmart.devices import DeviceProfile, device_state, parse_set, profile_for
-from setsmart.lan.connection import Connection, Target
+from setsmart.lan.connection import COMMON_DPS, Connection, Target
 from setsmart.lan.errors import ConnectFailed, LanError
 from setsmart.lan.probe import probe_version
 from setsmart.lan.scan import scan
@@ -112,9 +112,8 @@ def _state(device: DeviceConfig, dps: Dps) -> dict[str, object]:
 
 
 def _known_dps(device: DeviceConfig) -> tuple[str, ...]:
-    """DPs to list in a device22 query: the configured overrides, else switch 1."""
-    ids = sorted({str(dp) for dp in device.dps.values()} | {"1"}, key=int)
-    return tuple(ids)
+    """DPs to list in a device22 query: the common ones and the configured overrides."""
+    return tuple(sorted({str(dp) for dp in device.dps.values()} | set(COMMON_DPS), key=int))
 
 
 def _version(value: str | None) -> Version | None:

@@ -46,6 +46,12 @@ from setsmart.protocol.constants import command_name
 # Successive frames failing their key check before the connection is judged hopeless.
 _WRONG_KEY_LIMIT = 3
 
+# What a device22 query lists when nothing better is known: the DPs plugs, strips and
+# bulbs commonly use (devices answer with the ones they have).
+COMMON_DPS: tuple[str, ...] = tuple(str(dp) for dp in (*range(1, 11), *range(17, 27)))
+
+_OLD_VERSIONS = frozenset({"3.1", "3.2", "3.3"})
+
 
 @dataclass(frozen=True, slots=True)
 class Target:
@@ -88,7 +94,7 @@ class Connection(asyncio.Protocol):
         on_dps: Callable[[Dps], None] | None = None,
         on_fault: Callable[[LanError], None] | None = None,
         time_limit: float = 5.0,
-        dps_to_query: Iterable[str] = ("1",),
+        dps_to_query: Iterable[str] = COMMON_DPS,
         device22: bool | None = None,
     ) -> None:
         self.target = target
@@ -103,6 +109,7 @@ class Connection(asyncio.Protocol):
         self._ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending: list[_Pending] = []
         self._wrong_key_frames = 0
+        self._answered = False
         self._last_query_cmd = 0
         self.closed: asyncio.Future[LanError] = asyncio.get_running_loop().create_future()
         self.last_received = 0.0
@@ -116,7 +123,7 @@ class Connection(asyncio.Protocol):
         time_limit: float = 5.0,
         on_dps: Callable[[Dps], None] | None = None,
         on_fault: Callable[[LanError], None] | None = None,
-        dps_to_query: Iterable[str] = ("1",),
+        dps_to_query: Iterable[str] = COMMON_DPS,
         device22: bool | None = None,
     ) -> Connection:
         """Connect and complete the handshake within `time_limit` seconds.
@@ -146,6 +153,15 @@ class Connection(asyncio.Protocol):
         except OSError as exc:
             raise ConnectFailed(
                 target.name, f"cannot connect to {target.host}:{target.port}: {exc.strerror or exc}"
+            ) from None
+        except ConnectionLost:
+            conn.close()
+            if target.version in _OLD_VERSIONS:
+                raise
+            raise WrongLocalKey(
+                target.name,
+                f"the device closed the connection during the {target.version} handshake: "
+                "probable wrong local key, or it speaks another protocol version",
             ) from None
         except LanError:
             conn.close()
@@ -205,13 +221,20 @@ class Connection(asyncio.Protocol):
             async with asyncio.timeout(self.time_limit):
                 return await future
         except TimeoutError:
-            what = command_name(outgoing.cmd)
-            raise ReplyTimeout(
-                self.target.name, f"no answer to {what} within {self.time_limit:g} s"
-            ) from None
+            raise ReplyTimeout(self.target.name, self._silence(outgoing.cmd)) from None
         finally:
             with contextlib.suppress(ValueError):
                 self._pending.remove(pending)
+
+    def _silence(self, cmd: int) -> str:
+        what = f"no answer to {command_name(cmd)} within {self.time_limit:g} s"
+        if self.target.version in _OLD_VERSIONS and not self._answered:
+            # 3.1-3.3 devices ignore requests sealed with the wrong key.
+            return f"{what}: the device never answered; probable wrong local key"
+        if self.target.version == "3.1" and cmd == Command.CONTROL:
+            # 3.1 queries are plain text: only controls show a wrong key.
+            return f"{what}: 3.1 devices ignore controls signed with a wrong local key"
+        return what
 
     async def query(self) -> Dps:
         """Read every DP; switches to the device22 query when the device asks for it."""
@@ -261,6 +284,7 @@ class Connection(asyncio.Protocol):
                 self._on_reply(event)
             elif isinstance(event, Push):
                 self._wrong_key_frames = 0
+                self._answered = True
                 self._on_push(event)
             elif isinstance(event, DeviceError):
                 self._on_device_error(event)
@@ -280,6 +304,7 @@ class Connection(asyncio.Protocol):
 
     def _on_reply(self, reply: Reply) -> None:
         self._wrong_key_frames = 0
+        self._answered = True
         pending = self._take(reply.seqno, reply.cmd)
         if pending is not None and not pending.future.done():
             pending.future.set_result(reply)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from setsmart.lan.backoff import Backoff
-from setsmart.lan.connection import Connection, Target
+from setsmart.lan.connection import COMMON_DPS, Connection, Target
 from setsmart.lan.errors import LanError, NotConnected, ReplyTimeout
 from setsmart.protocol import Dps, DpValue, Version
 
@@ -75,7 +75,7 @@ class DeviceLink:
     on_event: Callable[[LinkEvent], None]
     port: int = 6668
     settings: LinkSettings = field(default_factory=LinkSettings)
-    dps_to_query: tuple[str, ...] = ("1",)
+    dps_to_query: tuple[str, ...] = COMMON_DPS
     energy_dps: tuple[int, ...] = ()
     _conn: Connection | None = None
     _device22: bool | None = None

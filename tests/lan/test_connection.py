@@ -1,0 +1,150 @@
+"""One connection to a simulated device over real TCP, for every protocol version."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from setsmart.lan.connection import Connection
+from setsmart.lan.errors import (
+    ConnectFailed,
+    ConnectionLost,
+    ReplyTimeout,
+    VersionMismatch,
+    WrongLocalKey,
+)
+from setsmart.protocol import VERSIONS, Dps, Version
+from setsmart.sim import SimDevice
+from tests.lan.helpers import KEY, WRONG_KEY, new_id, target_for, wait_until
+
+pytestmark = pytest.mark.timeout(30)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_query_control_and_push(version: Version) -> None:
+    pushed: list[Dps] = []
+    async with SimDevice(new_id(), KEY, version, "plug", host="127.0.0.2") as device:
+        conn = await Connection.open(target_for(device), time_limit=2.0, on_dps=pushed.append)
+        try:
+            dps = await conn.query()
+            assert dps["1"] == device.dps["1"]
+            assert "19" in dps  # the plug meters power
+
+            await conn.control({"1": not dps["1"]})
+            assert device.dps["1"] is (not dps["1"])
+            # Real devices ack the control, then push the change as STATUS.
+            await wait_until(lambda: any(p.get("1") is (not dps["1"]) for p in pushed))
+
+            await conn.heartbeat()
+
+            await device.set_dps({"1": bool(dps["1"])})  # a button press
+            await wait_until(lambda: pushed[-1].get("1") is bool(dps["1"]))
+        finally:
+            conn.close()
+
+
+@pytest.mark.parametrize("version", ["3.2", "3.3", "3.4"])
+async def test_device22_switches_query_by_itself(version: Version) -> None:
+    async with SimDevice(new_id(), KEY, version, "plug", device22=True) as device:
+        conn = await Connection.open(target_for(device), time_limit=2.0, dps_to_query=("1", "19"))
+        try:
+            dps = await conn.query()
+        finally:
+            conn.close()
+    assert conn.session.device22
+    assert dps["1"] == device.dps["1"]
+
+
+@pytest.mark.parametrize("version", ["3.4", "3.5"])
+async def test_wrong_key_fails_the_handshake_readably(version: Version) -> None:
+    async with SimDevice(new_id(), KEY, version) as device:
+        with pytest.raises(WrongLocalKey) as caught:
+            await Connection.open(target_for(device, key=WRONG_KEY), time_limit=2.0)
+    message = str(caught.value)
+    assert message.startswith("test_plug: ")
+    assert "wrong local key" in message
+    assert WRONG_KEY not in message
+    assert KEY not in message
+
+
+@pytest.mark.parametrize("version", ["3.2", "3.3"])
+async def test_wrong_key_on_old_versions_times_out_with_a_hint(version: Version) -> None:
+    async with SimDevice(new_id(), KEY, version) as device:
+        conn = await Connection.open(target_for(device, key=WRONG_KEY), time_limit=0.5)
+        try:
+            with pytest.raises(ReplyTimeout) as caught:
+                await conn.query()
+        finally:
+            conn.close()
+    assert "probable wrong local key" in str(caught.value)
+    assert WRONG_KEY not in str(caught.value)
+
+
+async def test_wrong_key_on_31_shows_on_controls() -> None:
+    async with SimDevice(new_id(), KEY, "3.1") as device:
+        conn = await Connection.open(target_for(device, key=WRONG_KEY), time_limit=0.5)
+        try:
+            assert "1" in await conn.query()  # 3.1 queries travel in clear
+            with pytest.raises(ReplyTimeout, match="signed with a wrong local key"):
+                await conn.control({"1": False})
+        finally:
+            conn.close()
+
+
+async def test_a_device_that_goes_silent_mid_handshake() -> None:
+    async with SimDevice(new_id(), KEY, "3.4") as device:
+        device.dark = True
+        with pytest.raises(ConnectFailed, match=r"test_plug: handshake .* timed out after 0.3 s"):
+            await Connection.open(target_for(device), time_limit=0.3)
+
+
+async def test_a_device_that_refuses_connections() -> None:
+    async with SimDevice(new_id(), KEY, "3.3") as device:
+        device.refuse = True
+        with pytest.raises(
+            ConnectFailed, match=r"test_plug: cannot connect to 127\.0\.0\.1:[0-9]+: "
+        ):
+            await Connection.open(target_for(device), time_limit=1.0)
+
+
+async def test_wrong_version_is_named() -> None:
+    async with SimDevice(new_id(), KEY, "3.5") as device:
+        with pytest.raises((VersionMismatch, WrongLocalKey, ConnectFailed)) as caught:
+            await Connection.open(target_for(device, version="3.4"), time_limit=1.0)
+    assert "protocol version" in str(caught.value)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_corrupt_and_garbage_frames_are_survived(version: Version) -> None:
+    faults: list[str] = []
+    async with SimDevice(new_id(), KEY, version) as device:
+        conn = await Connection.open(
+            target_for(device), time_limit=1.0, on_fault=lambda e: faults.append(str(e))
+        )
+        try:
+            await conn.query()
+            device.garbage_next()
+            assert (await conn.query())["1"] == device.dps["1"]
+            device.corrupt_next(1)
+            with pytest.raises(ReplyTimeout):
+                await conn.query()  # its reply was the corrupted frame
+            assert (await conn.query())["1"] == device.dps["1"]  # and the session lives on
+        finally:
+            conn.close()
+    assert faults, "the corrupt frame is reported"
+    assert all(f.startswith("test_plug: ") for f in faults)
+
+
+async def test_another_client_taking_the_connection_is_named() -> None:
+    async with SimDevice(new_id(), KEY, "3.3") as device:
+        first = await Connection.open(target_for(device), time_limit=1.0)
+        second = await Connection.open(target_for(device), time_limit=1.0)
+        try:
+            async with asyncio.timeout(2):
+                lost = await first.closed
+        finally:
+            first.close()
+            second.close()
+    assert isinstance(lost, ConnectionLost)
+    assert "another client" in str(lost)
