@@ -305,16 +305,23 @@ ERRORS = [
             dps:
               power: 19
               Power: 20
+              switch_1: 1
               energy: 0
               current: x
               voltage:
+              color: 256
+              state: 19
         """,
         [
-            "config.yaml:7: devices[0].dps.Power: role names are lower-case words like "
-            "'power' or 'switch_1'",
-            "config.yaml:8: devices[0].dps.energy: DP id must be 1 or more, got 0",
-            "config.yaml:9: devices[0].dps.current: DP id must be an integer, got a string",
-            "config.yaml:10: devices[0].dps.voltage: DP id must be an integer, got null",
+            "config.yaml:7: devices[0].dps.Power: unknown role (did you mean 'power'?)",
+            "config.yaml:8: devices[0].dps.switch_1: unknown role (valid: brightness, color, "
+            "color_mode, color_temp, countdown, countdown_l1..countdown_l16, current, energy, "
+            "power, state, state_l1..state_l16, voltage)",
+            "config.yaml:9: devices[0].dps.energy: DP id must be between 1 and 255, got 0",
+            "config.yaml:10: devices[0].dps.current: DP id must be an integer, got a string",
+            "config.yaml:11: devices[0].dps.voltage: DP id must be an integer, got null",
+            "config.yaml:12: devices[0].dps.color: DP id must be between 1 and 255, got 256",
+            "config.yaml:13: devices[0].dps.state: DP 19 is already mapped to power",
         ],
         id="dps",
     ),

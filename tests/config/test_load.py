@@ -119,7 +119,7 @@ def test_every_key_is_read(load: Load, config_dir: Path) -> None:
             host: 192.168.1.41
             port: 6669
             version: "3.4"
-            dps: {{power: 19, switch_1: 1}}
+            dps: {{power: 19, state_l1: 1}}
             cloud: false
         """
     )
@@ -164,7 +164,7 @@ def test_every_key_is_read(load: Load, config_dir: Path) -> None:
         host="192.168.1.41",
         port=6669,
         version="3.4",
-        dps={"power": 19, "switch_1": 1},
+        dps={"power": 19, "state_l1": 1},
         cloud=False,
     )
     assert device.local_key is not None

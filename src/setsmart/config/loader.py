@@ -38,7 +38,7 @@ from setsmart.config.model import (
     TlsConfig,
     default_client_id,
 )
-from setsmart.config.roles import role_problem
+from setsmart.config.roles import DP_ID_MAX, role_problem
 from setsmart.config.secret import Secret
 from setsmart.config.yamlsource import YamlSyntaxError, compose, line_of
 
@@ -331,6 +331,7 @@ def _read_dps(device: Section) -> dict[str, int]:
         device.fail("dps", node, "must be a mapping of role: DP id, like {power: 19}")
         return {}
     dps: dict[str, int] = {}
+    owners: dict[int, str] = {}
     base = device.path_of("dps")
     for role, (key_node, value_node) in device.reader.entries(node, base).items():
         problem = role_problem(role)
@@ -338,7 +339,14 @@ def _read_dps(device: Section) -> dict[str, int]:
             device.reader.report(line_of(key_node), join(base, role), problem)
             continue
         try:
-            dps[role] = checked_integer(device.reader.value(value_node), 1, None)
+            dp = checked_integer(device.reader.value(value_node), 1, DP_ID_MAX)
         except InvalidValueError as error:
             device.reader.report(line_of(value_node), join(base, role), f"DP id {error}")
+            continue
+        if dp in owners:
+            message = f"DP {dp} is already mapped to {owners[dp]}"
+            device.reader.report(line_of(value_node), join(base, role), message)
+            continue
+        owners[dp] = role
+        dps[role] = dp
     return dps

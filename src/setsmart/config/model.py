@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from setsmart.config.secret import Secret
+from setsmart.devices import TYPE_CHOICES
 
-DEVICE_TYPES = ("auto", "plug", "strip", "bulb", "bulb_v1", "raw")
+DEVICE_TYPES: tuple[str, ...] = TYPE_CHOICES
 PROTOCOL_VERSIONS = ("3.1", "3.2", "3.3", "3.4", "3.5")
 CLOUD_REGIONS = ("us", "us-e", "eu", "eu-w", "in", "cn", "sg")
 
