@@ -387,12 +387,10 @@ class Section:
         return Secret(text.rstrip("\r\n"), file=written)
 
 
-def checked_integer(value: object, low: int, high: int | None) -> int:
-    """``value`` when it is an integer (not a boolean) in ``low..high`` (no ceiling: None)."""
+def checked_integer(value: object, low: int, high: int) -> int:
+    """``value`` when it is an integer (not a boolean) in ``low..high``."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidValueError(f"must be an integer, got {describe(value)}")
-    if high is None and value < low:
-        raise InvalidValueError(f"must be {low} or more, got {value}")
-    if high is not None and not low <= value <= high:
+    if not low <= value <= high:
         raise InvalidValueError(f"must be between {low} and {high}, got {value}")
     return value
