@@ -15,6 +15,7 @@ from setsmart.protocol import (
     Reply,
     Version,
 )
+from setsmart.protocol.frame import Frame, encode_frame
 from setsmart.sim import SimDevice
 
 WAIT = 2.0  # the longest any single step of a test waits
@@ -76,6 +77,13 @@ class WireClient:
         """Write a request; returns its seqno."""
         self.writer.write(outgoing.data)
         return outgoing.seqno
+
+    def frame(self, cmd: int, body: bytes, seqno: int = 999) -> bytes:
+        """A request frame for any command, sealed as this session seals payloads."""
+        codec = self.session.codec
+        return encode_frame(
+            Frame(seqno, cmd, codec.seal(cmd, body)), codec.framing, codec.frame_key
+        )
 
     def send_bytes(self, data: bytes) -> None:
         self.writer.write(data)
