@@ -48,6 +48,7 @@ __all__ = [
     "PREFIX_6699",
     "TT_NO_HEADER_CMDS",
     "UDP_KEY",
+    "AESCipher",
     "LoopbackSocket",
     "MessagePayload",
     "TinytuyaDeviceHandshake",
