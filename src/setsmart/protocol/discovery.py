@@ -111,7 +111,7 @@ def _decrypt(payload: bytes) -> bytes:
 def _interpret(plain: bytes) -> Beacon | AppRequest:
     try:
         info = json.loads(plain)
-    except (UnicodeDecodeError, ValueError):
+    except (ValueError, RecursionError):  # also bad UTF-8; too deeply nested JSON
         raise DiscoveryError("discovery payload is not JSON") from None
     if not isinstance(info, dict):
         raise DiscoveryError("discovery payload is not a JSON object")

@@ -135,7 +135,7 @@ class _Endpoint:
 def _json_object(text: bytes) -> dict[str, Any] | None:
     try:
         value = json.loads(text)
-    except (UnicodeDecodeError, ValueError):
+    except (ValueError, RecursionError):  # also bad UTF-8; too deeply nested JSON
         return None
     return value if isinstance(value, dict) else None
 
