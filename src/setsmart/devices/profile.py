@@ -113,10 +113,10 @@ def profile_for(
 
     `device_type` is a DeviceType or "auto" (which needs `observed_dps`). `overrides` is
     the YAML `dps:` mapping (role -> DP id, or null to drop a role) with keys as YAML gave
-    them; anything but a role name is rejected. `observed_dps`, a full
-    status of the device, refines the map: roles whose DP the device does not report are
-    dropped (the switch excepted), a strip gets the gangs it reports, and a plug that
-    meters on DPs 4/5/6 gets the legacy map. Overrides always win.
+    them; anything but a role name is rejected. `observed_dps`, a full status of the
+    device, refines the map: roles whose DP the device does not report are dropped (the
+    switch excepted), a strip gets the gangs it reports, and a plug that meters on DPs
+    4/5/6 gets the legacy map. Overrides always win.
     """
     kind = _resolve_type(device_type, observed_dps)
     base = _base_map(kind, observed_dps)
