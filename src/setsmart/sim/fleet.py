@@ -165,7 +165,7 @@ class SimFleet:
             for required in ("id", "key"):
                 if not isinstance(spec.get(required), str) or not spec[required]:
                     raise SimConfigError(f"{where}: {required!r} must be a non-empty string")
-            options = {k: spec[k] for k in ("dps", "device22", "product_key", "load_watts")}
+            options = {k: spec.get(k) for k in ("dps", "device22", "product_key", "load_watts")}
             options = {k: v for k, v in options.items() if v is not None}
             kind = spec.get("kind", "plug")
             if kind not in KINDS:
