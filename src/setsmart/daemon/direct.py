@@ -101,8 +101,7 @@ async def apply_set(config: Config, device: DeviceConfig, payload: object) -> di
 
 
 def _profile(device: DeviceConfig, dps: Mapping[str, object]) -> DeviceProfile:
-    overrides: dict[object, object] = {role: dp for role, dp in device.dps.items()}  # noqa: C416 (widens the key type for mypy)
-    return profile_for(device.type, overrides, dps)
+    return profile_for(device.type, device.dps, dps)
 
 
 def _state(device: DeviceConfig, dps: Dps) -> dict[str, object]:

@@ -1,0 +1,152 @@
+"""The persistent link: it connects, stays up, reconnects, and follows a device."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import pytest
+
+from setsmart.lan.errors import ConnectFailed, ConnectionLost, ReplyTimeout
+from setsmart.lan.link import DeviceLink, DpsReport, LinkDown, LinkEvent, LinkSettings, LinkUp
+from setsmart.protocol import Version
+from setsmart.sim import SimDevice
+from tests.lan.helpers import KEY, new_id, wait_until
+
+pytestmark = pytest.mark.timeout(30)
+
+FAST = LinkSettings(
+    heartbeat=0.2, timeout=0.5, poll=0, energy_poll=0, backoff_base=0.05, backoff_cap=0.2
+)
+
+
+@contextlib.asynccontextmanager
+async def running(link: DeviceLink) -> AsyncIterator[None]:
+    """Run the link as its owner would, and make sure it leaves no task behind."""
+    task = asyncio.create_task(link.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        assert not link.connected
+
+
+def link_for(
+    device: SimDevice, events: list[LinkEvent], settings: LinkSettings = FAST
+) -> DeviceLink:
+    return DeviceLink(
+        name="hall_plug",
+        device_id=device.device_id,
+        local_key=KEY.encode(),
+        host=device.host,
+        port=device.port,
+        version=device.version,
+        on_event=events.append,
+        settings=settings,
+    )
+
+
+def ups(events: list[LinkEvent]) -> int:
+    return sum(isinstance(e, LinkUp) for e in events)
+
+
+@pytest.mark.parametrize("version", ["3.1", "3.3", "3.4", "3.5"])
+async def test_link_comes_up_with_the_full_state(version: Version) -> None:
+    events: list[LinkEvent] = []
+    async with SimDevice(new_id(), KEY, version, "plug") as device:
+        link = link_for(device, events)
+        async with running(link):
+            await wait_until(lambda: ups(events) == 1)
+            full = [e for e in events if isinstance(e, DpsReport) and e.full]
+            assert full[0].dps["1"] == device.dps["1"]
+            await link.set_dps({"1": not device.dps["1"]})
+            changed = not full[0].dps["1"]
+            await wait_until(lambda: device.dps["1"] is changed)
+            await wait_until(
+                lambda: any(isinstance(e, DpsReport) and e.dps.get("1") is changed for e in events)
+            )
+
+
+async def test_heartbeats_keep_an_idle_connection_open() -> None:
+    events: list[LinkEvent] = []
+    async with SimDevice(new_id(), KEY, "3.3", idle_timeout=0.5) as device:
+        link = link_for(device, events)
+        async with running(link):
+            await wait_until(lambda: ups(events) == 1)
+            await asyncio.sleep(1.5)  # three idle timeouts
+            assert link.connected
+            assert not any(isinstance(e, LinkDown) for e in events)
+            assert device.stats.connections == 1
+
+
+async def test_reconnects_after_the_device_drops_the_connection() -> None:
+    events: list[LinkEvent] = []
+    async with SimDevice(new_id(), KEY, "3.4") as device:
+        link = link_for(device, events)
+        async with running(link):
+            await wait_until(lambda: ups(events) == 1)
+            device.drop_clients()
+            await wait_until(lambda: ups(events) == 2)
+    downs = [e for e in events if isinstance(e, LinkDown)]
+    assert isinstance(downs[0].error, ConnectionLost)
+
+
+async def test_backs_off_while_the_device_refuses_then_recovers() -> None:
+    events: list[LinkEvent] = []
+    async with SimDevice(new_id(), KEY, "3.3") as device:
+        device.refuse = True
+        link = link_for(device, events)
+        async with running(link):
+            await wait_until(lambda: sum(isinstance(e, LinkDown) for e in events) >= 3)
+            assert all(
+                isinstance(e.error, ConnectFailed) for e in events if isinstance(e, LinkDown)
+            )
+            device.refuse = False
+            await wait_until(lambda: ups(events) == 1)
+
+
+async def test_a_silent_device_is_declared_down_after_missed_heartbeats() -> None:
+    events: list[LinkEvent] = []
+    async with SimDevice(new_id(), KEY, "3.3") as device:
+        link = link_for(device, events)
+        async with running(link):
+            await wait_until(lambda: ups(events) == 1)
+            device.dark = True
+            await wait_until(lambda: any(isinstance(e, LinkDown) for e in events))
+    down = next(e for e in events if isinstance(e, LinkDown))
+    assert isinstance(down.error, ReplyTimeout)
+    assert "HEART_BEAT" in str(down.error)
+
+
+async def test_energy_refresh_brings_fresh_power_readings() -> None:
+    events: list[LinkEvent] = []
+    settings = LinkSettings(heartbeat=5, timeout=0.5, poll=0, energy_poll=0.2)
+    async with SimDevice(new_id(), KEY, "3.3", "plug", dps={"1": True}) as device:
+        link = link_for(device, events, settings)
+        link.energy_dps = (18, 19, 20)
+        async with running(link):
+            await wait_until(
+                lambda: any(
+                    isinstance(e, DpsReport) and not e.full and "19" in e.dps for e in events
+                )
+            )
+    assert device.stats.requests.get(18, 0) >= 1
+
+
+async def test_follows_a_device_that_moves_address() -> None:
+    events: list[LinkEvent] = []
+    device_id = new_id()
+    async with SimDevice(device_id, KEY, "3.5", host="127.0.0.3") as old:
+        link = link_for(old, events)
+        async with running(link):
+            await wait_until(lambda: ups(events) == 1)
+            await old.stop()
+            await wait_until(lambda: any(isinstance(e, LinkDown) for e in events))
+            async with SimDevice(device_id, KEY, "3.5", host="127.0.0.4", port=old.port) as moved:
+                link.update_address(moved.host)  # as its beacon would tell
+                await wait_until(lambda: ups(events) == 2)
+                up = [e for e in events if isinstance(e, LinkUp)][-1]
+                assert up.host == "127.0.0.4"
