@@ -163,3 +163,23 @@ async def test_a_pushed_change_reaches_a_persistent_tinytuya_client() -> None:
         finally:
             d.close()
     assert pushed["dps"] == {"22": 500}
+
+
+@pytest.mark.parametrize(("version", "error"), [("3.3", "902"), ("3.4", "914"), ("3.5", "914")])
+async def test_a_wrong_key_fails_tinytuya_as_real_devices_do(version: Version, error: str) -> None:
+    async with SimDevice(DEVICE_ID, LOCAL_KEY, version, "plug", host=HOST) as dev:
+        d = tinytuya.Device(
+            dev.device_id,
+            dev.host,
+            "fedcba9876543210",
+            version=float(version),
+            port=dev.port,
+            connection_timeout=0.3,
+            connection_retry_limit=1,
+            connection_retry_delay=0.1,
+        )
+        result = await blocking(d.status)
+    # 3.3: the device ignores what does not decrypt, so the client times out (902);
+    # 3.4/3.5: the handshake fails and the device hangs up (914, "check key or version").
+    assert result["Err"] == error
+    assert dev.stats.requests.total() == 0
