@@ -117,6 +117,17 @@ def _mismatch(buf: bytes, what: str) -> tuple[ProtocolError, int]:
     return VersionMismatchError(f"expected the other framing but received {what}"), len(buf)
 
 
+def _failed(error: ProtocolError, buf: bytes, total: int) -> tuple[ProtocolError, int]:
+    """Skip a frame that failed its integrity check, but not a frame that starts inside it.
+
+    A frame cut short by a faulty sender has a length field that reaches into the next
+    frame, possibly to exactly its end, suffix included: resume at the first prefix
+    inside the failed frame, if any, so that the next frame is not lost with it.
+    """
+    inner = (buf.find(prefix, 4, total) for prefix in (PREFIX_55AA_BYTES, PREFIX_6699_BYTES))
+    return error, min((i for i in inner if i >= 0), default=total)
+
+
 def _decode_55aa(
     buf: bytes, framing: Framing, key: AesKey | None, *, retcode: bool
 ) -> tuple[Frame | ProtocolError, int] | None:
@@ -143,9 +154,9 @@ def _decode_55aa(
                 return VersionMismatchError(
                     "the device answered with a CRC32 frame: it speaks 3.1 to 3.3, not 3.4"
                 ), total
-            return WrongKeyError(f"HMAC check failed: {WRONG_KEY_HINT}"), total
+            return _failed(WrongKeyError(f"HMAC check failed: {WRONG_KEY_HINT}"), buf, total)
     elif _U32.unpack_from(footer)[0] != crc32(signed):
-        return ChecksumError("CRC32 mismatch: frame corrupted in transit"), total
+        return _failed(ChecksumError("CRC32 mismatch: frame corrupted in transit"), buf, total)
     start = HEADER_55AA_LEN
     code = None
     if retcode:
@@ -177,7 +188,7 @@ def _decode_6699(
             iv, buf[HEADER_6699_LEN + GCM_IV_LEN : total - SUFFIX_LEN], buf[4:HEADER_6699_LEN]
         )
     except WrongKeyError as exc:
-        return exc, total
+        return _failed(exc, buf, total)
     code = None
     if retcode:
         if len(plain) < RETCODE_LEN:
