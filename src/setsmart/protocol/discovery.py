@@ -83,9 +83,13 @@ def _plaintext(data: bytes) -> bytes:
         return plain.rstrip(b"\x00")
     if data.startswith(PREFIX_55AA_BYTES):
         payload = _unframe(data, Framing.CRC, retcode=True)
+        # 3.1 sends plain JSON, 3.2-3.4 encrypt it; ciphertext can begin with "{" too.
+        decrypted = _json_under_udp_key(payload)
+        if decrypted is not None:
+            return decrypted
         if payload.startswith(b"{"):
             return payload
-        return _decrypt(payload)
+        raise DiscoveryError("beacon payload is neither JSON nor encrypted with the UDP key")
     return _decrypt(data)
 
 
@@ -97,6 +101,15 @@ def _unframe(data: bytes, framing: Framing, *, retcode: bool) -> bytes:
     if isinstance(item, ProtocolError):
         raise DiscoveryError(f"bad discovery frame: {item}")
     return item.payload
+
+
+def _json_under_udp_key(payload: bytes) -> bytes | None:
+    """The plaintext if `payload` decrypts with the UDP key to what may be JSON, else None."""
+    try:
+        plain = _UDP_KEY.ecb_decrypt(payload)
+    except ProtocolError:
+        return None
+    return plain if plain.startswith(b"{") else None
 
 
 def _decrypt(payload: bytes) -> bytes:
