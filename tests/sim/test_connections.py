@@ -228,3 +228,11 @@ async def test_a_countdown_flips_the_switch_when_it_ends(clock: FakeClock) -> No
     assert isinstance(push, Push)
     assert push.dps == {"1": True, "9": 0}
     assert dev.dps["1"] is True
+
+
+async def test_a_client_that_half_closes_still_gets_its_reply(clock: FakeClock) -> None:
+    async with plug("3.3", clock) as dev, await WireClient.connect(dev) as client:
+        client.send(client.session.query())
+        client.writer.write_eof()  # "I have said all I will say"
+        assert (await client.reply()).dps == dev.dps
+        assert await client.closed_by_device()

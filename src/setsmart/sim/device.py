@@ -94,8 +94,12 @@ class _Client:
 
     @property
     def closed(self) -> bool:
-        """Closed by us, or by the client (its EOF has arrived)."""
-        return self.writer.is_closing() or self.reader.at_eof()
+        return self.writer.is_closing()
+
+    @property
+    def hung_up(self) -> bool:
+        """The client closed its side (its EOF has been read)."""
+        return self.reader.at_eof()
 
     @property
     def ready(self) -> bool:
@@ -263,7 +267,8 @@ class SimDevice:
     @property
     def connected(self) -> bool:
         """Whether a client connection is open now."""
-        return self._client is not None and not self._client.closed
+        client = self._client
+        return client is not None and not client.closed and not client.hung_up
 
     @property
     def dps(self) -> Dps:
@@ -305,7 +310,10 @@ class SimDevice:
         client, self._client = self._client, None
         if client is None or client.closed:
             return 0
+        already_gone = client.hung_up
         client.close()
+        if already_gone:
+            return 0
         self.stats.dropped += 1
         return 1
 
@@ -400,7 +408,7 @@ class SimDevice:
                 conn, _ = listener.accept()
             except (BlockingIOError, InterruptedError):
                 return
-            except OSError:  # out of descriptors, or the connection reset in the backlog
+            except OSError:  # reset while in the backlog, or out of descriptors: try later
                 return
             self.stats.connections += 1
             self._generation += 1
@@ -432,7 +440,7 @@ class SimDevice:
 
     async def _converse(self, client: _Client, reader: asyncio.StreamReader) -> None:
         try:
-            while not client.writer.is_closing():
+            while not client.closed:
                 try:
                     async with asyncio.timeout(self.idle_timeout or None):
                         data = await reader.read(_READ_SIZE)
