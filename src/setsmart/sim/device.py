@@ -138,7 +138,18 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 class SimDevice:
-    """One simulated device on a loopback address. Use `async with` or start()/stop()."""
+    """One simulated device on a loopback address. Use `async with` or start()/stop().
+
+    - `kind`: plug (energy on 17-20), plug_legacy (power on 4/5/6), strip (gangs 1-4, USB
+      7, countdowns 9-12/15), bulb (v2, DP 20-26), bulb_v1 (DP 1-5), or raw (`dps` given);
+      `dps` also overrides a kind's initial values.
+    - `port` 0 binds a free port; the port bound is kept in `port` (and reused on restart).
+    - `idle_timeout`: seconds without a byte from the client before it is dropped (None:
+      never). `beacon_target`/`beacon_interval`: where and how often to beacon (loopback only).
+    - `load_watts`: what a metering plug draws when on (default: picked from the id);
+      `clock` drives the meter, so tests can let hours pass; `seed` fixes the randomness.
+    - `udp`: UDP sockets shared with other devices (a fleet passes its own).
+    """
 
     def __init__(
         self,
