@@ -12,11 +12,12 @@ from datetime import UTC, datetime
 
 from setsmart.config import Config, DeviceConfig
 from setsmart.devices import DeviceProfile, device_state, parse_set, profile_for
-from setsmart.lan.connection import COMMON_DPS, Connection, Target
+from setsmart.lan.connection import Connection, Target, dps_to_query
 from setsmart.lan.errors import ConnectFailed, LanError
 from setsmart.lan.probe import probe_version
 from setsmart.lan.scan import scan
-from setsmart.protocol import VERSIONS, Dps, Version
+from setsmart.protocol import Dps
+from setsmart.protocol.constants import as_version
 
 
 class DeviceNotFound(LanError):
@@ -35,7 +36,7 @@ async def locate(config: Config, device: DeviceConfig) -> Target:
     """The device's address and version: from the config, else its beacon, else a probe."""
     if device.local_key is None:
         raise ConnectFailed(device.name, "no local_key configured: this device is cloud-only")
-    host, version = device.host, _version(device.version)
+    host, version = device.host, as_version(device.version)
     if host is None or version is None:
         lan = config.lan
         sightings = await scan(
@@ -48,7 +49,7 @@ async def locate(config: Config, device: DeviceConfig) -> Target:
         for sighting in sightings:
             if sighting.beacon.device_id == device.id:
                 host = host or sighting.beacon.ip
-                version = version or _version(sighting.beacon.version)
+                version = version or as_version(sighting.beacon.version)
     if host is None:
         raise ConnectFailed(
             device.name, "no host configured and no broadcast heard from the device"
@@ -71,7 +72,7 @@ async def read_state(config: Config, device: DeviceConfig) -> dict[str, object]:
     """The device's state document, as the daemon would publish it."""
     target = await locate(config, device)
     conn = await Connection.open(
-        target, time_limit=config.lan.timeout, dps_to_query=_known_dps(device)
+        target, time_limit=config.lan.timeout, dps_to_query=dps_to_query(device.dps.values())
     )
     try:
         dps = await conn.query()
@@ -84,7 +85,7 @@ async def apply_set(config: Config, device: DeviceConfig, payload: object) -> di
     """Carry out a `/set` payload and return the state afterwards."""
     target = await locate(config, device)
     conn = await Connection.open(
-        target, time_limit=config.lan.timeout, dps_to_query=_known_dps(device)
+        target, time_limit=config.lan.timeout, dps_to_query=dps_to_query(device.dps.values())
     )
     try:
         current = await conn.query()
@@ -108,12 +109,3 @@ def _state(device: DeviceConfig, dps: Dps) -> dict[str, object]:
     return device_state(
         _profile(device, dps), dps, energy_kwh=None, source="lan", last_seen=datetime.now(UTC)
     )
-
-
-def _known_dps(device: DeviceConfig) -> tuple[str, ...]:
-    """DPs to list in a device22 query: the common ones and the configured overrides."""
-    return tuple(sorted({str(dp) for dp in device.dps.values()} | set(COMMON_DPS), key=int))
-
-
-def _version(value: str | None) -> Version | None:
-    return value if value in VERSIONS else None

@@ -53,6 +53,11 @@ COMMON_DPS: tuple[str, ...] = tuple(str(dp) for dp in (*range(1, 11), *range(17,
 _OLD_VERSIONS = frozenset({"3.1", "3.2", "3.3"})
 
 
+def dps_to_query(known: Iterable[int | str] = ()) -> tuple[str, ...]:
+    """The DPs a device22 query lists: the common ones and those `known` for the device."""
+    return tuple(sorted({str(dp) for dp in known} | set(COMMON_DPS), key=int))
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
     """Where a device is and how to speak to it."""

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from setsmart.lan.backoff import Backoff
+from setsmart.backoff import Backoff
 from setsmart.lan.connection import COMMON_DPS, Connection, Target
 from setsmart.lan.errors import LanError, NotConnected, ReplyTimeout
 from setsmart.protocol import Dps, DpValue, Version

@@ -10,6 +10,14 @@ Version = Literal["3.1", "3.2", "3.3", "3.4", "3.5"]
 VERSIONS: Final[tuple[Version, ...]] = get_args(Version)
 
 
+def as_version(value: object) -> Version | None:
+    """`value` as a protocol version, or None when it is not one."""
+    for version in VERSIONS:
+        if value == version:
+            return version
+    return None
+
+
 class Command(IntEnum):
     """Frame command numbers."""
 

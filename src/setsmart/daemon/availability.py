@@ -1,0 +1,48 @@
+"""When a device counts as online: no flapping on a brief reconnect.
+
+Online: a live session whose heartbeats are answered (the link says so at once).
+Offline: only once the session has been down for `grace` seconds, or after
+`max_failures` reconnects in a row failed, whichever comes first. Back online the moment
+the link is up again (its state is read first).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class Availability:
+    grace: float = 20.0
+    max_failures: int = 3
+    online: bool = False
+    down_since: float | None = None
+    failures: int = 0
+
+    def up(self) -> bool:
+        """The session is up; returns True when this changes the availability."""
+        changed = not self.online
+        self.online, self.down_since, self.failures = True, None, 0
+        return changed
+
+    def down(self, now: float) -> bool:
+        """The session is down or a reconnect failed; True when the device turns offline."""
+        if self.down_since is None:
+            self.down_since = now
+        self.failures += 1
+        return self.check(now)
+
+    def check(self, now: float) -> bool:
+        """Re-evaluate with time passing; True when the device turns offline now."""
+        if not self.online or self.down_since is None:
+            return False
+        if self.failures >= self.max_failures or now - self.down_since >= self.grace:
+            self.online = False
+            return True
+        return False
+
+    def seconds_left(self, now: float) -> float | None:
+        """How long until `check` may turn the device offline (None: nothing pending)."""
+        if not self.online or self.down_since is None:
+            return None
+        return max(0.0, self.down_since + self.grace - now)

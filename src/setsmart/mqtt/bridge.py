@@ -1,0 +1,220 @@
+"""The MQTT session: one connection kept up forever, with aiomqtt.
+
+- `publish()` never blocks and never fails: retained messages are also kept in a cache
+  (the latest per topic), which is published again after every reconnect because a broker
+  without persistence forgets them; other messages are dropped while disconnected.
+- The last will marks the bridge offline; `online_payload` is published on connect.
+- Incoming messages on the subscriptions go to `on_message` (sync, must not block).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import aiomqtt
+import structlog
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from setsmart.backoff import Backoff
+from setsmart.config import MqttConfig
+
+log = structlog.get_logger("setsmart.mqtt")
+
+_QUEUE_LIMIT = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    topic: str
+    payload: bytes
+    qos: int = 0
+    retain: bool = False
+    correlation: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    topic: str
+    payload: bytes
+    response_topic: str | None = None
+    correlation: bytes | None = None
+
+
+class MqttBridge:
+    """Keeps the broker connection; see the module docstring."""
+
+    def __init__(
+        self,
+        settings: MqttConfig,
+        *,
+        status_topic: str,
+        subscriptions: Sequence[str],
+        on_message: Callable[[Incoming], None],
+        on_connect: Callable[[], None] = lambda: None,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.settings = settings
+        self.status_topic = status_topic
+        self.subscriptions = tuple(subscriptions)
+        self.on_message = on_message
+        self.on_connect = on_connect
+        self.connected = asyncio.Event()
+        self.connections = 0
+        self._backoff = backoff or Backoff(base=0.5, cap=30.0)
+        self._retained: dict[str, Outgoing] = {}
+        self._queue: asyncio.Queue[Outgoing] = asyncio.Queue(_QUEUE_LIMIT)
+
+    # Publishing -------------------------------------------------------------------------
+
+    def publish(
+        self, topic: str, payload: str | bytes, *, retain: bool = False, qos: int = 0
+    ) -> None:
+        data = payload.encode() if isinstance(payload, str) else payload
+        message = Outgoing(topic, data, qos, retain)
+        if retain:
+            if data:
+                self._retained[topic] = message
+            else:
+                self._retained.pop(topic, None)
+        if self.connected.is_set():
+            self._enqueue(message)
+        elif retain and not data:
+            # A clear must reach the broker even if we are offline now: keep it queued.
+            self._enqueue(message)
+
+    def respond(self, topic: str, payload: str, correlation: bytes | None) -> None:
+        """An MQTT 5 response, to the request's response topic with its correlation data."""
+        if self.connected.is_set():
+            self._enqueue(Outgoing(topic, payload.encode(), 0, False, correlation))
+
+    def retained(self, topic: str) -> bytes | None:
+        message = self._retained.get(topic)
+        return None if message is None else message.payload
+
+    def _enqueue(self, message: Outgoing) -> None:
+        try:
+            self._queue.put_nowait(message)
+        except asyncio.QueueFull:
+            log.warning("mqtt outgoing queue full: dropping a message", topic=message.topic)
+
+    # The connection -----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Connect, serve, reconnect with capped backoff: forever."""
+        while True:
+            error = "the connection ended"
+            try:
+                await self._session()
+            except aiomqtt.MqttError as exc:
+                error = str(exc)
+            finally:
+                self.connected.clear()
+            delay = self._backoff.next_delay()
+            log.warning(
+                "MQTT broker unreachable; retrying",
+                broker=f"{self.settings.host}:{self.settings.port}",
+                error=error,
+                retry_in=round(delay, 1),
+            )
+            await asyncio.sleep(delay)
+
+    async def _session(self) -> None:
+        client = self._client()
+        async with client:
+            self._backoff.reset()
+            self.connections += 1
+            self._drain_queue()
+            await client.publish(self.status_topic, b"online", qos=1, retain=True)
+            for topic in self.subscriptions:
+                await client.subscribe(topic, qos=1)
+            for message in list(self._retained.values()):
+                await self._send(client, message)
+            self.connected.set()
+            log.info(
+                "connected to the MQTT broker", broker=f"{self.settings.host}:{self.settings.port}"
+            )
+            self.on_connect()
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._pump(client))
+                await self._receive(client)
+
+    def _drain_queue(self) -> None:
+        while not self._queue.empty():
+            message = self._queue.get_nowait()
+            self._queue.task_done()
+            if message.retain and not message.payload:
+                self._retained.setdefault(message.topic, message)  # keep pending clears
+
+    async def _pump(self, client: aiomqtt.Client) -> None:
+        while True:
+            message = await self._queue.get()
+            try:
+                await self._send(client, message)
+            finally:
+                self._queue.task_done()
+
+    async def _send(self, client: aiomqtt.Client, message: Outgoing) -> None:
+        properties = None
+        if message.correlation is not None:
+            properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+            properties.CorrelationData = message.correlation
+        await client.publish(
+            message.topic,
+            message.payload,
+            qos=message.qos,
+            retain=message.retain,
+            properties=properties,
+        )
+        if message.retain and not message.payload:
+            self._retained.pop(message.topic, None)
+
+    async def _receive(self, client: aiomqtt.Client) -> None:
+        async for message in client.messages:
+            payload = message.payload
+            data = payload if isinstance(payload, bytes) else str(payload or "").encode()
+            props = message.properties
+            response = getattr(props, "ResponseTopic", None) if props is not None else None
+            correlation = getattr(props, "CorrelationData", None) if props is not None else None
+            self.on_message(Incoming(str(message.topic), data, response, correlation))
+        raise aiomqtt.MqttError("the broker closed the connection")
+
+    def _client(self) -> aiomqtt.Client:
+        settings = self.settings
+        will = aiomqtt.Will(self.status_topic, b"offline", qos=1, retain=True)
+        return aiomqtt.Client(
+            settings.host,
+            settings.port,
+            username=settings.username.reveal() if settings.username else None,
+            password=settings.password.reveal() if settings.password else None,
+            identifier=settings.client_id,
+            protocol=aiomqtt.ProtocolVersion.V5,
+            will=will,
+            tls_context=_tls_context(settings),
+            timeout=10,
+            keepalive=30,
+        )
+
+    async def flush(self, within: float) -> bool:
+        """Wait until everything queued is sent (for a clean shutdown); False on timeout."""
+        if not self.connected.is_set():
+            return False
+        try:
+            async with asyncio.timeout(within):
+                await self._queue.join()
+        except TimeoutError:
+            return False
+        return True
+
+
+def _tls_context(settings: MqttConfig) -> ssl.SSLContext | None:
+    tls = settings.tls
+    if tls is None:
+        return None
+    context = ssl.create_default_context(cafile=str(tls.ca_file) if tls.ca_file else None)
+    if tls.cert_file is not None:
+        context.load_cert_chain(str(tls.cert_file), str(tls.key_file) if tls.key_file else None)
+    return context
