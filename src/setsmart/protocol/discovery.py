@@ -89,7 +89,7 @@ def _plaintext(data: bytes) -> bytes:
             return decrypted
         if payload.startswith(b"{"):
             return payload
-        raise DiscoveryError("beacon payload is neither JSON nor encrypted with the UDP key")
+        raise DiscoveryError("beacon payload is neither JSON nor JSON encrypted with the UDP key")
     return _decrypt(data)
 
 
