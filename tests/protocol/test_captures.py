@@ -211,7 +211,7 @@ def _pairing_key_datagram(capture: Capture) -> None:
     frame = result[0]
     assert isinstance(frame, Frame)
     assert (frame.cmd, frame.retcode) == (0x15, 0)
-    with pytest.raises(DiscoveryError, match="nor encrypted with the UDP key"):
+    with pytest.raises(DiscoveryError, match="nor JSON encrypted with the UDP key"):
         decode_datagram(capture.data)
 
 
