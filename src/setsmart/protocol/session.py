@@ -16,6 +16,7 @@ Client states:
 | NEGOTIATING | RESP whose proof verifies    | READY       | FINISH to send, HandshakeComplete |
 | NEGOTIATING | anything else                | FAILED      | Fault(fatal)                    |
 | READY       | frames                       | READY       | Reply, Push, DeviceError, Fault |
+| READY       | another version's framing    | FAILED      | Fault(fatal)                    |
 | FAILED      | anything                     | FAILED      | nothing                         |
 
 Device states: AWAIT_START --START--> AWAIT_FINISH --FINISH ok--> READY (3.1-3.3 start READY).
@@ -177,13 +178,15 @@ class ClientSession(_Endpoint):
 
     def receive_data(self, data: bytes) -> list[Event]:
         events: list[Event] = []
-        for item in self._reader.feed(data):
+        for item in self._reader.frames(data):
             if self.state is SessionState.FAILED:
                 break
             if self.state is SessionState.NEGOTIATING:
                 events += self._negotiate(item)
+            elif isinstance(item, VersionMismatchError):
+                events += self._fail(item)
             elif isinstance(item, ProtocolError):
-                events.append(Fault(item, fatal=isinstance(item, VersionMismatchError)))
+                events.append(Fault(item))
             else:
                 events.append(self._event_for(item))
         return events
@@ -306,7 +309,7 @@ class DeviceSession(_Endpoint):
 
     def receive_data(self, data: bytes) -> list[DeviceEvent]:
         events: list[DeviceEvent] = []
-        for item in self._reader.feed(data):
+        for item in self._reader.frames(data):
             if self.state is SessionState.FAILED:
                 break
             if isinstance(item, ProtocolError):
