@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 
@@ -213,23 +214,34 @@ class FrameReader:
         return len(self._buf)
 
     def feed(self, data: bytes) -> list[Frame | ProtocolError]:
-        buf = self._buf + data if self._buf else data
-        out: list[Frame | ProtocolError] = []
-        while buf:
+        """Every frame `data` completes, decoded with the key set now."""
+        return list(self.frames(data))
+
+    def frames(self, data: bytes) -> Iterator[Frame | ProtocolError]:
+        """Like `feed`, but lazily: each frame is decoded only when the iterator reaches it.
+
+        A session that switches keys after a frame (the 3.4/3.5 handshake) thus decodes
+        the frames that followed it in the same read with the new key. `data` is taken
+        at once, whether or not the iterator is consumed.
+        """
+        self._buf = self._buf + data if self._buf else data
+        return self._decode_buffered()
+
+    def _decode_buffered(self) -> Iterator[Frame | ProtocolError]:
+        while self._buf:
+            buf = self._buf
             start = _find_prefix(buf)
             if start:
-                out.append(FrameError(f"skipped {start} bytes that are not a frame"))
-                buf = buf[start:]
+                self._buf = buf = buf[start:]
+                yield FrameError(f"skipped {start} bytes that are not a frame")
             if len(buf) < 4:
-                break
+                return
             result = decode_frame(buf, self.framing, self.key, retcode=self.retcode)
             if result is None:
-                break
+                return
             item, used = result
-            out.append(item)
-            buf = buf[used:]
-        self._buf = buf
-        return out
+            self._buf = buf[used:]
+            yield item
 
 
 def _find_prefix(buf: bytes) -> int:
