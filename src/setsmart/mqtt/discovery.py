@@ -1,0 +1,232 @@
+"""Home Assistant MQTT discovery documents (CONTRACT.md "MQTT", last paragraph).
+
+One retained config per entity at `<prefix>/<component>/<device id>/<object>/config`:
+- a `switch` per gang: object `switch` on a plug, `l1`..`lN` on a strip;
+- a JSON-schema `light` (object `light`) for a bulb, instead of a switch;
+- a `sensor` each for power, voltage, current and energy where the device meters them.
+
+Keys are written out in full (no abbreviations), and only keys that Home Assistant 2024.3
+and current releases both accept (tests/mqtt/ha proves it against HA's own code). Where
+the releases differ, the document carries what each needs and the other ignores:
+- JSON light: `color_mode: true` beside `supported_color_modes` (required up to 2025.2;
+  2025.3 to 2026.2 drop it with a warning, later releases silently);
+- entity ids: `object_id` (up to 2026.3) and `default_entity_id` (2025.10 on);
+- a strip gang's command is its own `payload_on`/`payload_off` JSON, because the MQTT
+  switch of 2024.3 has no `command_template` (it would silently drop one and send a
+  plain ON, switching every gang); `state_on`/`state_off` say what the state reads,
+  which HA would otherwise compare with those payloads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Final
+
+import setsmart
+from setsmart.config import DeviceConfig
+from setsmart.devices import MAX_GANGS, DeviceProfile
+from setsmart.mqtt.payloads import encode_json
+from setsmart.mqtt.topics import Topics
+
+Document = dict[str, object]
+
+MANUFACTURER: Final = "Tuya"
+_MODELS: Final = {
+    "plug": "Smart plug",
+    "strip": "Power strip",
+    "bulb": "Smart bulb",
+    "bulb_v1": "Smart bulb (v1 DPs)",
+    "raw": "Tuya device",
+}
+
+
+#: Per sensor role: (entity name, unit, device_class, state_class, display precision).
+SENSORS: Final = {
+    "power": ("Power", "W", "power", "measurement", 1),
+    "voltage": ("Voltage", "V", "voltage", "measurement", 1),
+    "current": ("Current", "A", "current", "measurement", 3),
+    "energy": ("Energy", "kWh", "energy", "total_increasing", 3),
+}
+
+#: What the main entities show as attributes: where the state came from, and when.
+_ATTRIBUTES_TEMPLATE: Final = (
+    "{{ {'source': value_json.source, 'last_seen': value_json.last_seen} | to_json }}"
+)
+_SLUG_UNSAFE: Final = re.compile(r"[^a-z0-9_]")
+
+
+def unique_id(device_id: str, object_id: str) -> str:
+    """`setsmart_<device id>_<object>`: the entity's unique id in Home Assistant."""
+    return f"setsmart_{device_id}_{object_id}"
+
+
+def device_identifier(device_id: str) -> str:
+    """`setsmart_<device id>`: the identifier of the device block."""
+    return f"setsmart_{device_id}"
+
+
+def gang_object(gang: int) -> str:
+    """The object id of a strip's gang `gang` (1-based): `l1`, `l2`, ..."""
+    return f"l{gang}"
+
+
+def discovery_documents(
+    device: DeviceConfig, profile: DeviceProfile, topics: Topics
+) -> dict[str, Document]:
+    """`{config topic: document}` of every entity of `device`, in a stable order.
+
+    `profile` is the device's resolved profile (for `type: auto`, resolved from the DPs
+    it reported). Publish each document retained, encoded with `encode_discovery`.
+    """
+    entity = _EntityFactory(device, profile, topics)
+    documents: dict[str, Document] = {}
+    if profile.is_light:
+        documents[topics.ha_config("light", device.id, "light")] = entity.light(profile)
+    elif profile.is_strip:
+        for gang in range(1, profile.gangs + 1):
+            key = f"state_l{gang}"
+            object_id = gang_object(gang)
+            documents[topics.ha_config("switch", device.id, object_id)] = entity.switch(
+                object_id, f"Socket {gang}", key
+            )
+    elif profile.gangs:
+        documents[topics.ha_config("switch", device.id, "switch")] = entity.switch(
+            "switch", None, "state"
+        )
+    for role in profile.sensors:
+        documents[topics.ha_config("sensor", device.id, role)] = entity.sensor(role)
+    return documents
+
+
+def encode_discovery(document: Document) -> str:
+    """A discovery document as the payload to publish."""
+    return encode_json(document)
+
+
+def possible_discovery_topics(device_id: str, topics: Topics) -> tuple[str, ...]:
+    """Every config topic setsmart could ever publish for `device_id`, whatever its type."""
+    objects = [
+        ("switch", "switch"),
+        *(("switch", gang_object(gang)) for gang in range(1, MAX_GANGS + 1)),
+        ("light", "light"),
+        *(("sensor", role) for role in SENSORS),
+    ]
+    return tuple(topics.ha_config(component, device_id, obj) for component, obj in objects)
+
+
+def stale_discovery_topics(
+    device_id: str, topics: Topics, current: Iterable[str]
+) -> tuple[str, ...]:
+    """Config topics of `device_id` that are not in `current`: clear them (retained, empty).
+
+    After a device changes type or loses gangs or sensors, its old entities would
+    otherwise stay in Home Assistant, unavailable forever.
+    """
+    keep = set(current)
+    return tuple(
+        topic for topic in possible_discovery_topics(device_id, topics) if topic not in keep
+    )
+
+
+def removed_device_topics(device: DeviceConfig, topics: Topics) -> tuple[str, ...]:
+    """Every retained topic of a device removed from the config: clear each with an empty
+    retained payload. Its discovery configs first (so HA drops the entities), then its
+    state and availability."""
+    return (
+        *possible_discovery_topics(device.id, topics),
+        topics.state(device.name),
+        topics.availability(device.name),
+    )
+
+
+class _EntityFactory:
+    """The documents of one device; the keys every entity shares come first."""
+
+    def __init__(self, device: DeviceConfig, profile: DeviceProfile, topics: Topics) -> None:
+        self._device = device
+        self._model = _MODELS[profile.type.value]
+        self._topics = topics
+        self._slug = _SLUG_UNSAFE.sub("_", device.name.lower())
+
+    def _common(self, component: str, object_id: str, name: str | None, main: bool) -> Document:
+        entity_slug = self._slug if main else f"{self._slug}_{object_id}"
+        return {
+            "name": name,
+            "unique_id": unique_id(self._device.id, object_id),
+            "object_id": entity_slug,
+            "default_entity_id": f"{component}.{entity_slug}",
+            "device": self._device_block(),
+            "origin": {"name": "setsmart", "sw_version": setsmart.__version__},
+            "availability": [
+                {"topic": self._topics.bridge_state},
+                {"topic": self._topics.availability(self._device.name)},
+            ],
+            "availability_mode": "all",
+            "state_topic": self._topics.state(self._device.name),
+        }
+
+    def _device_block(self) -> Document:
+        return {
+            "identifiers": [device_identifier(self._device.id)],
+            "name": self._device.name,
+            "manufacturer": MANUFACTURER,
+            "model": self._model,
+        }
+
+    def _attributes(self) -> Document:
+        return {
+            "json_attributes_topic": self._topics.state(self._device.name),
+            "json_attributes_template": _ATTRIBUTES_TEMPLATE,
+        }
+
+    def switch(self, object_id: str, name: str | None, key: str) -> Document:
+        """A switch reading `key` of the state; a gang's switch writes only its own key."""
+        on, off = (
+            ("ON", "OFF")
+            if key == "state"
+            else (
+                encode_json({key: "ON"}),
+                encode_json({key: "OFF"}),
+            )
+        )
+        return {
+            **self._common("switch", object_id, name, main=key == "state"),
+            "command_topic": self._topics.set(self._device.name),
+            "value_template": f"{{{{ value_json.{key} | default(None) }}}}",
+            "payload_on": on,
+            "payload_off": off,
+            "state_on": "ON",
+            "state_off": "OFF",
+            "device_class": "outlet",
+            **self._attributes(),
+        }
+
+    def light(self, profile: DeviceProfile) -> Document:
+        """A JSON-schema light with the profile's colour modes."""
+        modes = list(profile.color_modes)
+        document: Document = {
+            **self._common("light", "light", None, main=True),
+            "command_topic": self._topics.set(self._device.name),
+            "schema": "json",
+            "brightness": modes != ["onoff"],
+            "color_mode": True,
+            "supported_color_modes": modes,
+        }
+        if "color_temp" in modes:
+            document["min_mireds"] = profile.min_mireds
+            document["max_mireds"] = profile.max_mireds
+        document.update(self._attributes())
+        return document
+
+    def sensor(self, role: str) -> Document:
+        """A sensor reading `role` of the state."""
+        name, unit, device_class, state_class, precision = SENSORS[role]
+        return {
+            **self._common("sensor", role, name, main=False),
+            "value_template": f"{{{{ value_json.{role} | default(None) }}}}",
+            "unit_of_measurement": unit,
+            "device_class": device_class,
+            "state_class": state_class,
+            "suggested_display_precision": precision,
+        }

@@ -1,0 +1,165 @@
+"""MQTT payloads of the bridge (CONTRACT.md "MQTT"): what goes out, and `/set` coming in.
+
+Everything we publish as JSON goes through `encode_json`: compact, keys in the order the
+document gives them, UTF-8 text as is, and never the non-standard NaN/Infinity.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Final, Literal
+
+#: Availability payloads, of the bridge and of each device.
+ONLINE: Final = "online"
+OFFLINE: Final = "offline"
+
+#: Largest `/set` payload we read; anything longer is refused before it is decoded.
+MAX_COMMAND_BYTES: Final = 64 * 1024
+_PLAIN_WORDS: Final = ("ON", "OFF", "TOGGLE")
+
+LogLevel = Literal["debug", "info", "warning", "error"]
+LOG_LEVELS: Final = ("debug", "info", "warning", "error")
+Connection = Literal["lan", "cloud", "offline"]
+CONNECTIONS: Final = ("lan", "cloud", "offline")
+
+
+class CommandPayloadError(ValueError):
+    """A `/set` payload cannot be read; the message says why, for `B/bridge/log`."""
+
+
+# -- incoming ---------------------------------------------------------------------------
+
+
+def decode_set_payload(raw: bytes | bytearray | memoryview) -> object:
+    """A `/set` payload as `setsmart.devices.parse_set` takes it.
+
+    Plain `ON`/`OFF`/`TOGGLE` (any case, surrounding whitespace allowed) come back as the
+    upper-case word; anything else must be JSON and comes back decoded. Raises
+    CommandPayloadError for a payload over MAX_COMMAND_BYTES (checked before anything
+    is decoded), one that is not UTF-8, an empty one, or one that is not valid JSON.
+    """
+    size = len(raw)
+    if size > MAX_COMMAND_BYTES:
+        raise CommandPayloadError(
+            f"payload is {size} bytes, more than the {MAX_COMMAND_BYTES} a command may have"
+        )
+    try:
+        text = bytes(raw).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CommandPayloadError(
+            f"payload is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
+        ) from None
+    word = text.strip()
+    if not word:
+        raise CommandPayloadError("payload is empty (send a JSON object, or ON, OFF or TOGGLE)")
+    if word.upper() in _PLAIN_WORDS:
+        return word.upper()
+    return _loads(text)
+
+
+def _loads(text: str) -> object:
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise CommandPayloadError(
+            f"payload is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise CommandPayloadError("payload is not usable JSON: it nests too deeply") from None
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    result: dict[str, object] = {}
+    for key, value in pairs:
+        if key in result:
+            raise CommandPayloadError(f"payload is not usable JSON: key {key!r} appears twice")
+        result[key] = value
+    return result
+
+
+def _refuse_constant(name: str) -> object:
+    raise CommandPayloadError(f"payload is not valid JSON: {name} is not a JSON number")
+
+
+# -- outgoing ---------------------------------------------------------------------------
+
+
+def encode_json(document: object) -> str:
+    """Compact JSON with keys in the given order; NaN and infinities become null."""
+    try:
+        return _dumps(document)
+    except ValueError:
+        # A DP of odd firmware may hold NaN; JSON has no such number.
+        return _dumps(_finite(document))
+
+
+def _dumps(document: object) -> str:
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
+def log_document(
+    level: LogLevel, message: str, *, device: str | None = None, topic: str | None = None
+) -> dict[str, str]:
+    """The `B/bridge/log` document: `{"level","message","device"?,"topic"?}`."""
+    if level not in LOG_LEVELS:
+        raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
+    document = {"level": level, "message": message}
+    if device is not None:
+        document["device"] = device
+    if topic is not None:
+        document["topic"] = topic
+    return document
+
+
+def response_document(error: str | None = None) -> dict[str, str]:
+    """The MQTT 5 response to a command: `{"status":"ok"}` or `{"status":"error","error"}`."""
+    if error is None:
+        return {"status": "ok"}
+    return {"status": "error", "error": error}
+
+
+@dataclass(frozen=True, slots=True)
+class BridgeDevice:
+    """One entry of `B/bridge/devices`."""
+
+    name: str
+    id: str
+    type: str
+    connection: Connection
+    host: str | None = None
+    version: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.connection not in CONNECTIONS:
+            raise ValueError(
+                f"connection must be one of {', '.join(CONNECTIONS)}, got {self.connection!r}"
+            )
+
+    def document(self) -> dict[str, str | None]:
+        """The entry as JSON: name, id, type, connection, host, version (null if unknown)."""
+        return {
+            "name": self.name,
+            "id": self.id,
+            "type": self.type,
+            "connection": self.connection,
+            "host": self.host,
+            "version": self.version,
+        }
+
+
+def bridge_devices_document(devices: Iterable[BridgeDevice]) -> list[dict[str, str | None]]:
+    """The `B/bridge/devices` list, in the order given (the config's order)."""
+    return [device.document() for device in devices]
