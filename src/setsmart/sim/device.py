@@ -49,7 +49,6 @@ from setsmart.protocol import (
 )
 from setsmart.sim.beacon import UdpSenders, beacon_datagram, beacon_info
 from setsmart.sim.errors import SimConfigError, SimError
-from setsmart.sim.feeder import SessionFeeder
 from setsmart.sim.kinds import kind_spec
 from setsmart.sim.loopback import require_loopback, require_loopback_target
 from setsmart.sim.model import Clock, DeviceModel
@@ -81,13 +80,12 @@ class SimStats:
 class _Client:
     """The one connected client: its protocol session, its writer and its task."""
 
-    __slots__ = ("feeder", "reader", "session", "task", "writer")
+    __slots__ = ("reader", "session", "task", "writer")
 
     def __init__(
         self, session: DeviceSession, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         self.session = session
-        self.feeder = SessionFeeder(session)
         self.reader = reader
         self.writer = writer
         self.task: asyncio.Task[None] | None = None
@@ -473,7 +471,8 @@ class SimDevice:
 
     async def _on_data(self, client: _Client, data: bytes) -> bool:
         """Handle received bytes; False when the connection must close."""
-        events, handshake = client.feeder.feed(data)
+        events = client.session.receive_data(data)
+        handshake = client.session.data_to_send()
         if handshake:
             await self._reply(client, handshake)
         for event in events:
