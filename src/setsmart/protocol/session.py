@@ -128,6 +128,13 @@ class _Endpoint:
         self.codec.session_key = key
         self._reader.key = self.codec.frame_key
 
+    def _key_unproven(self, opened: Opened) -> bool:
+        """Junk from decrypting may mean a wrong key only where no frame check proved it.
+
+        3.4 (HMAC) and 3.5 (GCM) frames that got this far were sealed with our key.
+        """
+        return opened.encrypted and self.codec.frame_key is None
+
     def _fail(self, error: ProtocolError) -> list[Any]:
         self.state = SessionState.FAILED
         return [Fault(error, fatal=True)]
@@ -274,12 +281,13 @@ class ClientSession(_Endpoint):
 
     def _not_json(self, frame: Frame, opened: Opened, retcode: int) -> Event:
         text = opened.text.rstrip(b"\x00")
-        if printable(text) and (retcode or not opened.encrypted or b"data unvalid" in text):
+        suspect = self._key_unproven(opened)
+        if printable(text) and (retcode or not suspect or b"data unvalid" in text):
             error = DeviceError(frame.seqno, frame.cmd, retcode, text.decode())
             if error.data_unvalid:
                 self.device22 = True
             return error
-        if opened.encrypted:
+        if suspect:
             return Fault(WrongKeyError(f"decrypted payload is not JSON: {WRONG_KEY_HINT}"))
         return Fault(
             PayloadError(f"payload of cmd {frame.cmd} is not a JSON object ({len(text)} bytes)")
@@ -417,6 +425,6 @@ class DeviceSession(_Endpoint):
             return Request(frame.seqno, frame.cmd, None)
         data = _json_object(opened.text)
         if data is None:
-            hint = WRONG_KEY_HINT if opened.encrypted else "malformed request"
+            hint = WRONG_KEY_HINT if self._key_unproven(opened) else "malformed request"
             return Fault(PayloadError(f"request cmd {frame.cmd} is not a JSON object: {hint}"))
         return Request(frame.seqno, frame.cmd, data)
