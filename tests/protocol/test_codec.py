@@ -8,7 +8,7 @@ import pytest
 
 from setsmart.protocol import VERSIONS, Version, WrongKeyError
 from setsmart.protocol.codec import Opened, PayloadCodec, framing_for, sign_v31
-from setsmart.protocol.constants import VERSION_HEADER_LEN, Command, command_name
+from setsmart.protocol.constants import VERSION_HEADER_LEN, Command, as_version, command_name
 from setsmart.protocol.crypto import AesKey
 from setsmart.protocol.frame import Frame, Framing
 
@@ -146,3 +146,8 @@ def test_command_names_are_readable_for_known_and_unknown_commands() -> None:
     assert command_name(10) == "DP_QUERY"
     assert command_name(0x23) == "BOARDCAST_LPV34"
     assert command_name(0x77) == "0x77"
+
+
+def test_only_the_five_version_strings_are_versions() -> None:
+    assert [as_version(v) for v in VERSIONS] == list(VERSIONS)
+    assert [as_version(v) for v in ("3.6", 3.3, "3.30", None, "")] == [None] * 5
