@@ -1,0 +1,272 @@
+"""Our discovery documents against Home Assistant 2024.3.3's own MQTT code.
+
+Not a re-implementation: HA's discovery message handler, its platform schemas, its
+entities' state callbacks and turn_on/turn_off, running in a separate interpreter
+(see release.py and ha_check.py). One run answers for the whole corpus; the first run
+on a machine downloads and caches HA (about 50 MB, under .cache/ha).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from setsmart.config import DeviceConfig
+from setsmart.devices import parse_set
+from setsmart.mqtt.discovery import removed_device_topics
+from setsmart.mqtt.payloads import decode_set_payload
+from tests.mqtt.ha.corpus import CASES, TOPICS, Case, all_documents, discovery_messages
+from tests.mqtt.ha.release import HA_2024_3, check
+
+# The first test to run may build the cache: allow for a slow download.
+pytestmark = pytest.mark.timeout(900)
+
+#: Keys HA 2024.3 does not know and drops (REMOVE_EXTRA) on purpose: later releases use them.
+NEWER_KEYS = {"default_entity_id"}
+
+#: A device removed from the config (not one of the corpus, whose topics it would reuse).
+REMOVED = DeviceConfig(id="bfgone0123456789", name="gone")
+
+
+def _entity_probes() -> list[dict[str, Any]]:
+    """What to feed each entity of the cases that carry a recorded status."""
+    probes: list[dict[str, Any]] = []
+    for case in CASES:
+        if case.dps is None:
+            continue
+        for topic, document in case.documents().items():
+            component = topic.split("/")[1]
+            probe: dict[str, Any] = {"topic": topic, "case": case.label}
+            if component == "switch":
+                key = _switch_key(document)
+                probe["states"] = [
+                    case.state_payload(),
+                    case.state_payload(**{key: "ON"}),
+                    case.state_payload(**{key: "OFF"}),
+                    case.state_payload(**{key: None}),
+                ]
+                probe["calls"] = [{}, {"off": True}]
+            elif component == "sensor":
+                role = topic.split("/")[3]
+                probe["states"] = [case.state_payload(), case.state_payload(**{role: None})]
+                probe["calls"] = []
+            else:
+                probe["states"] = [case.state_payload()]
+                probe["calls"] = _light_calls(document["supported_color_modes"])
+            probes.append(probe)
+    return probes
+
+
+def _switch_key(document: dict[str, Any]) -> str:
+    """The state key a switch document reads: `state` or `state_lN`."""
+    template = str(document["value_template"])
+    return template.split("value_json.")[1].split(maxsplit=1)[0]
+
+
+def _light_calls(modes: list[str]) -> list[dict[str, Any]]:
+    calls: list[dict[str, Any]] = [{}, {"off": True}]
+    if modes != ["onoff"]:
+        calls.append({"brightness": 128})
+    if "hs" in modes:
+        calls += [{"hs_color": [120, 80]}, {"hs_color": [30, 50], "brightness": 200}]
+    if "color_temp" in modes:
+        calls.append({"color_temp": 250})
+    if "white" in modes:
+        calls.append({"white": 100})
+    return calls
+
+
+def _attribute_renders() -> list[dict[str, Any]]:
+    renders = []
+    for case in CASES:
+        if case.dps is None:
+            continue
+        for document in case.documents().values():
+            if "json_attributes_template" in document:
+                renders.append(
+                    {
+                        "template": document["json_attributes_template"],
+                        "payload": case.state_payload(),
+                    }
+                )
+    return renders
+
+
+PROBES = _entity_probes()
+RENDERS = _attribute_renders()
+
+
+@pytest.fixture(scope="module")
+def answer() -> dict[str, Any]:
+    removals = [
+        {"topic": topic, "payload": ""}
+        for topic in removed_device_topics(REMOVED, TOPICS)
+        if topic.startswith(f"{TOPICS.ha_prefix}/")
+    ]
+    request = {
+        "prefix": TOPICS.ha_prefix,
+        "documents": discovery_messages() + removals,
+        "renders": RENDERS,
+        "entities": [{k: v for k, v in probe.items() if k != "case"} for probe in PROBES],
+    }
+    result = check(HA_2024_3, request)
+    assert result["version"] == "2024.3.3"
+    return result
+
+
+def _case(label: str) -> Case:
+    return next(case for case in CASES if case.label == label)
+
+
+DOCUMENTS = all_documents()
+
+
+@pytest.mark.parametrize("topic", sorted(DOCUMENTS))
+def test_home_assistant_accepts_the_document_without_a_warning(
+    answer: dict[str, Any], topic: str
+) -> None:
+    result = answer["documents"][topic]
+    assert result["error"] is None
+    assert result["warnings"] == []
+    _, component, node_id, object_id, _ = topic.split("/")
+    assert result["component"] == component
+    assert result["discovery_id"] == f"{node_id} {object_id}"
+
+
+def _kept(sent: Any, validated: Any, key: str) -> bool:
+    """Whether HA kept what we sent (it may add defaults, e.g. to availability entries)."""
+    if isinstance(sent, dict):
+        return isinstance(validated, dict) and all(
+            k in validated and _kept(v, validated[k], k) for k, v in sent.items()
+        )
+    if key == "supported_color_modes":  # HA keeps it as a set
+        return bool(sorted(sent) == validated)
+    if isinstance(sent, list):
+        return (
+            isinstance(validated, list)
+            and len(sent) == len(validated)
+            and all(_kept(s, v, key) for s, v in zip(sent, validated, strict=True))
+        )
+    return bool(sent == validated)
+
+
+@pytest.mark.parametrize("topic", sorted(DOCUMENTS))
+def test_home_assistant_keeps_every_key_we_send(answer: dict[str, Any], topic: str) -> None:
+    """A key HA does not know is dropped silently: that must never be one that matters."""
+    config = answer["documents"][topic]["config"]
+    for key, value in DOCUMENTS[topic].items():
+        if key in NEWER_KEYS:
+            assert key not in config
+        else:
+            assert key in config, key
+            assert _kept(value, config[key], key), key
+
+
+def test_every_topic_of_a_removed_device_is_taken_as_a_removal(answer: dict[str, Any]) -> None:
+    topics = [t for t in removed_device_topics(REMOVED, TOPICS) if t.startswith("home")]
+    discovery = [t for t in topics if t.startswith(f"{TOPICS.ha_prefix}/")]
+    assert len(discovery) == len(topics) - 2  # the rest: its state and availability
+    for topic in discovery:
+        assert answer["documents"][topic]["removal"] is True, topic
+
+
+def _results(answer: dict[str, Any], component: str) -> list[tuple[dict[str, Any], Any]]:
+    pairs = [
+        (probe, result)
+        for probe, result in zip(PROBES, answer["entities"], strict=True)
+        if probe["topic"].split("/")[1] == component
+    ]
+    assert pairs
+    return pairs
+
+
+def test_each_switch_shows_its_own_gang(answer: dict[str, Any]) -> None:
+    for probe, result in _results(answer, "switch"):
+        assert "error" not in result, result
+        assert result["warnings"] == []
+        case = _case(probe["case"])
+        key = _switch_key(DOCUMENTS[probe["topic"]])
+        now = case.state().get(key)
+        expected_now = None if now is None else now == "ON"
+        assert [shown["is_on"] for shown in result["shown"]] == [expected_now, True, False, None]
+
+
+def test_each_switch_command_writes_only_its_own_gang(answer: dict[str, Any]) -> None:
+    for probe, result in _results(answer, "switch"):
+        case = _case(probe["case"])
+        key = _switch_key(DOCUMENTS[probe["topic"]])
+        gang = 0 if key == "state" else int(key.removeprefix("state_l")) - 1
+        dp = case.profile.switch_dps[gang]
+        turned = []
+        for published in result["published"]:
+            (message,) = published
+            assert message["topic"] == TOPICS.set(case.device.name)
+            command = parse_set(case.profile, decode_set_payload(message["payload"].encode()), {})
+            assert command.restore_after is None
+            turned.append(command.dps)
+        assert turned == [{dp: True}, {dp: False}]
+
+
+def test_each_sensor_shows_the_reading_and_unknown_without_one(answer: dict[str, Any]) -> None:
+    for probe, result in _results(answer, "sensor"):
+        assert "error" not in result, result
+        assert result["warnings"] == []
+        role = probe["topic"].split("/")[3]
+        reading = _case(probe["case"]).state().get(role)
+        expected = None if reading is None else str(reading)
+        assert [shown["native_value"] for shown in result["shown"]] == [expected, None]
+
+
+def test_each_light_shows_our_state(answer: dict[str, Any]) -> None:
+    for probe, result in _results(answer, "light"):
+        assert "error" not in result, result
+        assert result["warnings"] == []
+        state = _case(probe["case"]).state()
+        (shown,) = result["shown"]
+        assert shown["is_on"] == (state["state"] == "ON")
+        if "brightness" in state:
+            assert shown["brightness"] == state["brightness"]
+        if state.get("color_mode") == "hs":
+            color = state["color"]
+            assert isinstance(color, dict)
+            assert shown["color_mode"] == "hs"
+            assert shown["hs_color"] == [color["h"], color["s"]]
+        if state.get("color_mode") == "color_temp":
+            assert shown["color_mode"] == "color_temp"
+            assert shown["color_temp"] == state["color_temp"]
+
+
+def test_every_light_command_is_one_we_carry_out(answer: dict[str, Any]) -> None:
+    for probe, result in _results(answer, "light"):
+        case = _case(probe["case"])
+        switch = case.profile.dp("state")
+        assert len(result["published"]) == len(probe["calls"])
+        for call, published in zip(probe["calls"], result["published"], strict=True):
+            (message,) = published
+            payload = decode_set_payload(message["payload"].encode())
+            command = parse_set(case.profile, payload, case.dps or {})
+            assert switch is not None
+            assert command.dps[switch] is (not call.get("off", False)), (call, payload)
+            # A colour carries its own brightness (its V); so does a colour bulb in colour
+            # mode, which brightness alone keeps (parse_set's tests cover which DP).
+            if "hs_color" in call:
+                assert case.profile.roles["color"] in command.dps, (call, payload)
+            elif "brightness" in call:
+                level_dps = {case.profile.dp("brightness"), case.profile.dp("color")}
+                assert level_dps & set(command.dps), (call, payload)
+            if "color_temp" in call:
+                assert case.profile.roles["color_temp"] in command.dps, (call, payload)
+            if "white" in call:
+                assert case.profile.roles["brightness"] in command.dps, (call, payload)
+
+
+def test_attributes_show_where_and_when_the_state_was_read(answer: dict[str, Any]) -> None:
+    assert len(answer["renders"]) == len(RENDERS) > 0
+    for rendered in answer["renders"]:
+        assert rendered["warnings"] == []
+        assert json.loads(rendered["value"]) == {
+            "source": "lan",
+            "last_seen": "2024-03-01T12:00:00Z",
+        }
