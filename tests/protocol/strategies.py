@@ -18,7 +18,7 @@ from setsmart.protocol import VERSIONS, Version
 
 settings.register_profile(
     "setsmart-protocol",
-    max_examples=30,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

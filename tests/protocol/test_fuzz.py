@@ -18,11 +18,13 @@ from setsmart.protocol import (
     AppRequest,
     Beacon,
     ClientSession,
+    DeviceError,
     DeviceSession,
     DiscoveryError,
     Fault,
     HandshakeComplete,
     ProtocolError,
+    Push,
     Reply,
     Request,
     Version,
@@ -43,7 +45,9 @@ from .strategies import DEVICE_ID, PROFILE, compact, versions
 
 KEY = b"fuzz-local-key!!"
 LONGEST_FRAME = HEADER_6699_LEN + MAX_FRAME_LEN + SUFFIX_LEN
-"""A frame whose length field is at the limit, with the larger (6699) header and suffix."""
+"""The longest frame the length limit lets through: a 6699 frame, whose length field
+counts neither its 18-byte header nor its 4-byte suffix. The reader waits for at most
+one byte less than that (a 55AA frame: 16 + MAX_FRAME_LEN)."""
 
 
 @dataclass
@@ -161,7 +165,8 @@ def streams(draw: st.DrawFn, to_client: bool) -> tuple[Version, bool, list[bytes
     return version, draw(st.booleans()), draw(pieces(data))
 
 
-def _fresh_client(version: Version, ready: bool) -> ClientSession:
+def _client(version: Version, *, ready: bool) -> ClientSession:
+    """A client after its handshake, or one still negotiating (3.1-3.3: ready either way)."""
     if ready:
         return _pair(version).client
     client = ClientSession(DEVICE_ID, KEY, version, nonce=lambda n: b"c" * n)
@@ -169,7 +174,8 @@ def _fresh_client(version: Version, ready: bool) -> ClientSession:
     return client
 
 
-def _fresh_device(version: Version, ready: bool) -> DeviceSession:
+def _device(version: Version, *, ready: bool) -> DeviceSession:
+    """A device after the handshake, or one awaiting START (3.1-3.3: ready either way)."""
     if ready:
         return _pair(version).device
     return DeviceSession(DEVICE_ID, KEY, version)
@@ -179,9 +185,10 @@ def _fresh_device(version: Version, ready: bool) -> DeviceSession:
 @given(stream=streams(to_client=True))
 def test_client_receive_data_never_raises(stream: tuple[Version, bool, list[bytes]]) -> None:
     version, ready, reads = stream
-    client = _fresh_client(version, ready)
+    client = _client(version, ready=ready)
     for read in reads:
         for event in client.receive_data(read):
+            assert isinstance(event, HandshakeComplete | Reply | Push | DeviceError | Fault)
             if isinstance(event, Fault):
                 assert isinstance(event.error, ProtocolError)
 
@@ -190,9 +197,10 @@ def test_client_receive_data_never_raises(stream: tuple[Version, bool, list[byte
 @given(stream=streams(to_client=False))
 def test_device_receive_data_never_raises(stream: tuple[Version, bool, list[bytes]]) -> None:
     version, ready, reads = stream
-    device = _fresh_device(version, ready)
+    device = _device(version, ready=ready)
     for read in reads:
         for event in device.receive_data(read):
+            assert isinstance(event, HandshakeComplete | Request | Fault)
             if isinstance(event, Fault):
                 assert isinstance(event.error, ProtocolError)
 
