@@ -198,6 +198,8 @@ def measure_threaded(
     """`threads` workers; worker w serves devices w, w + threads, ... in schedule order."""
     count = min(threads, len(handles))
     tallies = [Tally() for _ in range(count)]
+    if not count:
+        return Tally()
 
     def worker(w: int) -> None:
         tally = tallies[w]
