@@ -51,6 +51,7 @@ ReceiveMessage = _ha("components.mqtt.models").ReceiveMessage
 HA_VERSION = _ha("const").__version__
 HomeAssistant = _ha("core").HomeAssistant
 Template = _ha("helpers.template").Template
+ha_sensor_component = _ha("components.sensor")
 
 PLATFORMS = {"light": ha_light, "switch": ha_switch, "sensor": ha_sensor}
 
@@ -133,8 +134,22 @@ def check_document(
                 result["config"] = PLATFORMS[component].DISCOVERY_SCHEMA(discovery_payload)
         except Exception as exc:  # noqa: BLE001  # any failure is the answer
             result["error"] = f"{type(exc).__name__}: {exc}"
+    if result["config"] is not None and result.get("component") == "sensor":
+        result["sensor_tables"] = sensor_tables(result["config"])
     result["warnings"] = log.take()
     return result
+
+
+def sensor_tables(config: dict[str, Any]) -> dict[str, bool]:
+    """Whether unit and state class fit the device class, by HA's own sensor tables
+    (the sensor entity warns of a state class its device class cannot have)."""
+    device_class = config.get("device_class")
+    units = ha_sensor_component.DEVICE_CLASS_UNITS.get(device_class)
+    classes = ha_sensor_component.DEVICE_CLASS_STATE_CLASSES.get(device_class)
+    return {
+        "unit_fits": units is not None and config.get("unit_of_measurement") in units,
+        "state_class_fits": classes is not None and config.get("state_class") in classes,
+    }
 
 
 def render(hass: Any, template: str, payload: str) -> str:

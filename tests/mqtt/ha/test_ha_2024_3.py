@@ -164,6 +164,16 @@ def test_home_assistant_keeps_every_key_we_send(answer: dict[str, Any], topic: s
             assert _kept(value, config[key], key), key
 
 
+def test_sensor_units_and_state_classes_fit_their_device_class(answer: dict[str, Any]) -> None:
+    sensors = [topic for topic in DOCUMENTS if topic.split("/")[1] == "sensor"]
+    assert sensors
+    for topic in sensors:
+        assert answer["documents"][topic]["sensor_tables"] == {
+            "unit_fits": True,
+            "state_class_fits": True,
+        }, topic
+
+
 def test_every_topic_of_a_removed_device_is_taken_as_a_removal(answer: dict[str, Any]) -> None:
     topics = [t for t in removed_device_topics(REMOVED, TOPICS) if t.startswith("home")]
     discovery = [t for t in topics if t.startswith(f"{TOPICS.ha_prefix}/")]
