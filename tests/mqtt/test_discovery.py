@@ -1,0 +1,229 @@
+"""setsmart.mqtt.discovery: which entities a device gets, and what each document says.
+
+Whether Home Assistant accepts the documents is tests/mqtt/ha's job; this checks the
+contract's own promises on every device of the corpus (recorded real devices included).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from setsmart.config import DeviceConfig
+from setsmart.devices import MAX_GANGS, parse_set, profile_for
+from setsmart.mqtt.discovery import (
+    SENSORS,
+    device_identifier,
+    discovery_documents,
+    encode_discovery,
+    gang_object,
+    possible_discovery_topics,
+    removed_device_topics,
+    stale_discovery_topics,
+    unique_id,
+)
+from setsmart.mqtt.payloads import decode_set_payload
+from setsmart.mqtt.topics import Topics, ha_node_id
+from tests.mqtt.ha.corpus import CASES, Case
+
+TOPICS = Topics(base="setsmart")
+PLUG = DeviceConfig(id="bf0123456789abcdefgh", name="kitchen_plug", type="plug")
+
+
+def _documents(case: Case) -> dict[str, dict[str, Any]]:
+    return discovery_documents(case.device, case.profile, TOPICS)
+
+
+def _objects(case: Case) -> list[tuple[str, str]]:
+    return [(topic.split("/")[1], topic.split("/")[3]) for topic in _documents(case)]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.label for case in CASES])
+def test_the_entities_follow_the_profile(case: Case) -> None:
+    profile = case.profile
+    if profile.is_light:
+        switches = [("light", "light")]
+    elif profile.is_strip:
+        switches = [("switch", f"l{gang}") for gang in range(1, profile.gangs + 1)]
+    elif profile.gangs:
+        switches = [("switch", "switch")]
+    else:
+        switches = []
+    assert _objects(case) == switches + [("sensor", role) for role in profile.sensors]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.label for case in CASES])
+def test_every_document_carries_what_the_contract_promises(case: Case) -> None:
+    device = case.device
+    for topic, document in _documents(case).items():
+        prefix, component, node, object_id, config = topic.split("/")
+        assert (prefix, node, config) == ("homeassistant", ha_node_id(device.id), "config")
+        assert document["unique_id"] == f"setsmart_{device.id}_{object_id}"
+        assert document["device"] == {
+            "identifiers": [f"setsmart_{device.id}"],
+            "name": device.name,
+            "manufacturer": "Tuya",
+            "model": {
+                "plug": "Smart plug",
+                "strip": "Power strip",
+                "bulb": "Smart bulb",
+                "bulb_v1": "Smart bulb (v1 DPs)",
+                "raw": "Tuya device",
+            }[case.profile.type.value],
+        }
+        assert document["availability"] == [
+            {"topic": "setsmart/bridge/state"},
+            {"topic": f"setsmart/{device.name}/availability"},
+        ]
+        assert document["availability_mode"] == "all"
+        assert document["state_topic"] == f"setsmart/{device.name}"
+        assert document["origin"] == {"name": "setsmart", "sw_version": "0.1.0"}
+        entity_id = str(document["default_entity_id"])
+        assert entity_id.split(".", maxsplit=1)[0] == component
+        assert entity_id.split(".")[1] == document["object_id"]
+        if component == "sensor":
+            assert "command_topic" not in document
+        else:
+            assert document["command_topic"] == f"setsmart/{device.name}/set"
+            assert document["json_attributes_topic"] == f"setsmart/{device.name}"
+
+
+def test_plug_switch_is_the_device_itself() -> None:
+    documents = discovery_documents(PLUG, profile_for("plug"), TOPICS)
+    switch = documents["homeassistant/switch/bf0123456789abcdefgh/switch/config"]
+    assert switch["name"] is None  # the entity takes the device's name
+    assert switch["object_id"] == "kitchen_plug"
+    assert switch["default_entity_id"] == "switch.kitchen_plug"
+    assert switch["value_template"] == "{{ value_json.state | default(None) }}"
+    assert (switch["payload_on"], switch["payload_off"]) == ("ON", "OFF")
+    assert (switch["state_on"], switch["state_off"]) == ("ON", "OFF")
+    assert switch["device_class"] == "outlet"
+
+
+def test_each_strip_gang_reads_and_writes_only_its_own_key() -> None:
+    strip = DeviceConfig(id="bfstrip", name="desk-Strip", type="strip")
+    documents = discovery_documents(strip, profile_for("strip"), TOPICS)
+    for gang in range(1, 5):
+        document = documents[f"homeassistant/switch/bfstrip/l{gang}/config"]
+        assert document["name"] == f"Socket {gang}"
+        assert document["unique_id"] == f"setsmart_bfstrip_l{gang}"
+        assert document["default_entity_id"] == f"switch.desk_strip_l{gang}"
+        assert document["value_template"] == f"{{{{ value_json.state_l{gang} | default(None) }}}}"
+        assert json.loads(str(document["payload_on"])) == {f"state_l{gang}": "ON"}
+        assert json.loads(str(document["payload_off"])) == {f"state_l{gang}": "OFF"}
+        assert (document["state_on"], document["state_off"]) == ("ON", "OFF")
+
+
+def test_a_gang_command_from_home_assistant_switches_only_that_gang() -> None:
+    profile = profile_for("strip")
+    documents = discovery_documents(PLUG, profile, TOPICS)
+    for gang, dp in enumerate(profile.switch_dps, start=1):
+        document = documents[TOPICS.ha_config("switch", PLUG.id, gang_object(gang))]
+        on = decode_set_payload(str(document["payload_on"]).encode())
+        off = decode_set_payload(str(document["payload_off"]).encode())
+        assert parse_set(profile, on, {}).dps == {dp: True}
+        assert parse_set(profile, off, {}).dps == {dp: False}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "modes", "brightness", "mireds"),
+    [
+        ({}, ["hs", "color_temp"], True, True),
+        ({"color_temp": None}, ["hs", "white"], True, False),
+        ({"color": None}, ["color_temp"], True, True),
+        ({"color": None, "color_temp": None}, ["brightness"], True, False),
+        ({"color": None, "color_temp": None, "brightness": None}, ["onoff"], False, False),
+    ],
+)
+def test_light_follows_the_colour_modes(
+    overrides: dict[str, None], modes: list[str], brightness: bool, mireds: bool
+) -> None:
+    bulb = DeviceConfig(id="bfbulb", name="lamp", type="bulb")
+    (topic, light), *sensors = discovery_documents(
+        bulb, profile_for("bulb", overrides), TOPICS
+    ).items()
+    assert sensors == []
+    assert topic == "homeassistant/light/bfbulb/light/config"
+    assert light["schema"] == "json"
+    assert light["name"] is None
+    assert light["color_mode"] is True
+    assert light["supported_color_modes"] == modes
+    assert light["brightness"] is brightness
+    assert ("min_mireds" in light, "max_mireds" in light) == (mireds, mireds)
+    if mireds:
+        assert (light["min_mireds"], light["max_mireds"]) == (153, 370)
+
+
+def test_sensors_have_unit_device_class_and_state_class() -> None:
+    documents = discovery_documents(PLUG, profile_for("plug"), TOPICS)
+    expected = {
+        "power": ("W", "power", "measurement", 1),
+        "voltage": ("V", "voltage", "measurement", 1),
+        "current": ("A", "current", "measurement", 3),
+        "energy": ("kWh", "energy", "total_increasing", 3),
+    }
+    for role, (unit, device_class, state_class, precision) in expected.items():
+        sensor = documents[f"homeassistant/sensor/bf0123456789abcdefgh/{role}/config"]
+        assert sensor["name"] == role.capitalize()
+        assert sensor["value_template"] == f"{{{{ value_json.{role} | default(None) }}}}"
+        assert sensor["unit_of_measurement"] == unit
+        assert sensor["device_class"] == device_class
+        assert sensor["state_class"] == state_class
+        assert sensor["suggested_display_precision"] == precision
+        assert sensor["default_entity_id"] == f"sensor.kitchen_plug_{role}"
+    assert set(SENSORS) == set(expected)
+
+
+def test_a_device_without_roles_has_no_entities() -> None:
+    raw = DeviceConfig(id="bfraw", name="thermo", type="raw")
+    assert discovery_documents(raw, profile_for("raw"), TOPICS) == {}
+
+
+def test_auto_devices_take_the_model_of_their_detected_type() -> None:
+    auto = DeviceConfig(id="bfauto", name="thing", type="auto")
+    profile = profile_for("auto", None, {"1": True, "2": False, "3": True})
+    assert profile.type.value == "strip"
+    document = next(iter(discovery_documents(auto, profile, TOPICS).values()))
+    assert document["device"]["model"] == "Power strip"  # type: ignore[index]
+
+
+def test_ids_and_objects() -> None:
+    assert unique_id("bf01", "l3") == "setsmart_bf01_l3"
+    assert device_identifier("bf01") == "setsmart_bf01"
+    assert gang_object(7) == "l7"
+
+
+def test_encode_discovery_is_compact_json_in_document_order() -> None:
+    documents = discovery_documents(PLUG, profile_for("plug"), TOPICS)
+    document = next(iter(documents.values()))
+    payload = encode_discovery(document)
+    assert payload.startswith('{"name":null,"unique_id":"setsmart_bf0123456789abcdefgh_switch",')
+    assert payload == json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+
+
+def test_possible_topics_cover_every_entity_any_device_can_have() -> None:
+    possible = possible_discovery_topics(PLUG.id, TOPICS)
+    assert len(possible) == len(set(possible)) == 1 + MAX_GANGS + 1 + len(SENSORS)
+    big = DeviceConfig(id=PLUG.id, name="big", type="strip")
+    overrides = {f"state_l{n}": 100 + n for n in range(1, MAX_GANGS + 1)}
+    for profile in (profile_for("plug"), profile_for("bulb"), profile_for("strip", overrides)):
+        assert set(discovery_documents(big, profile, TOPICS)) <= set(possible)
+
+
+def test_stale_topics_are_the_entities_a_device_no_longer_has() -> None:
+    strip = DeviceConfig(id="bfstrip", name="desk", type="strip")
+    current = discovery_documents(strip, profile_for("strip"), TOPICS)  # 4 gangs, metering
+    stale = stale_discovery_topics(strip.id, TOPICS, current)
+    assert set(stale) == set(possible_discovery_topics(strip.id, TOPICS)) - set(current)
+    assert "homeassistant/switch/bfstrip/l5/config" in stale
+    assert "homeassistant/switch/bfstrip/l4/config" not in stale
+    assert "homeassistant/light/bfstrip/light/config" in stale
+    assert "homeassistant/sensor/bfstrip/power/config" not in stale
+
+
+def test_a_removed_device_has_its_discovery_state_and_availability_cleared() -> None:
+    topics = removed_device_topics(PLUG, TOPICS)
+    assert topics[: len(topics) - 2] == possible_discovery_topics(PLUG.id, TOPICS)
+    assert topics[-2:] == ("setsmart/kitchen_plug", "setsmart/kitchen_plug/availability")
