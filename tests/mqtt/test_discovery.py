@@ -149,6 +149,7 @@ def test_light_follows_the_colour_modes(
     assert light["schema"] == "json"
     assert light["name"] is None
     assert light["color_mode"] is True
+    assert (light["flash"], light["transition"]) == (False, False)
     assert light["supported_color_modes"] == modes
     assert light["brightness"] is brightness
     assert ("min_mireds" in light, "max_mireds" in light) == (mireds, mireds)

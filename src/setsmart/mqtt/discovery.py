@@ -11,6 +11,8 @@ the releases differ, the document carries what each needs and the other ignores:
 - JSON light: `color_mode: true` beside `supported_color_modes` (required up to 2025.2;
   2025.3 to 2026.2 drop it with a warning, later releases silently);
 - entity ids: `object_id` (up to 2026.3) and `default_entity_id` (2025.10 on);
+- JSON light: `flash: false` and `transition: false`, which 2024.3 does not know (it
+  always offers both) and later releases need so as not to offer them;
 - a strip gang's command is its own `payload_on`/`payload_off` JSON, because the MQTT
   switch of 2024.3 has no `command_template` (it would silently drop one and send a
   plain ON, switching every gang); `state_on`/`state_off` say what the state reads,
@@ -212,6 +214,9 @@ class _EntityFactory:
             "brightness": modes != ["onoff"],
             "color_mode": True,
             "supported_color_modes": modes,
+            # Tuya bulbs have neither; newer releases would offer both unless told.
+            "flash": False,
+            "transition": False,
         }
         if "color_temp" in modes:
             document["min_mireds"] = profile.min_mireds

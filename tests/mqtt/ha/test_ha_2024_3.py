@@ -24,7 +24,7 @@ from tests.mqtt.ha.release import HA_2024_3, check
 pytestmark = pytest.mark.timeout(900)
 
 #: Keys HA 2024.3 does not know and drops (REMOVE_EXTRA) on purpose: later releases use them.
-NEWER_KEYS = {"default_entity_id"}
+NEWER_KEYS = {"default_entity_id", "flash", "transition"}
 
 #: A device removed from the config (not one of the corpus, whose topics it would reuse).
 REMOVED = DeviceConfig(id="bfgone0123456789", name="gone")
