@@ -12,6 +12,7 @@ from pathlib import Path
 
 from setsmart import __version__
 from setsmart.config import Config, ConfigError, load_config, resolve_config_path, summary
+from setsmart.daemon.app import run_daemon
 from setsmart.daemon.direct import DeviceNotFound, apply_set, find_device, read_state
 from setsmart.devices import SetError
 from setsmart.lan.errors import LanError
@@ -46,6 +47,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"setsmart {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run the daemon in the foreground (systemd runs this)")
+    _config_option(run)
+    run.set_defaults(handler=_run)
 
     check = commands.add_parser("check-config", help="validate the configuration and summarise it")
     _config_option(check)
@@ -91,6 +96,10 @@ def _load(args: argparse.Namespace, *, required: bool = True) -> Config | None:
     if not required and args.config is None and not Path(path).exists():
         return None
     return load_config(path)
+
+
+def _run(args: argparse.Namespace) -> int:
+    return run_daemon(resolve_config_path(args.config, os.environ))
 
 
 def _check_config(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ import structlog
 
 from setsmart.config import DeviceConfig, LanConfig
 from setsmart.daemon.availability import Availability
+from setsmart.daemon.logs import bind_device
 from setsmart.devices import (
     DeviceProfile,
     DpMapError,
@@ -38,6 +39,7 @@ from setsmart.lan.link import (
     LinkSettings,
     LinkUp,
 )
+from setsmart.mqtt.payloads import LogLevel
 from setsmart.protocol import Dps, DpValue
 from setsmart.protocol.constants import as_version
 
@@ -54,7 +56,7 @@ class Outbox(Protocol):
     def availability(self, device: DeviceRuntime, online: bool) -> None: ...
     def connection(self, device: DeviceRuntime) -> None: ...
     def problem(
-        self, device: DeviceRuntime, level: str, message: str, topic: str | None = None
+        self, device: DeviceRuntime, level: LogLevel, message: str, topic: str | None = None
     ) -> None: ...
     def energy(self, device: DeviceRuntime) -> None: ...
 
@@ -128,7 +130,7 @@ class DeviceRuntime:
 
     async def run(self) -> None:
         """Serve the device until cancelled."""
-        with structlog.contextvars.bound_contextvars(device=self.name):
+        with bind_device(self.name):
             try:
                 async with asyncio.TaskGroup() as group:
                     if self.link is not None:
@@ -176,6 +178,11 @@ class DeviceRuntime:
             self.outbox.energy(self)
         if self.link is not None:
             self.link.energy_dps = tuple(int(dp) for dp in self.profile.sensor_dps)
+        self._publish_state()
+
+    def republish(self) -> None:
+        """Publish the state again even if unchanged (a new broker connection)."""
+        self._published = None
         self._publish_state()
 
     def _publish_state(self) -> None:
@@ -240,6 +247,7 @@ class DeviceRuntime:
         if not use_lan and self.fallback is None:
             raise LanError(self.name, "device is offline (no LAN session and no cloud route)")
         if command.kind == "get":
+            self._published = None  # a /get publishes the state even when unchanged
             if use_lan and link is not None:
                 await link.query()
             else:

@@ -2,7 +2,8 @@
 
 - `publish()` never blocks and never fails: retained messages are also kept in a cache
   (the latest per topic), which is published again after every reconnect because a broker
-  without persistence forgets them; other messages are dropped while disconnected.
+  without persistence forgets them; other messages published while disconnected wait in a
+  short backlog (the newest `_BACKLOG` of them), so errors found at start-up are not lost.
 - The last will marks the bridge offline; `online_payload` is published on connect.
 - Incoming messages on the subscriptions go to `on_message` (sync, must not block).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -25,6 +27,7 @@ from setsmart.config import MqttConfig
 log = structlog.get_logger("setsmart.mqtt")
 
 _QUEUE_LIMIT = 10_000
+_BACKLOG = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,7 @@ class MqttBridge:
         self._backoff = backoff or Backoff(base=0.5, cap=30.0)
         self._retained: dict[str, Outgoing] = {}
         self._queue: asyncio.Queue[Outgoing] = asyncio.Queue(_QUEUE_LIMIT)
+        self._backlog: deque[Outgoing] = deque(maxlen=_BACKLOG)
 
     # Publishing -------------------------------------------------------------------------
 
@@ -82,7 +86,9 @@ class MqttBridge:
                 self._retained.pop(topic, None)
         if self.connected.is_set():
             self._enqueue(message)
-        elif retain and not data:
+        elif not retain:
+            self._backlog.append(message)
+        elif not data:
             # A clear must reach the broker even if we are offline now: keep it queued.
             self._enqueue(message)
 
@@ -109,8 +115,8 @@ class MqttBridge:
             error = "the connection ended"
             try:
                 await self._session()
-            except aiomqtt.MqttError as exc:
-                error = str(exc)
+            except* aiomqtt.MqttError as failures:
+                error = "; ".join(str(failure) for failure in failures.exceptions)
             finally:
                 self.connected.clear()
             delay = self._backoff.next_delay()
@@ -133,6 +139,8 @@ class MqttBridge:
                 await client.subscribe(topic, qos=1)
             for message in list(self._retained.values()):
                 await self._send(client, message)
+            while self._backlog:
+                await self._send(client, self._backlog.popleft())
             self.connected.set()
             log.info(
                 "connected to the MQTT broker", broker=f"{self.settings.host}:{self.settings.port}"

@@ -1,0 +1,447 @@
+"""The daemon: one supervisor owning every task (asyncio TaskGroup).
+
+It owns the MQTT bridge, one runtime per device, the discovery listener, the systemd
+watchdog and the energy saver; it wires device events to MQTT topics and MQTT commands
+to devices, reloads the configuration on request (applying only the differences), and
+on stop says goodbye on MQTT (availability offline, bridge offline) before cancelling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from setsmart.config import Config, DeviceConfig
+from setsmart.daemon.runtime import Command, DeviceRuntime
+from setsmart.daemon.store import (
+    StateError,
+    StateStore,
+    load_energy,
+    load_published,
+    save_energy,
+    save_published,
+)
+from setsmart.daemon.systemd import Notifier
+from setsmart.devices import EnergyMeter
+from setsmart.lan.discovery import DiscoveryListener, Sighting
+from setsmart.mqtt.bridge import Incoming, MqttBridge
+from setsmart.mqtt.discovery import (
+    discovery_documents,
+    encode_discovery,
+    removed_device_topics,
+    stale_discovery_topics,
+)
+from setsmart.mqtt.payloads import (
+    BridgeDevice,
+    CommandPayloadError,
+    LogLevel,
+    bridge_devices_document,
+    decode_set_payload,
+    encode_json,
+    log_document,
+    response_document,
+)
+from setsmart.mqtt.topics import Topics
+from setsmart.protocol.constants import as_version
+
+log = structlog.get_logger("setsmart.daemon")
+
+_ENERGY_SAVE_EVERY = 60.0  # seconds between two saves of energy totals that changed
+_PROBE_EVERY = 60.0  # seconds between two 3.5 probes while a device has no address
+_FLUSH_WITHIN = 3.0  # seconds to get the goodbye messages out on stop
+
+
+class _Stop(Exception):
+    """Raised inside the task group to end it."""
+
+
+@dataclass(eq=False)
+class _Device:
+    runtime: DeviceRuntime
+    task: asyncio.Task[None]
+
+
+@dataclass(eq=False)
+class Supervisor:
+    config: Config
+    store: StateStore
+    notifier: Notifier = field(default_factory=Notifier)
+    devices: dict[str, _Device] = field(init=False, default_factory=dict)
+    bridge: MqttBridge = field(init=False)
+    topics: Topics = field(init=False)
+    _group: asyncio.TaskGroup | None = field(init=False, default=None)
+    _bridge_task: asyncio.Task[None] | None = field(init=False, default=None)
+    _listener: DiscoveryListener | None = field(init=False, default=None)
+    ready: asyncio.Event = field(init=False, default_factory=asyncio.Event)
+    _stop: asyncio.Event = field(init=False, default_factory=asyncio.Event)
+    _energy_dirty: bool = field(init=False, default=False)
+    _meters: dict[str, EnergyMeter] = field(init=False, default_factory=dict)
+    _published: dict[str, set[str]] = field(init=False, default_factory=dict)
+    _save_lock: asyncio.Lock = field(init=False, default_factory=asyncio.Lock)
+    _pending_reload: Config | None = field(init=False, default=None)
+    _reload_requested: asyncio.Event = field(init=False, default_factory=asyncio.Event)
+
+    # Lifecycle ------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Serve until `stop()`; returns after the goodbye."""
+        try:
+            async with asyncio.TaskGroup() as group:
+                self._group = group
+                self._start_bridge()
+                self._load_state()
+                for device in self.config.devices:
+                    self._start_device(device)
+                await self._start_discovery()
+                self._clear_removed_devices()
+                group.create_task(self._announce_ready())
+                group.create_task(self._watchdog())
+                group.create_task(self._save_energy_periodically())
+                group.create_task(self._probe_periodically())
+                group.create_task(self._reloads())
+                await self._stop.wait()
+                await self._goodbye()
+                raise _Stop  # noqa: TRY301 (the way out of a TaskGroup)
+        except* _Stop:
+            pass
+        finally:
+            self._group = None
+            if self._listener is not None:
+                self._listener.close()
+            self._save_energy_now()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def reload(self, config: Config) -> None:
+        """Apply a new configuration (SIGHUP): only what changed is restarted."""
+        self._pending_reload = config
+        self._reload_requested.set()
+
+    def reload_failed(self, error: str) -> None:
+        self._log("error", f"reload failed, the running configuration stays: {error}")
+
+    # Tasks ------------------------------------------------------------------------------
+
+    def _spawn(self, coro: object, name: str) -> asyncio.Task[None]:
+        assert self._group is not None  # noqa: S101 (only called while running)
+        return self._group.create_task(coro, name=name)  # type: ignore[arg-type]
+
+    def _start_bridge(self) -> None:
+        config = self.config
+        self.topics = Topics.from_config(config)
+        subscriptions = [*self.topics.command_filters]
+        if config.homeassistant.discovery:
+            subscriptions.append(self.topics.ha_status)
+        self.bridge = MqttBridge(
+            config.mqtt,
+            status_topic=self.topics.bridge_state,
+            subscriptions=subscriptions,
+            on_message=self._on_message,
+            on_connect=self._on_connect,
+        )
+        self._bridge_task = self._spawn(self.bridge.run(), "mqtt")
+
+    def _start_device(self, config: DeviceConfig) -> None:
+        meter = self._meters.setdefault(config.id, EnergyMeter())
+        runtime = DeviceRuntime(config, self.config.lan, self, energy_meter=meter)
+        task = self._spawn(runtime.run(), f"device:{config.name}")
+        self.devices[config.name] = _Device(runtime, task)
+        self.bridge.publish(self.topics.availability(config.name), "offline", retain=True, qos=1)
+
+    async def _stop_device(self, name: str, *, forget: bool) -> None:
+        device = self.devices.pop(name)
+        device.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await device.task
+        if forget:
+            config = device.runtime.config
+            topics = {
+                *removed_device_topics(config, self.topics),
+                *self._published.pop(config.id, ()),
+            }
+            self._clear(topics)
+            self._save_published()
+
+    async def _start_discovery(self) -> None:
+        lan = self.config.lan
+        if not lan.discovery:
+            return
+        listener = DiscoveryListener(
+            bind=lan.bind,
+            ports=lan.discovery_ports,
+            on_sighting=self._on_sighting,
+            on_error=self._on_discovery_noise,
+        )
+        try:
+            await listener.start()
+        except OSError as exc:
+            self._log(
+                "error",
+                f"cannot listen for device broadcasts on {lan.bind} {lan.discovery_ports}: {exc}",
+            )
+            return
+        self._listener = listener
+
+    async def _announce_ready(self) -> None:
+        await self.bridge.connected.wait()
+        self.notifier.ready(self._status_text())
+        self.ready.set()
+        log.info("setsmart is ready", devices=len(self.devices))
+
+    async def _watchdog(self) -> None:
+        interval = self.notifier.watchdog_interval
+        if interval is None:
+            return
+        while True:
+            self.notifier.watchdog()
+            await asyncio.sleep(interval)
+
+    async def _save_energy_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(_ENERGY_SAVE_EVERY)
+            if self._energy_dirty:
+                self._energy_dirty = False
+                await self._write_state(save_energy, self._energy_snapshot())
+
+    async def _probe_periodically(self) -> None:
+        probe = self.config.lan.probe
+        while self._listener is not None and probe is not None:
+            if any(d.runtime.link and d.runtime.link.host is None for d in self.devices.values()):
+                self._listener.probe(probe)
+            await asyncio.sleep(_PROBE_EVERY)
+
+    async def _reloads(self) -> None:
+        while True:
+            await self._reload_requested.wait()
+            self._reload_requested.clear()
+            config, self._pending_reload = self._pending_reload, None
+            if config is not None:
+                await self._apply(config)
+
+    async def _apply(self, new: Config) -> None:
+        old, self.config = self.config, new
+        self.notifier.reloading()
+        restart_all = new.lan != old.lan
+        if new.mqtt != old.mqtt or new.homeassistant != old.homeassistant:
+            if self._bridge_task is not None:
+                self._bridge_task.cancel()
+            retained = [d.runtime for d in self.devices.values()]
+            self._start_bridge()
+            for runtime in retained:
+                self._republish(runtime)
+        wanted = {d.name: d for d in new.devices}
+        for name in list(self.devices):
+            current = self.devices[name].runtime.config
+            if name not in wanted:
+                await self._stop_device(name, forget=True)
+            elif restart_all or wanted[name] != current:
+                await self._stop_device(name, forget=False)
+        for name, device in wanted.items():
+            if name not in self.devices:
+                self._start_device(device)
+        if restart_all:
+            if self._listener is not None:
+                self._listener.close()
+                self._listener = None
+            await self._start_discovery()
+        self._publish_devices()
+        self.notifier.ready(self._status_text())
+        self._log("info", f"configuration reloaded: {len(self.devices)} devices")
+
+    async def _goodbye(self) -> None:
+        self.notifier.stopping()
+        for name in self.devices:
+            self.bridge.publish(self.topics.availability(name), "offline", retain=True, qos=1)
+        self.bridge.publish(self.topics.bridge_state, "offline", retain=True, qos=1)
+        await self.bridge.flush(_FLUSH_WITHIN)
+
+    # MQTT -------------------------------------------------------------------------------
+
+    def _on_connect(self) -> None:
+        self._publish_devices()
+
+    def _on_message(self, message: Incoming) -> None:
+        if message.topic == self.topics.ha_status:
+            if message.payload.strip() == b"online":
+                for known in self.devices.values():
+                    self._publish_discovery(known.runtime)
+            return
+        parsed = self.topics.parse_command_topic(message.topic)
+        if parsed is None:
+            return
+        name, kind = parsed
+        device = self.devices.get(name)
+
+        def done(error: str | None) -> None:
+            self._answer(message, name if device else None, error)
+
+        if device is None:
+            done(f"no device named {name!r} is configured")
+            return
+        if kind == "get":
+            device.runtime.submit(Command("get", None, message.topic, done))
+            return
+        try:
+            payload = decode_set_payload(message.payload)
+        except CommandPayloadError as exc:
+            done(f"{name}: {exc}")
+            return
+        device.runtime.submit(Command("set", payload, message.topic, done))
+
+    def _answer(self, message: Incoming, device: str | None, error: str | None) -> None:
+        if error is not None:
+            self._log("error", error, device=device, topic=message.topic)
+        if message.response_topic:
+            document = encode_json(response_document(error))
+            self.bridge.respond(message.response_topic, document, message.correlation)
+
+    def state(self, device: DeviceRuntime, document: dict[str, object]) -> None:
+        first = self.bridge.retained(self.topics.state(device.name)) is None
+        self.bridge.publish(self.topics.state(device.name), encode_json(document), retain=True)
+        if first:
+            self._publish_discovery(device)
+            self._publish_devices()
+
+    def availability(self, device: DeviceRuntime, online: bool) -> None:
+        self.bridge.publish(
+            self.topics.availability(device.name),
+            "online" if online else "offline",
+            retain=True,
+            qos=1,
+        )
+        self.notifier.status(self._status_text())
+
+    def connection(self, device: DeviceRuntime) -> None:
+        self._publish_devices()
+
+    def problem(
+        self, device: DeviceRuntime, level: LogLevel, message: str, topic: str | None = None
+    ) -> None:
+        self._log(level, message, device=device.name, topic=topic)
+
+    def energy(self, device: DeviceRuntime) -> None:
+        self._energy_dirty = True
+
+    def _republish(self, runtime: DeviceRuntime) -> None:
+        self.bridge.publish(
+            self.topics.availability(runtime.name),
+            "online" if runtime.availability.online else "offline",
+            retain=True,
+            qos=1,
+        )
+        runtime.republish()
+        self._publish_discovery(runtime)
+
+    def _publish_discovery(self, runtime: DeviceRuntime) -> None:
+        if not self.config.homeassistant.discovery or runtime.profile is None:
+            return
+        device_id = runtime.config.id
+        documents = discovery_documents(runtime.config, runtime.profile, self.topics)
+        before = self._published.get(device_id, set())
+        # A type change or a lost gang: drop the entities that no longer exist.
+        self._clear(
+            t for t in stale_discovery_topics(device_id, self.topics, documents) if t in before
+        )
+        for topic, document in documents.items():
+            self.bridge.publish(topic, encode_discovery(document), retain=True, qos=1)
+        now = {*documents, self.topics.state(runtime.name), self.topics.availability(runtime.name)}
+        if now != before:
+            self._published[device_id] = now
+            self._save_published()
+
+    def _clear_removed_devices(self) -> None:
+        """Devices published by an earlier run but no longer configured lose their topics."""
+        configured = {d.id for d in self.config.devices}
+        gone = [device_id for device_id in self._published if device_id not in configured]
+        for device_id in gone:
+            self._clear(self._published.pop(device_id))
+        if gone:
+            self._save_published()
+
+    def _clear(self, topics: Iterable[str]) -> None:
+        for topic in topics:
+            self.bridge.publish(topic, b"", retain=True, qos=1)
+
+    def _publish_devices(self) -> None:
+        rows = []
+        for device in self.devices.values():
+            runtime, config = device.runtime, device.runtime.config
+            link = runtime.link
+            rows.append(
+                BridgeDevice(
+                    name=config.name,
+                    id=config.id,
+                    type=str(runtime.profile.type) if runtime.profile else config.type,
+                    connection=runtime.connection,
+                    host=link.host if link else config.host,
+                    version=link.version if link else config.version,
+                )
+            )
+        document = encode_json(bridge_devices_document(rows))
+        self.bridge.publish(self.topics.bridge_devices, document, retain=True, qos=1)
+
+    def _on_sighting(self, sighting: Sighting) -> None:
+        beacon = sighting.beacon
+        for device in self.devices.values():
+            link = device.runtime.link
+            if device.runtime.config.id == beacon.device_id and link is not None:
+                if link.host != beacon.ip and link.host is not None:
+                    self._log(
+                        "info",
+                        f"device announced a new address {beacon.ip}",
+                        device=device.runtime.name,
+                    )
+                link.update_address(beacon.ip, as_version(beacon.version))
+
+    def _on_discovery_noise(self, message: str) -> None:
+        log.debug(message)
+
+    def _load_state(self) -> None:
+        energy = load_energy(self.store)
+        published = load_published(self.store)
+        for problem in (*energy.problems, *published.problems):
+            self._log("warning", str(problem))
+        self._meters = energy.value
+        self._published = {device_id: set(topics) for device_id, topics in published.value.items()}
+
+    def _energy_snapshot(self) -> dict[str, EnergyMeter]:
+        return {device_id: EnergyMeter(meter.kwh) for device_id, meter in self._meters.items()}
+
+    async def _write_state(self, save: Callable[[StateStore, Any], None], data: object) -> None:
+        """Write a state file off the event loop (fsync can take long on an SD card);
+        one write at a time, so the newest data is written last."""
+        async with self._save_lock:
+            try:
+                await asyncio.to_thread(save, self.store, data)
+            except StateError as exc:
+                self._log("error", f"could not save state: {exc}")
+
+    def _save_published(self) -> None:
+        data = {device_id: sorted(topics) for device_id, topics in self._published.items()}
+        self._spawn(self._write_state(save_published, data), "save-published")
+
+    def _save_energy_now(self) -> None:
+        """The last save, at exit: there is no loop left to hand it to."""
+        if self._energy_dirty:
+            try:
+                save_energy(self.store, self._energy_snapshot())
+            except StateError as exc:
+                log.error("could not save energy totals", error=str(exc))  # noqa: TRY400 (one line)
+
+    def _status_text(self) -> str:
+        online = sum(d.runtime.availability.online for d in self.devices.values())
+        return f"{online}/{len(self.devices)} devices online"
+
+    def _log(
+        self, level: LogLevel, message: str, *, device: str | None = None, topic: str | None = None
+    ) -> None:
+        context = {key: value for key, value in (("device", device), ("topic", topic)) if value}
+        getattr(log, level)(message, **context)
+        document = log_document(level, message, device=device, topic=topic)
+        self.bridge.publish(self.topics.bridge_log, encode_json(document))

@@ -1,0 +1,153 @@
+"""`setsmart demo`: simulated devices, a broker and the daemon, all on this machine.
+
+Five simulated devices on loopback (one per protocol version: a metering plug, a 3.2
+device22 plug, a strip, a v2 bulb, a v1 bulb), the configured MQTT broker or, when none
+answers, a mosquitto started for the demo on a free port, and the daemon serving them.
+Nothing is sent anywhere but 127.0.0.0/8: broadcast discovery is off in the demo.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import socket
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from pathlib import Path
+
+from setsmart.config import Config, DeviceConfig, LanConfig, MqttConfig, Secret
+from setsmart.daemon.store import StateStore
+from setsmart.daemon.supervisor import Supervisor
+from setsmart.sim import SimFleet
+
+DEMO_DEVICES: tuple[tuple[str, str, str, str], ...] = (
+    # name, kind, version, type in the config
+    ("demo_plug", "plug", "3.3", "plug"),
+    ("demo_plug_32", "plug", "3.2", "auto"),
+    ("demo_strip", "strip", "3.4", "strip"),
+    ("demo_bulb", "bulb", "3.5", "bulb"),
+    ("demo_bulb_v1", "bulb_v1", "3.1", "bulb_v1"),
+)
+_KEY = "demo-local-key!!"
+
+
+class DemoError(Exception):
+    """The demo cannot start (no broker and no mosquitto to start)."""
+
+
+def _answers(host: str, port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=1.0):
+        return True
+    return False
+
+
+def _mosquitto() -> str | None:
+    """The mosquitto binary (Debian puts it in /usr/sbin, often not on a user's PATH)."""
+    found = shutil.which("mosquitto")
+    if found is None and Path("/usr/sbin/mosquitto").exists():
+        found = "/usr/sbin/mosquitto"
+    return found
+
+
+@contextlib.asynccontextmanager
+async def _broker(mqtt: MqttConfig, say: Callable[[str], None]) -> AsyncIterator[MqttConfig]:
+    """The configured broker if it answers, else a mosquitto of our own on a free port."""
+    if await asyncio.to_thread(_answers, mqtt.host, mqtt.port):
+        say(f"Using the MQTT broker at {mqtt.host}:{mqtt.port}.")
+        yield mqtt
+        return
+    binary = _mosquitto()
+    if binary is None:
+        raise DemoError(
+            f"no MQTT broker answers at {mqtt.host}:{mqtt.port} and mosquitto is not installed "
+            "(sudo apt-get install mosquitto)"
+        )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    with tempfile.TemporaryDirectory(prefix="setsmart-demo-") as workdir:
+        conf = Path(workdir) / "mosquitto.conf"
+        conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+        process = await asyncio.create_subprocess_exec(
+            binary,
+            "-c",
+            str(conf),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        try:
+            async with asyncio.timeout(10):
+                # A starting process offers no event to wait on: poll its port.
+                while not await asyncio.to_thread(_answers, "127.0.0.1", port):  # noqa: ASYNC110
+                    await asyncio.sleep(0.1)
+            say(f"No broker answered at {mqtt.host}:{mqtt.port}: started mosquitto on port {port}.")
+            yield replace(mqtt, host="127.0.0.1", port=port, username=None, password=None, tls=None)
+        finally:
+            process.terminate()
+            await process.wait()
+
+
+def demo_config(base: Config, fleet: SimFleet, mqtt: MqttConfig) -> Config:
+    devices = []
+    for (name, _, _, type_), device in zip(DEMO_DEVICES, fleet, strict=True):
+        devices.append(
+            DeviceConfig(
+                id=device.device_id,
+                name=name,
+                type=type_,
+                local_key=Secret(_KEY),
+                host=device.host,
+                port=device.port,
+                version=device.version,
+            )
+        )
+    lan = LanConfig(
+        discovery=False, probe=None, heartbeat=10.0, poll=30.0, energy_poll=5.0, timeout=5.0
+    )
+    return replace(base, mqtt=mqtt, lan=lan, cloud=None, devices=tuple(devices))
+
+
+async def run_demo(
+    base: Config, say: Callable[[str], None], *, state_dir: Path | None = None
+) -> None:
+    """Run until cancelled (Ctrl-C)."""
+    fleet = SimFleet(first_host="127.0.0.2")
+    for index, (_, kind, version, _) in enumerate(DEMO_DEVICES):
+        fleet.add(f"bfdemo{index:014d}", _KEY, version, kind)  # type: ignore[arg-type]
+    async with fleet, _broker(base.mqtt, say) as mqtt:
+        config = demo_config(base, fleet, mqtt)
+        with tempfile.TemporaryDirectory(prefix="setsmart-demo-state-") as scratch:
+            supervisor = Supervisor(config, StateStore(state_dir or Path(scratch)))
+            task = asyncio.create_task(supervisor.run())
+            try:
+                async with asyncio.timeout(15):
+                    await supervisor.ready.wait()
+                _explain(config, say)
+                await task
+            finally:
+                supervisor.stop()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+
+def _explain(config: Config, say: Callable[[str], None]) -> None:
+    mqtt, base = config.mqtt, config.mqtt.base_topic
+    pub = f"mosquitto_pub -h {mqtt.host} -p {mqtt.port} -t {base}"
+    lines = [
+        "",
+        f"setsmart demo is running: {len(config.devices)} simulated devices, "
+        "one per protocol version.",
+        "",
+        "Watch everything:",
+        f"  mosquitto_sub -h {mqtt.host} -p {mqtt.port} -t '{base}/#' -v",
+        "Switch the plug, dim the bulb:",
+        f"  {pub}/demo_plug/set -m TOGGLE",
+        f"  {pub}/demo_bulb/set -m '{{\"brightness\": 80}}'",
+        "",
+        "Devices: " + ", ".join(f"{d.name} ({d.version})" for d in config.devices),
+        "Press Ctrl-C to stop.",
+    ]
+    for line in lines:
+        say(line)
