@@ -6,8 +6,10 @@ One retained config per entity at `<prefix>/<component>/<device id>/<object>/con
 - a `sensor` each for power, voltage, current and energy where the device meters them.
 
 Keys are written out in full (no abbreviations), and only keys that Home Assistant 2024.3
-and current releases both accept (tests/mqtt/ha proves it against HA's own code). Where
-the releases differ, the document carries what each needs and the other ignores:
+and current releases both accept: tests/mqtt/ha runs HA 2024.3.3's own MQTT code on every
+document, and checks them against 2026.11.0's rules as transcribed from its source (it
+needs Python 3.14). Where releases differ, a document carries what each needs and the
+others drop:
 - JSON light: `color_mode: true` beside `supported_color_modes` (required up to 2025.2;
   2025.3 to 2026.2 drop it with a warning, later releases silently);
 - entity ids: `object_id` (up to 2026.3) and `default_entity_id` (2025.10 on);
