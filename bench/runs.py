@@ -126,7 +126,7 @@ async def measure_async(
         tally = tallies[index]
         for round_no in range(pace.rounds):
             due = pace.due(round_no, index)
-            if due >= deadline:
+            if due >= deadline or time.perf_counter() >= deadline:
                 return
             wait_s = due - time.perf_counter()
             if wait_s > 0:
@@ -207,7 +207,7 @@ def measure_threaded(
             for index in range(w, len(handles), count):
                 device, handle = handles[index]
                 due = pace.due(round_no, index)
-                if due >= deadline:
+                if due >= deadline or time.perf_counter() >= deadline:
                     return
                 wait_s = due - time.perf_counter()
                 if wait_s > 0:

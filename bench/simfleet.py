@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import select
+import socket
 import subprocess
 import sys
 import tempfile
@@ -58,6 +59,25 @@ def build_fleet(count: int, versions: list[Version], kind: str, first_host: str)
     return fleet
 
 
+def disable_nagle(fleet: SimFleet) -> int:
+    """Set TCP_NODELAY on every device's listening socket (accepted sockets inherit it on
+    Linux); returns how many were set.
+
+    SimDevice hands accepted sockets to asyncio, which sets TCP_NODELAY only on sockets
+    whose `proto` is IPPROTO_TCP, and `accept()` gives proto 0: without this, Nagle holds
+    a device's STATUS push behind its un-acknowledged empty ack until the client's
+    delayed ACK (40 ms on Linux), and a client that waits for the push (tinytuya's set)
+    measures the simulator, not itself.
+    """
+    done = 0
+    for device in fleet:
+        listener = getattr(device, "_listener", None)  # no public handle on it
+        if isinstance(listener, socket.socket):
+            listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            done += 1
+    return done
+
+
 def fleet_stats(fleet: SimFleet) -> dict[str, int]:
     totals = {
         "connections": 0,
@@ -85,10 +105,12 @@ def fleet_stats(fleet: SimFleet) -> dict[str, int]:
 async def serve(args: argparse.Namespace) -> None:
     fleet = build_fleet(args.count, parse_versions(args.versions), args.kind, args.first_host)
     async with fleet:
+        nodelay = disable_nagle(fleet) if not args.nagle else 0
         devices = [
             {**entry, "dps": sorted(fleet[entry["id"]].dps, key=int)} for entry in fleet.describe()
         ]
-        print(json.dumps({"pid": os.getpid(), "devices": devices}), flush=True)
+        hello = {"pid": os.getpid(), "nodelay_listeners": nodelay, "devices": devices}
+        print(json.dumps(hello), flush=True)
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader()
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
@@ -109,6 +131,9 @@ def main() -> None:
     parser.add_argument("--first-host", default=FIRST_HOST)
     parser.add_argument("--max-seconds", type=float, default=3600.0, help="then stop anyway")
     parser.add_argument("--cpu", type=int, default=None, help="pin the fleet to this CPU")
+    parser.add_argument(
+        "--nagle", action="store_true", help="leave Nagle on for the devices' sockets"
+    )
     args = parser.parse_args()
     pin_to_cpu(args.cpu)
     raise_fd_limit()
@@ -136,6 +161,7 @@ class FleetProcess:
         self.max_seconds = max_seconds
         self.cpu = cpu
         self.devices: list[DeviceSpec] = []
+        self.nodelay_listeners = 0
         self._proc: subprocess.Popen[str] | None = None
         self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in stop)
 
@@ -178,6 +204,7 @@ class FleetProcess:
         )
         hello = json.loads(self._read_line(START_LIMIT))
         self.devices = [DeviceSpec.from_json(entry) for entry in hello["devices"]]
+        self.nodelay_listeners = int(hello["nodelay_listeners"])
 
     def stats(self) -> dict[str, int]:
         """The fleet's counters now: connections accepted, requests answered..."""
