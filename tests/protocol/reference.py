@@ -46,7 +46,6 @@ from .strategies import DEVICE_ID, Link
 __all__ = [
     "PREFIX_55AA",
     "PREFIX_6699",
-    "TT_NO_HEADER_CMDS",
     "UDP_KEY",
     "AESCipher",
     "LoopbackSocket",
@@ -148,15 +147,12 @@ def device_frame(
     *,
     retcode: int = 0,
     iv: bytes | None = None,
-    signed_v31: bool | None = None,
-    encrypt_v33: bool = True,
 ) -> bytes:
     """A device-to-client frame as a real device of `version` sends it.
 
-    `key` is the local key (3.1-3.3, handshake) or the session key (3.4/3.5).
-    `signed_v31` (default: CONTROL and STATUS) seals a 3.1 payload as tinytuya's 3.1
-    CONTROL does; `encrypt_v33=False` sends a 3.2/3.3 payload in clear, as firmwares do
-    with some error texts.
+    `key` is the local key (3.1-3.3, handshake) or the session key (3.4/3.5). 3.1
+    CONTROL and STATUS payloads are sealed the way tinytuya's 3.1 CONTROL is; `iv` is the
+    3.5 GCM nonce (random if not given).
     """
     cipher = AESCipher(key)
     header = b"" if cmd in TT_NO_HEADER_CMDS else version.encode() + tt_header.PROTOCOL_3x_HEADER
@@ -166,8 +162,8 @@ def device_frame(
     if version == "3.4":
         payload = cipher.encrypt(header + body, False)
     elif version in ("3.2", "3.3"):
-        payload = header + cipher.encrypt(body, False) if encrypt_v33 else body
-    elif signed_v31 if signed_v31 is not None else cmd in (7, 8):
+        payload = header + cipher.encrypt(body, False)
+    elif cmd in (7, 8):
         b64 = cipher.encrypt(body)
         digest = md5(b"data=" + b64 + b"||lpv=3.1||" + key).hexdigest()  # noqa: S324
         payload = b"3.1" + digest[8:][:16].encode("latin1") + b64

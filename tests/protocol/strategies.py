@@ -38,7 +38,6 @@ DEVICE_ID = "bf0123456789abcdefgh"
 
 versions = st.sampled_from(VERSIONS)
 new_versions: st.SearchStrategy[Version] = st.sampled_from(("3.4", "3.5"))
-old_versions: st.SearchStrategy[Version] = st.sampled_from(("3.1", "3.2", "3.3"))
 keys = st.binary(min_size=16, max_size=16)
 nonces = st.binary(min_size=16, max_size=16)
 ivs = st.binary(min_size=12, max_size=12)
