@@ -405,3 +405,18 @@ def test_the_seqno_wraps_to_1_after_the_largest_u32() -> None:
 def test_the_repr_says_version_and_state_only(version: Version) -> None:
     session = client(version)
     assert repr(session) == f"ClientSession(version={version!r}, state='idle')"
+
+
+@pytest.mark.parametrize("version", NEW)
+def test_the_handshake_completes_when_its_frames_arrive_byte_by_byte(version: Version) -> None:
+    ours, peer = client(version), device(version)
+    ours.start()
+    for byte in ours.data_to_send():
+        assert peer.receive_data(bytes([byte])) == []
+    answer = peer.data_to_send()
+    events = [event for byte in answer for event in ours.receive_data(bytes([byte]))]
+    assert events == [HandshakeComplete()]
+    finish = ours.data_to_send()
+    device_events = [event for byte in finish for event in peer.receive_data(bytes([byte]))]
+    assert device_events == [HandshakeComplete()]
+    assert ours.receive_data(peer.reply(1, 10, {})) == [Reply(1, 10, 0, {})]
