@@ -21,7 +21,7 @@ import json
 import tempfile
 from typing import Any
 
-from bench.driver import fleet_file, git_revision, run_worker
+from bench.driver import fleet_file, git_revision, measured_run
 from bench.measure import cpu_layout, raise_fd_limit
 from bench.peers import PEERS
 from bench.simfleet import FleetProcess, parse_versions
@@ -59,6 +59,7 @@ def summarise(peer: str, version: str, devices: int, run: dict[str, Any]) -> dic
             "verify_failed": verify["failed"],
             "verify_failures": verify["failures"],
             "sim_connections": run.get("sim_connections"),
+            "foreign_cpu_s": run.get("foreign_cpu_s"),
             "error_samples": sorted(set(opened["error_samples"] + verify["error_samples"]))[:3],
         }
     )
@@ -93,9 +94,8 @@ def main() -> None:
         ):
             path = fleet_file(fleet.devices, tmp)
             for peer in peers:
-                before = fleet.stats()
-                sim_cpu = fleet.cpu_seconds()
-                run = run_worker(
+                run = measured_run(
+                    fleet,
                     "connect",
                     {
                         "peer": peer,
@@ -108,8 +108,6 @@ def main() -> None:
                     },
                     time_limit=120 + 2 * args.open_seconds + args.hold + 4 * args.timeout,
                 )
-                run["sim_connections"] = fleet.stats()["connections"] - before["connections"]
-                run["sim_cpu_s"] = round(fleet.cpu_seconds() - sim_cpu, 2)
                 results.append(summarise(peer, version, args.devices, run))
     report = {
         "benchmark": "connect",

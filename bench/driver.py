@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.fleetspec import DeviceSpec, save_fleet
-from bench.simfleet import REPO
+from bench.measure import machine_busy_seconds
+from bench.simfleet import REPO, FleetProcess
 
 
 def git_revision() -> str | None:
@@ -73,6 +74,23 @@ def run_worker(mode: str, options: dict[str, object], time_limit: float) -> dict
         return {"worker_error": f"unreadable output: {lines[-1][:200]}", "wall_s": wall}
     report["wall_s"] = wall
     return report
+
+
+def measured_run(
+    fleet: FleetProcess, mode: str, options: dict[str, object], time_limit: float
+) -> dict[str, Any]:
+    """`run_worker`, plus what the fleet saw meanwhile: TCP connections it accepted, its
+    CPU time, and the CPU time other processes on the machine took (noise)."""
+    before = fleet.stats()
+    sim_cpu, busy = fleet.cpu_seconds(), machine_busy_seconds()
+    run = run_worker(mode, options, time_limit)
+    busy = machine_busy_seconds() - busy
+    sim_cpu = fleet.cpu_seconds() - sim_cpu
+    run["sim_connections"] = fleet.stats()["connections"] - before["connections"]
+    run["sim_cpu_s"] = round(sim_cpu, 2)
+    if "process_cpu_s" in run:
+        run["foreign_cpu_s"] = round(max(0.0, busy - sim_cpu - run["process_cpu_s"]), 2)
+    return run
 
 
 def fleet_file(devices: list[DeviceSpec], directory: str) -> Path:

@@ -22,7 +22,7 @@ import statistics
 import tempfile
 from typing import Any
 
-from bench.driver import fleet_file, git_revision, run_worker
+from bench.driver import fleet_file, git_revision, measured_run
 from bench.measure import cpu_layout, raise_fd_limit
 from bench.peers import PEERS
 from bench.simfleet import FleetProcess, parse_versions
@@ -77,6 +77,8 @@ def summarise(peer: str, devices: int, op: str, runs: list[dict[str, Any]]) -> d
         "all_ready_s": [run["open"]["seconds"] for run in good],
     }
     row["sim_connections_per_run"] = [run.get("sim_connections") for run in good]
+    row["sim_cpu_s_per_run"] = [run.get("sim_cpu_s") for run in good]
+    row["foreign_cpu_s_per_run"] = [run.get("foreign_cpu_s") for run in good]
     row["rss_mb"] = max(run["rss_mb"] for run in good)
     row["threads"] = max(run["threads"] for run in good)
     return row
@@ -127,9 +129,8 @@ def main() -> None:
             for repeat in range(args.repeat):
                 shift = repeat % len(peers)  # each peer goes first in turn
                 for peer in peers[shift:] + peers[:shift]:
-                    before = fleet.stats()
-                    sim_cpu = fleet.cpu_seconds()
-                    run = run_worker(
+                    run = measured_run(
+                        fleet,
                         "latency",
                         {
                             "peer": peer,
@@ -144,8 +145,6 @@ def main() -> None:
                         },
                         time_limit=120 + 2 * len(OPS) * args.seconds + 4 * args.timeout,
                     )
-                    run["sim_connections"] = fleet.stats()["connections"] - before["connections"]
-                    run["sim_cpu_s"] = round(fleet.cpu_seconds() - sim_cpu, 2)
                     runs.setdefault((peer, size), []).append(run)
     results = [
         summarise(peer, size, op, runs[(peer, size)])

@@ -74,6 +74,14 @@ def cpu_seconds(pid: int | str = "self") -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy_seconds() -> float:
+    """CPU time all CPUs have spent busy since boot (from /proc/stat), for telling how much
+    other processes ran during a measurement."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(sorted_values: Sequence[float], fraction: float) -> float:
     """Nearest-rank percentile of an ascending sequence (fraction 0.5 is the median)."""
     if not sorted_values:

@@ -334,6 +334,7 @@ async def run_latency(args: argparse.Namespace) -> dict[str, Any]:
     report["rss_mb"] = rss_mb()
     report["threads"] = thread_count()
     await runner.close(opened)
+    report["process_cpu_s"] = round(cpu_seconds(), 3)
     return report
 
 
@@ -375,6 +376,7 @@ async def run_connect(args: argparse.Namespace) -> dict[str, Any]:
     report["verify_status"] = {**tally.report(), **timing}
     report["rss_after_verify_mb"] = rss_mb()
     await runner.close(opened)
+    report["process_cpu_s"] = round(cpu_seconds(), 3)
     return report
 
 
