@@ -13,10 +13,14 @@ from pathlib import Path
 from setsmart import __version__
 from setsmart.config import Config, ConfigError, load_config, resolve_config_path, summary
 from setsmart.daemon.app import run_daemon
-from setsmart.daemon.direct import DeviceNotFound, apply_set, find_device, read_state
+from setsmart.daemon.control import device_set, device_status
+from setsmart.daemon.direct import DeviceNotFound, find_device
+from setsmart.daemon.logs import configure_logging
+from setsmart.demo import DemoError, run_demo
 from setsmart.devices import SetError
 from setsmart.lan.errors import LanError
 from setsmart.lan.scan import scan
+from setsmart.mqtt.remote import RemoteError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -34,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, UsageError, DeviceNotFound, SetError) as exc:
         _error(str(exc))
         return EXIT_USAGE
-    except LanError as exc:
+    except (LanError, RemoteError, DemoError) as exc:
         _error(str(exc))
         return EXIT_FAILURE
     except KeyboardInterrupt:
@@ -51,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the daemon in the foreground (systemd runs this)")
     _config_option(run)
     run.set_defaults(handler=_run)
+
+    demo = commands.add_parser("demo", help="simulated devices, a broker and the daemon, to try it")
+    _config_option(demo)
+    demo.set_defaults(handler=_demo)
 
     check = commands.add_parser("check-config", help="validate the configuration and summarise it")
     _config_option(check)
@@ -100,6 +108,13 @@ def _load(args: argparse.Namespace, *, required: bool = True) -> Config | None:
 
 def _run(args: argparse.Namespace) -> int:
     return run_daemon(resolve_config_path(args.config, os.environ))
+
+
+def _demo(args: argparse.Namespace) -> int:
+    config = _load(args, required=False) or Config()
+    configure_logging(level="warning")
+    asyncio.run(run_demo(config, lambda line: print(line, flush=True)))
+    return EXIT_OK
 
 
 def _check_config(args: argparse.Namespace) -> int:
@@ -159,7 +174,7 @@ def _status(args: argparse.Namespace) -> int:
     config = _load(args)
     assert config is not None  # noqa: S101 (required=True)
     device = find_device(config, args.device)
-    state = asyncio.run(read_state(config, device))
+    state = asyncio.run(device_status(config, device))
     _print_state(state, as_json=args.json)
     return EXIT_OK
 
@@ -169,7 +184,7 @@ def _set(args: argparse.Namespace) -> int:
     assert config is not None  # noqa: S101 (required=True)
     device = find_device(config, args.device)
     payload = parse_assignments(args.assignments)
-    state = asyncio.run(apply_set(config, device, payload))
+    state = asyncio.run(device_set(config, device, payload))
     _print_state(state, as_json=True)
     return EXIT_OK
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+import signal
 import socket
 import tempfile
 from collections.abc import AsyncIterator, Callable
@@ -112,7 +113,7 @@ def demo_config(base: Config, fleet: SimFleet, mqtt: MqttConfig) -> Config:
 async def run_demo(
     base: Config, say: Callable[[str], None], *, state_dir: Path | None = None
 ) -> None:
-    """Run until cancelled (Ctrl-C)."""
+    """Run until SIGINT (Ctrl-C) or SIGTERM, then stop everything cleanly."""
     fleet = SimFleet(first_host="127.0.0.2")
     for index, (_, kind, version, _) in enumerate(DEMO_DEVICES):
         fleet.add(f"bfdemo{index:014d}", _KEY, version, kind)  # type: ignore[arg-type]
@@ -120,16 +121,19 @@ async def run_demo(
         config = demo_config(base, fleet, mqtt)
         with tempfile.TemporaryDirectory(prefix="setsmart-demo-state-") as scratch:
             supervisor = Supervisor(config, StateStore(state_dir or Path(scratch)))
-            task = asyncio.create_task(supervisor.run())
+            loop = asyncio.get_running_loop()
+            for stop_signal in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(stop_signal, supervisor.stop)
             try:
+                task = asyncio.create_task(supervisor.run())
                 async with asyncio.timeout(15):
                     await supervisor.ready.wait()
                 _explain(config, say)
                 await task
+                say("Demo stopped.")
             finally:
-                supervisor.stop()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                for stop_signal in (signal.SIGINT, signal.SIGTERM):
+                    loop.remove_signal_handler(stop_signal)
 
 
 def _explain(config: Config, say: Callable[[str], None]) -> None:

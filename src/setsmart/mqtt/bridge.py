@@ -137,11 +137,13 @@ class MqttBridge:
             await client.publish(self.status_topic, b"online", qos=1, retain=True)
             for topic in self.subscriptions:
                 await client.subscribe(topic, qos=1)
-            for message in list(self._retained.values()):
-                await self._send(client, message)
-            while self._backlog:
-                await self._send(client, self._backlog.popleft())
+            # From here on publish() queues; the cache and the backlog go first, so that
+            # nothing published while we were connecting is lost or overtaken.
             self.connected.set()
+            for message in list(self._retained.values()):
+                self._enqueue(message)
+            while self._backlog:
+                self._enqueue(self._backlog.popleft())
             log.info(
                 "connected to the MQTT broker", broker=f"{self.settings.host}:{self.settings.port}"
             )
@@ -201,7 +203,7 @@ class MqttBridge:
             identifier=settings.client_id,
             protocol=aiomqtt.ProtocolVersion.V5,
             will=will,
-            tls_context=_tls_context(settings),
+            tls_context=tls_context(settings),
             timeout=10,
             keepalive=30,
         )
@@ -218,7 +220,7 @@ class MqttBridge:
         return True
 
 
-def _tls_context(settings: MqttConfig) -> ssl.SSLContext | None:
+def tls_context(settings: MqttConfig) -> ssl.SSLContext | None:
     tls = settings.tls
     if tls is None:
         return None

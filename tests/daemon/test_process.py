@@ -1,0 +1,154 @@
+"""`setsmart run` and `setsmart demo` as processes: signals, reload, exit codes, the CLI path."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+
+from setsmart.sim import SimDevice
+from tests.cli.helpers import run_cli
+from tests.daemon.harness import BASE, KEY, Dev, config_text
+from tests.support.broker import Broker, running_broker
+from tests.support.mqtt_client import recorder
+
+pytestmark = pytest.mark.timeout(90)
+
+
+@asynccontextmanager
+async def process(
+    *args: str, env: dict[str, str] | None = None
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "setsmart",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+    )
+    try:
+        yield proc
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+async def test_run_stops_cleanly_on_sigterm_and_reloads_on_sighup(tmp_path: Path) -> None:
+    async with (
+        running_broker(tmp_path) as broker,
+        SimDevice("bfproc00000000000001", KEY, "3.3", "plug", host="127.0.0.41") as first,
+        SimDevice("bfproc00000000000002", KEY, "3.4", "plug", host="127.0.0.42") as second,
+        recorder(broker.host, broker.port, f"{BASE}/#") as mqtt,
+    ):
+        config = tmp_path / "config.yaml"
+        config.write_text(config_text(broker, [Dev("first", first)]))
+        env = {"SETSMART_STATE_DIR": str(tmp_path / "state")}
+        async with process("run", "-c", str(config), env=env) as daemon:
+            await mqtt.wait_for(f"{BASE}/first/availability", lambda m: m.payload == b"online")
+            connections = first.stats.connections
+
+            config.write_text(config_text(broker, [Dev("first", first), Dev("second", second)]))
+            daemon.send_signal(signal.SIGHUP)
+            await mqtt.wait_for(f"{BASE}/second/availability", lambda m: m.payload == b"online")
+            assert first.stats.connections == connections, "an untouched device keeps its session"
+
+            config.write_text("devices: [this is not a device]\n")
+            mark = mqtt.mark()
+            daemon.send_signal(signal.SIGHUP)
+            log = await mqtt.wait_for(f"{BASE}/bridge/log", since=mark)
+            assert "reload failed" in log.json()["message"]
+            assert "config.yaml:1" in log.json()["message"]
+
+            mark = mqtt.mark()
+            daemon.send_signal(signal.SIGTERM)
+            async with asyncio.timeout(15):
+                code = await daemon.wait()
+            _, err = await daemon.communicate()
+        assert code == 0, err.decode()
+        assert (await mqtt.wait_for(f"{BASE}/bridge/state", since=mark)).payload == b"offline"
+        for name in ("first", "second"):
+            gone = await mqtt.wait_for(f"{BASE}/{name}/availability", since=mark)
+            assert gone.payload == b"offline"
+        assert KEY not in err.decode()
+
+
+async def test_run_with_a_broken_config_exits_2(tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("mqtt:\n  port: eighty\n")
+    result = await run_cli("run", "-c", str(config))
+    assert result.code == 2
+    assert f"{config}:2: mqtt.port:" in result.err
+    assert "Traceback" not in result.err
+
+
+async def test_status_and_set_go_through_a_running_daemon(tmp_path: Path) -> None:
+    async with (
+        running_broker(tmp_path) as broker,
+        SimDevice(
+            "bfproc00000000000003", KEY, "3.5", "plug", host="127.0.0.43", dps={"1": False}
+        ) as plug,
+        recorder(broker.host, broker.port, f"{BASE}/#") as mqtt,
+    ):
+        config = tmp_path / "config.yaml"
+        config.write_text(config_text(broker, [Dev("desk", plug)]))
+        env = {"SETSMART_STATE_DIR": str(tmp_path / "state")}
+        async with process("run", "-c", str(config), env=env) as daemon:
+            await mqtt.wait_for(f"{BASE}/desk/availability", lambda m: m.payload == b"online")
+            connections = plug.stats.connections
+
+            status = await run_cli("status", "desk", "--json", "-c", str(config))
+            assert status.code == 0, status.err
+            assert json.loads(status.out)["state"] == "OFF"
+
+            changed = await run_cli("set", "desk", "state=ON", "-c", str(config))
+            assert changed.code == 0, changed.err
+            assert json.loads(changed.out)["state"] == "ON"
+            assert plug.dps["1"] is True
+
+            refused = await run_cli("set", "desk", "brightness=3", "-c", str(config))
+            assert refused.code == 1
+            assert "brightness" in refused.err
+
+            assert plug.stats.connections == connections, "the CLI never opened its own connection"
+            daemon.send_signal(signal.SIGTERM)
+            async with asyncio.timeout(15):
+                assert await daemon.wait() == 0
+
+
+async def test_demo_runs_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    broker = Broker(tmp_path)
+    await broker.start()
+    try:
+        config = tmp_path / "demo.yaml"
+        config.write_text(f"mqtt:\n  host: {broker.host}\n  port: {broker.port}\n")
+        async with (
+            recorder(broker.host, broker.port, "setsmart/#") as mqtt,
+            process("demo", "-c", str(config)) as demo,
+        ):
+            for name in ("demo_plug", "demo_plug_32", "demo_strip", "demo_bulb", "demo_bulb_v1"):
+                await mqtt.wait_for(
+                    f"setsmart/{name}/availability", lambda m: m.payload == b"online", within=20
+                )
+            await mqtt.publish("setsmart/demo_plug/set", "ON")
+            await mqtt.wait_for("setsmart/demo_plug", lambda m: m.json()["state"] == "ON")
+            demo.send_signal(signal.SIGINT)
+            async with asyncio.timeout(15):
+                out, _ = await demo.communicate()
+            assert demo.returncode == 0
+            text = out.decode()
+            assert "mosquitto_sub" in text
+            assert "mosquitto_pub" in text
+            assert "Demo stopped." in text
+            await mqtt.wait_for("setsmart/bridge/state", lambda m: m.payload == b"offline")
+    finally:
+        await broker.stop()
