@@ -185,7 +185,7 @@ class ClientSession(_Endpoint):
 
     def receive_data(self, data: bytes) -> list[Event]:
         events: list[Event] = []
-        for item in self._reader.feed(data):
+        for item in self._reader.frames(data):
             if self.state is SessionState.FAILED:
                 break
             if self.state is SessionState.NEGOTIATING:
@@ -317,7 +317,7 @@ class DeviceSession(_Endpoint):
 
     def receive_data(self, data: bytes) -> list[DeviceEvent]:
         events: list[DeviceEvent] = []
-        for item in self._reader.feed(data):
+        for item in self._reader.frames(data):
             if self.state is SessionState.FAILED:
                 break
             if isinstance(item, ProtocolError):
