@@ -300,3 +300,42 @@ def test_the_reader_still_yields_a_valid_frame_after_garbage(
     reader = FrameReader(codec.framing, codec.frame_key, retcode=True)
     frames = [item for read in reads for item in reader.feed(read) if isinstance(item, Frame)]
     assert any(frame.seqno == 77 and codec.open(frame).text == compact(AFTER) for frame in frames)
+
+
+# --- A whole conversation, cut anywhere -------------------------------------------------
+
+
+def _conversation(version: Version) -> tuple[bytes, bytes]:
+    """Every byte each end receives in one connection: handshake, then three exchanges."""
+    client = ClientSession(DEVICE_ID, KEY, version, nonce=lambda n: b"c" * n, clock=lambda: 7)
+    device = DeviceSession(DEVICE_ID, KEY, version, nonce=lambda n: b"d" * n, clock=lambda: 7)
+    to_device, to_client = b"", b""
+    if client.start() == []:
+        to_device += (start := client.data_to_send())
+        device.receive_data(start)
+        to_client += (answer := device.data_to_send())
+        client.receive_data(answer)
+        to_device += (finish := client.data_to_send())
+        device.receive_data(finish)
+    for out in (client.query(), client.control({"1": True}), client.heartbeat()):
+        to_device += out.data
+        to_client += device.reply(device.reply_seqno(out.seqno), out.cmd, {"ok": out.seqno})
+    return to_device, to_client
+
+
+@PROFILE
+@given(version=versions, data=st.data())
+def test_a_conversation_cut_anywhere_gives_the_same_events(
+    version: Version, data: st.DataObject
+) -> None:
+    # The frames after FINISH are sealed with the session key: they must be read with it
+    # even when they come in the same read as the handshake's last frame.
+    to_device, to_client = _conversation(version)
+    client = ClientSession(DEVICE_ID, KEY, version, nonce=lambda n: b"c" * n)
+    device = DeviceSession(DEVICE_ID, KEY, version, nonce=lambda n: b"d" * n)
+    client.start()
+    client_events = [e for read in data.draw(pieces(to_client)) for e in client.receive_data(read)]
+    device_events = [e for read in data.draw(pieces(to_device)) for e in device.receive_data(read)]
+    assert not any(isinstance(e, Fault) for e in [*client_events, *device_events])
+    assert [type(e) for e in client_events][-3:] == [Reply] * 3
+    assert [type(e) for e in device_events][-3:] == [Request] * 3
