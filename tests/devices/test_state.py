@@ -104,7 +104,7 @@ def test_white_only_bulb_reports_no_colour_mode() -> None:
 
 def test_v2_saturation_keeps_a_decimal() -> None:
     state = state_of(profile_for("bulb"), {"24": "00b4022b03e8"})
-    assert state == {"color": {"h": 180, "s": 55.5}}
+    assert state == {"state": None, "color": {"h": 180, "s": 55.5}}
 
 
 def test_dp_keys_become_strings() -> None:

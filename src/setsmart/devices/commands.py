@@ -139,10 +139,15 @@ def _fields(payload: object) -> dict[str, object]:
     raise SetError(f"payload must be a JSON object or ON/OFF/TOGGLE, got {got}")
 
 
+# Keys Home Assistant's JSON light sends with its commands (it offers transition and flash
+# on every light in 2024.3) that a Tuya bulb has no way to honour: accepted and ignored.
+HA_LIGHT_EXTRAS: frozenset[str] = frozenset({"transition", "flash", "effect"})
+
+
 def _check_keys(profile: DeviceProfile, fields: Mapping[str, object]) -> None:
     valid = set_keys(profile)
     for key in fields:
-        if key in valid:
+        if key in valid or (key in HA_LIGHT_EXTRAS and profile.is_light):
             continue
         gang = parse_gang_role(key)
         if gang is not None and gang[0] == "state":

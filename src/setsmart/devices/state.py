@@ -65,6 +65,8 @@ def _switch_state(profile: DeviceProfile, dps: Mapping[str, object]) -> dict[str
     result: dict[str, object] = {}
     if known:
         result["state"] = _on_off(any(known))
+    elif profile.is_light:
+        result["state"] = None  # Home Assistant's JSON light reads `state` unconditionally
     if profile.is_strip:
         for gang, value in enumerate(values, start=1):
             if isinstance(value, bool):
