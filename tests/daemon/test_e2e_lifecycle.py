@@ -91,3 +91,26 @@ async def test_energy_total_survives_a_restart(tmp_path: Path) -> None:
         async with daemon(tmp_path, text):
             after = await mqtt.wait_for(f"{BASE}/heater", since=mark)
             assert after.json()["energy"] >= before
+
+
+async def test_a_brief_drop_does_not_flap_availability(tmp_path: Path) -> None:
+    async with (
+        running_broker(tmp_path) as broker,
+        SimDevice("bflife00000000000005", KEY, "3.4", "plug", host="127.0.0.55") as plug,
+        recorder(broker.host, broker.port, f"{BASE}/#") as mqtt,
+        daemon(tmp_path, config_text(broker, [Dev("plug", plug)])),
+    ):
+        await mqtt.wait_for(f"{BASE}/plug/availability", lambda m: m.payload == b"online")
+        mark = mqtt.mark()
+        for _ in range(2):  # the phone app grabs the connection, twice
+            connections = plug.stats.connections
+            plug.drop_clients()
+            async with asyncio.timeout(10):
+                while plug.stats.connections == connections:  # noqa: ASYNC110 (no hook to await)
+                    await asyncio.sleep(0.05)
+        await asyncio.sleep(1.0)
+        flips = [m.payload for m in mqtt.messages[mark:] if m.topic == f"{BASE}/plug/availability"]
+        assert b"offline" not in flips
+        mark = mqtt.mark()
+        await mqtt.publish(f"{BASE}/plug/set", "ON")
+        await mqtt.wait_for(f"{BASE}/plug", lambda m: m.json()["state"] == "ON", since=mark)
