@@ -12,6 +12,10 @@ then the operations are paced: device i's k-th operation is due at
 coroutine per device on one event loop; tinytuya and rustuya: a pool of `--threads`
 threads). Latency is timed from the call to its return. Peers run interleaved, `--repeat`
 times; p50 and p99 are the medians over the repeats (each repeat's are listed too).
+
+The machine may be shared: each run also reports the CPU time other processes took
+meanwhile (`foreign_cpu_s_per_run`), and `quietest_run` gives p50/p99 of the run that
+other processes disturbed least.
 """
 
 from __future__ import annotations
@@ -65,6 +69,12 @@ def summarise(peer: str, devices: int, op: str, runs: list[dict[str, Any]]) -> d
         values = [s[key] for s in stats if s.get(key) is not None]
         row[key] = round(statistics.median(values), 3) if values else None
         row[f"{key}_runs"] = values
+    quiet = min(good, key=lambda run: run.get("foreign_cpu_s") or 0.0)
+    row["quietest_run"] = {
+        "p50_ms": quiet[op]["p50_ms"],
+        "p99_ms": quiet[op]["p99_ms"],
+        "foreign_cpu_s": quiet.get("foreign_cpu_s"),
+    }
     row["max_ms"] = max((s["max_ms"] for s in stats if s.get("max_ms") is not None), default=None)
     cpu = sum(s["client_cpu_s"] for s in stats)
     row["client_cpu_ms_per_op"] = round(1000 * cpu / row["ok"], 3) if row["ok"] else None
@@ -111,7 +121,7 @@ def main() -> None:
     parser.add_argument("--ops", type=int, default=3000, help="per operation and run, at most")
     parser.add_argument("--seconds", type=float, default=10.0, help="per operation and run")
     parser.add_argument("--threads", type=int, default=64, help="tinytuya's and rustuya's")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=10.0, help="per operation")
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to CPUs")
     args = parser.parse_args()
