@@ -4,6 +4,7 @@ and a private file for it (local keys are secrets: mode 0600)."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -80,6 +81,8 @@ def write_private_file(path: str | os.PathLike[str], text: str, *, force: bool =
     replaced (atomically) only when ``force``. Returns the path written."""
     target = Path(path)
     try:
+        if target.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "Is a directory")
         if force:
             _replace(target, text)
         else:
@@ -99,8 +102,6 @@ def _create(target: Path, text: str) -> None:
 
 
 def _replace(target: Path, text: str) -> None:
-    if target.is_dir():
-        raise IsADirectoryError(21, "Is a directory")
     fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as file:
