@@ -2,21 +2,41 @@
 
 The runtime merges what the device reports, publishes the state document when it changes,
 decides availability without flapping, and carries out `/set` and `/get` one at a time in
-arrival order (a burst is queued, not lost). A device without a LAN session can be
-routed through a `Fallback` (the cloud), which the daemon plugs in when configured.
+arrival order (a burst is queued, not lost).
+
+Routing, when the daemon gives the runtime a `Fallback` (the cloud):
+- A device without a local key has no LAN link: it is read through the fallback every
+  `cloud_poll` seconds, and is online while the fallback answers and says it is online.
+- A LAN device whose session is down has its commands and `/get` sent through the
+  fallback at once. Once the LAN has been unavailable for the availability grace (or
+  never came up within it after start), the runtime polls the fallback like a cloud-only
+  device, so the device stays online with `source: cloud`. The moment the session is
+  back, polling stops and the state says `source: lan` again. Nothing is ever sent to
+  the fallback while the LAN session is up.
+- Presence (is the device connected to the cloud?) costs a call of its own, so it is
+  asked on the first poll, every `PRESENCE_EVERY` polls after, and whenever the last
+  answer was not "online"; a command the cloud refuses as "device offline" counts too.
+
+Local keys: the configured key is used first. When the device refuses it (wrong key),
+a key learnt from the cloud earlier (`learnt_key`, from the state directory) is tried;
+when that is refused too, or there is none, the current key is fetched from the
+`KeySource` (the cloud), announced through the outbox (which keeps it, never in the
+user's YAML) and the link restarts with it. A fetch for the same refused key is not
+repeated for `KEY_RETRY` seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 
 import structlog
 
 from setsmart.config import DeviceConfig, LanConfig
+from setsmart.config.secret import Secret
 from setsmart.daemon.availability import Availability
 from setsmart.daemon.logs import bind_device
 from setsmart.devices import (
@@ -29,7 +49,7 @@ from setsmart.devices import (
     profile_for,
 )
 from setsmart.lan.connection import dps_to_query
-from setsmart.lan.errors import LanError
+from setsmart.lan.errors import LanError, NotConnected, WrongLocalKey
 from setsmart.lan.link import (
     DeviceLink,
     DpsReport,
@@ -40,13 +60,19 @@ from setsmart.lan.link import (
     LinkUp,
 )
 from setsmart.mqtt.payloads import LogLevel
-from setsmart.protocol import Dps, DpValue
+from setsmart.protocol import Dps, DpValue, Version
 from setsmart.protocol.constants import as_version
 
 log = structlog.get_logger("setsmart.device")
 
 Connection = Literal["lan", "cloud", "offline"]
 _QUEUE_LIMIT = 64
+#: Polls between two presence checks of a device read through the cloud.
+PRESENCE_EVERY: Final = 10
+#: Seconds before the cloud is asked again for the key of a device that refuses it.
+KEY_RETRY: Final = 300.0
+#: Seconds between attempts when `cloud_poll` is 0 and the first cloud read failed.
+RETRY_WITHOUT_POLL: Final = 60.0
 
 
 class Outbox(Protocol):
@@ -59,13 +85,36 @@ class Outbox(Protocol):
         self, device: DeviceRuntime, level: LogLevel, message: str, topic: str | None = None
     ) -> None: ...
     def energy(self, device: DeviceRuntime) -> None: ...
+    def learnt_key(self, device: DeviceRuntime, key: Secret | None) -> None:
+        """Keep `key` for the device across restarts (None: forget the one kept)."""
+
+
+class RouteError(Exception):
+    """The fallback could not do what was asked; one readable line naming the device.
+
+    `device_offline`: the fallback reached its service, which says the device is offline.
+    """
+
+    def __init__(self, message: str, *, device_offline: bool = False) -> None:
+        super().__init__(message)
+        self.device_offline = device_offline
 
 
 class Fallback(Protocol):
-    """Another way to reach a device when its LAN session is down (the cloud)."""
+    """Another way to reach a device when it has no LAN session (the cloud).
+
+    Every method raises RouteError when it fails.
+    """
 
     async def read(self) -> Dps: ...
     async def write(self, dps: Mapping[str, DpValue]) -> None: ...
+    async def online(self) -> bool: ...
+
+
+class KeySource(Protocol):
+    """Where a device's current local key can be fetched (the cloud); RouteError if not."""
+
+    async def local_key(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +134,9 @@ class DeviceRuntime:
     outbox: Outbox
     energy_meter: EnergyMeter = field(default_factory=EnergyMeter)
     fallback: Fallback | None = None
+    keys: KeySource | None = None
+    learnt_key: Secret | None = None
+    cloud_poll: float = 60.0
     link: DeviceLink | None = field(init=False, default=None)
     profile: DeviceProfile | None = field(init=False, default=None)
     dps: dict[str, DpValue] = field(init=False, default_factory=dict)
@@ -94,37 +146,46 @@ class DeviceRuntime:
     _last_error: str | None = field(init=False, default=None)
     _queue: asyncio.Queue[Command] = field(init=False)
     _timer: asyncio.TimerHandle | None = field(init=False, default=None)
+    _start_timer: asyncio.TimerHandle | None = field(init=False, default=None)
     _tasks: set[asyncio.Task[None]] = field(init=False, default_factory=set)
+    _group: asyncio.TaskGroup | None = field(init=False, default=None)
+    _link_task: asyncio.Task[None] | None = field(init=False, default=None)
+    _link_generation: int = field(init=False, default=0)
+    _key: str = field(init=False, default="")
+    _tried_learnt: bool = field(init=False, default=False)
+    _key_task: asyncio.Task[None] | None = field(init=False, default=None)
+    _fetched_for: str | None = field(init=False, default=None)
+    _key_retry_at: float = field(init=False, default=0.0)
+    _cloud_task: asyncio.Task[None] | None = field(init=False, default=None)
+    _cloud_mode: bool = field(init=False, default=False)
+    _cloud_online: bool = field(init=False, default=False)
+    _presence: bool | None = field(init=False, default=None)
+    _cloud_error: str | None = field(init=False, default=None)
+    _cloud_lock: asyncio.Lock = field(init=False, default_factory=asyncio.Lock)
+    _announced: tuple[bool, Connection] = field(init=False, default=(False, "offline"))
 
     def __post_init__(self) -> None:
         lan, config = self.lan, self.config
         self.availability = Availability(grace=max(2 * lan.heartbeat, 2 * lan.timeout, 5.0))
         self._queue = asyncio.Queue(_QUEUE_LIMIT)
         if config.local_key is not None:
-            self.link = DeviceLink(
-                name=config.name,
-                device_id=config.id,
-                local_key=config.local_key.reveal().encode(),
-                host=config.host,
-                port=config.port,
-                version=as_version(config.version),
-                on_event=self._on_link_event,
-                settings=LinkSettings(
-                    heartbeat=lan.heartbeat,
-                    timeout=lan.timeout,
-                    poll=lan.poll,
-                    energy_poll=lan.energy_poll,
-                ),
-                dps_to_query=dps_to_query(config.dps.values()),
-            )
+            self._key = config.local_key.reveal()
+            self.link = self._make_link(self._key, config.host, as_version(config.version))
+        else:
+            self.source = "cloud"
 
     @property
     def name(self) -> str:
         return self.config.name
 
     @property
+    def online(self) -> bool:
+        """Reachable now: a live LAN session (within its grace), or through the cloud."""
+        return self.availability.online or self._cloud_online
+
+    @property
     def connection(self) -> Connection:
-        if not self.availability.online:
+        if not self.online:
             return "offline"
         return self.source
 
@@ -133,12 +194,19 @@ class DeviceRuntime:
         with bind_device(self.name):
             try:
                 async with asyncio.TaskGroup() as group:
+                    self._group = group
                     if self.link is not None:
-                        group.create_task(self.link.run())
+                        self._start_link()
+                        if self.fallback is not None:
+                            self._arm_start_check()
+                    elif self.fallback is not None:
+                        self._start_cloud_mode()
                     group.create_task(self._serve_commands())
             finally:
-                if self._timer is not None:
-                    self._timer.cancel()
+                self._group = None
+                for timer in (self._timer, self._start_timer):
+                    if timer is not None:
+                        timer.cancel()
                 for task in self._tasks:
                     task.cancel()
 
@@ -150,23 +218,69 @@ class DeviceRuntime:
                 f"{self.name}: {_QUEUE_LIMIT} commands are already waiting; this one is dropped"
             )
 
-    # Link events ------------------------------------------------------------------------
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        assert self._group is not None  # noqa: S101 (only called while running)
+        task = self._group.create_task(coro, name=f"{self.name}:{name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # The LAN link -----------------------------------------------------------------------
+
+    def _make_link(self, key: str, host: str | None, version: Version | None) -> DeviceLink:
+        """A link whose events count only while it is the current one."""
+        self._link_generation += 1
+        generation = self._link_generation
+
+        def on_event(event: LinkEvent) -> None:
+            if generation == self._link_generation:
+                self._on_link_event(event)
+
+        lan, config = self.lan, self.config
+        return DeviceLink(
+            name=config.name,
+            device_id=config.id,
+            local_key=key.encode(),
+            host=host,
+            port=config.port,
+            version=version,
+            on_event=on_event,
+            settings=LinkSettings(
+                heartbeat=lan.heartbeat,
+                timeout=lan.timeout,
+                poll=lan.poll,
+                energy_poll=lan.energy_poll,
+            ),
+            dps_to_query=dps_to_query(config.dps.values()),
+        )
+
+    def _start_link(self) -> None:
+        assert self.link is not None  # noqa: S101 (LAN devices only)
+        if self._link_task is not None:
+            self._link_task.cancel()
+        self._link_task = self._spawn(self.link.run(), "link")
+
+    def _lan_connected(self) -> bool:
+        return self.link is not None and self.link.connected
 
     def _on_link_event(self, event: LinkEvent) -> None:
         if isinstance(event, DpsReport):
+            self.source = "lan"
             self._on_dps(event.dps, full=event.full)
         elif isinstance(event, LinkUp):
             self.source = "lan"
             self._last_error = None
-            if self.availability.up():
-                self.outbox.availability(self, True)
-            self.outbox.connection(self)
+            self.availability.up()
+            self._stop_cloud_mode()
+            self._key_works()
+            self._publish_state()
+            self._announce()
         elif isinstance(event, LinkDown):
             self._on_down(event.error)
         elif isinstance(event, LinkProblem):
             self.outbox.problem(self, "warning", str(event.error))
 
-    def _on_dps(self, dps: Dps, *, full: bool) -> None:
+    def _on_dps(self, dps: Dps, *, full: bool, count_energy: bool = True) -> None:
         self.dps.update(dps)
         if self.profile is None or full:
             try:
@@ -174,7 +288,8 @@ class DeviceRuntime:
             except DpMapError as exc:
                 self.outbox.problem(self, "error", f"{self.name}: {exc}")
                 return
-        if self.energy_meter.add_from(self.profile, dps):
+        # The cloud repeats the last energy increment it heard: only the LAN's count.
+        if count_energy and self.energy_meter.add_from(self.profile, dps):
             self.outbox.energy(self)
         if self.link is not None:
             self.link.energy_dps = tuple(int(dp) for dp in self.profile.sensor_dps)
@@ -200,14 +315,27 @@ class DeviceRuntime:
             self._published = comparable
             self.outbox.state(self, document)
 
+    def _announce(self) -> None:
+        """Tell the outbox when availability or the connection kind changed."""
+        now = (self.online, self.connection)
+        if now == self._announced:
+            return
+        was_online = self._announced[0]
+        self._announced = now
+        if now[0] != was_online:
+            self.outbox.availability(self, now[0])
+        self.outbox.connection(self)
+
     def _on_down(self, error: LanError) -> None:
         message = str(error)
         if message != self._last_error:
             self._last_error = message
             self.outbox.problem(self, "error", message)
+        if isinstance(error, WrongLocalKey):
+            self._wrong_key()
         now = asyncio.get_running_loop().time()
         if self.availability.down(now):
-            self._went_offline()
+            self._lan_lost()
         else:
             self._arm_timer(now)
 
@@ -221,13 +349,181 @@ class DeviceRuntime:
         self._timer = None
         now = asyncio.get_running_loop().time()
         if self.availability.check(now):
-            self._went_offline()
+            self._lan_lost()
         else:
             self._arm_timer(now)
 
-    def _went_offline(self) -> None:
-        self.outbox.availability(self, False)
-        self.outbox.connection(self)
+    def _arm_start_check(self) -> None:
+        """A LAN device that is not up within the grace after start goes to the cloud."""
+        loop = asyncio.get_running_loop()
+        self._start_timer = loop.call_later(self.availability.grace, self._start_check)
+
+    def _start_check(self) -> None:
+        self._start_timer = None
+        if not self.availability.online and not self._lan_connected():
+            self._lan_lost()
+
+    def _lan_lost(self) -> None:
+        """The LAN is judged unavailable: the cloud if allowed (announced after its first
+        read, so the device does not blink offline), else offline now."""
+        if not self._start_cloud_mode():
+            self._announce()
+
+    # Keys -------------------------------------------------------------------------------
+
+    def _wrong_key(self) -> None:
+        configured = self.config.local_key
+        learnt = self.learnt_key.reveal() if self.learnt_key is not None else None
+        if (
+            configured is not None
+            and self._key == configured.reveal()
+            and learnt
+            and learnt != self._key
+            and not self._tried_learnt
+        ):
+            self._tried_learnt = True
+            self.outbox.problem(
+                self,
+                "info",
+                f"{self.name}: the configured local key is refused; "
+                "using the key learnt from the Tuya cloud earlier",
+            )
+            self._use_key(learnt)
+            return
+        self._fetch_key()
+
+    def _fetch_key(self) -> None:
+        if self.keys is None or self._group is None:
+            return
+        if self._key_task is not None and not self._key_task.done():
+            return
+        now = asyncio.get_running_loop().time()
+        if self._fetched_for == self._key and now < self._key_retry_at:
+            return
+        self._fetched_for, self._key_retry_at = self._key, now + KEY_RETRY
+        self._key_task = self._spawn(self._refresh_key(self.keys, self._key), "key")
+
+    async def _refresh_key(self, keys: KeySource, refused: str) -> None:
+        try:
+            key = await keys.local_key()
+        except RouteError as exc:
+            self.outbox.problem(
+                self, "error", f"{exc} (while asking the Tuya cloud for the device's local key)"
+            )
+            return
+        if key == refused:
+            self.outbox.problem(
+                self,
+                "error",
+                f"{self.name}: the Tuya cloud has the same local key as the one the device "
+                "refuses: check the device's protocol version, or re-pair it in the app",
+            )
+            return
+        if self._key != refused or self._lan_connected():
+            return  # another key was tried meanwhile, or the LAN works again
+        self.learnt_key = Secret(key)
+        self.outbox.learnt_key(self, self.learnt_key)
+        self.outbox.problem(
+            self,
+            "info",
+            f"{self.name}: the device's local key has changed; now using its new key from "
+            "the Tuya cloud (kept in the state directory; the configuration file is unchanged)",
+        )
+        self._use_key(key)
+
+    def _use_key(self, key: str) -> None:
+        """Restart the link with another key, keeping what it learnt of the device."""
+        old = self.link
+        assert old is not None  # noqa: S101 (LAN devices only)
+        self._key = key
+        self.link = self._make_link(key, old.host, old.version)
+        self.link.energy_dps = old.energy_dps
+        self._start_link()
+
+    def _key_works(self) -> None:
+        """The session is up: a learnt key is obsolete once the configured one works."""
+        configured = self.config.local_key
+        if configured is not None and self._key == configured.reveal():
+            self._tried_learnt = False
+            if self.learnt_key is not None:
+                self.learnt_key = None
+                self.outbox.learnt_key(self, None)
+
+    # The cloud --------------------------------------------------------------------------
+
+    def _start_cloud_mode(self) -> bool:
+        """Poll the fallback until the LAN is back; False when there is none to poll."""
+        if self.fallback is None or self._group is None:
+            return False
+        self._cloud_mode = True
+        if self._cloud_task is None or self._cloud_task.done():
+            self._cloud_task = self._spawn(self._poll_cloud(), "cloud")
+        return True
+
+    def _stop_cloud_mode(self) -> None:
+        if self._cloud_task is not None:
+            self._cloud_task.cancel()
+            self._cloud_task = None
+        self._cloud_mode = False
+        self._cloud_online = False
+        self._presence = None
+        self._cloud_error = None
+
+    async def _poll_cloud(self) -> None:
+        polls = 0
+        while True:
+            presence = polls % PRESENCE_EVERY == 0 or self._presence is not True
+            ok = True
+            try:
+                await self._cloud_read(presence=presence)
+            except RouteError as exc:
+                ok = False
+                self._cloud_failed(exc, report=True)
+            polls += 1
+            if self.cloud_poll > 0:
+                await asyncio.sleep(self.cloud_poll)
+            elif ok:
+                return
+            else:
+                await asyncio.sleep(RETRY_WITHOUT_POLL)
+
+    async def _cloud_read(self, *, presence: bool) -> None:
+        fallback = self.fallback
+        assert fallback is not None  # noqa: S101 (checked by the callers)
+        async with self._cloud_lock:
+            if presence:
+                self._presence = await fallback.online()
+                if not self._presence:
+                    raise RouteError(
+                        f"{self.name}: the Tuya cloud says the device is offline",
+                        device_offline=True,
+                    )
+            dps = await fallback.read()
+        if self._lan_connected():
+            return  # the session came back meanwhile: the LAN's data wins
+        self.source = "cloud"
+        self._cloud_ok()
+        self._on_dps(dps, full=True, count_energy=False)
+        self._announce()
+
+    def _cloud_ok(self) -> None:
+        self._cloud_error = None
+        if self._cloud_mode and self._presence is not False:
+            self._cloud_online = True
+
+    def _cloud_failed(self, error: RouteError, *, report: bool) -> None:
+        """A cloud failure: reported once (until the cloud answers again), and the device
+        is offline while it is read through the cloud."""
+        if error.device_offline:
+            self._presence = False
+        message = str(error)
+        if report and message != self._cloud_error:
+            level: LogLevel = "warning" if error.device_offline else "error"
+            self.outbox.problem(self, level, message)
+        self._cloud_error = message
+        if self._cloud_mode:
+            self._cloud_online = False
+            self._announce()
 
     # Commands ---------------------------------------------------------------------------
 
@@ -236,8 +532,10 @@ class DeviceRuntime:
             command = await self._queue.get()
             try:
                 await self._execute(command)
-            except (LanError, SetError) as exc:
-                command.done(str(exc) if isinstance(exc, LanError) else f"{self.name}: {exc}")
+            except (LanError, RouteError) as exc:
+                command.done(str(exc))
+            except SetError as exc:
+                command.done(f"{self.name}: {exc}")
             else:
                 command.done(None)
 
@@ -259,31 +557,42 @@ class DeviceRuntime:
         await self._write(order.dps)
         if order.restore_after is not None:
             delay, restore = order.restore_after
-            task = asyncio.create_task(self._restore(delay, restore))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(self._restore(delay, restore), "power-cycle")
 
     async def _write(self, dps: Mapping[str, DpValue]) -> None:
         link = self.link
         if link is not None and link.connected:
-            await link.set_dps(dps)
-        elif self.fallback is not None:
-            await self.fallback.write(dps)
-            self.source = "cloud"
-            self._on_dps(dict(dps), full=False)
-        else:
+            try:
+                await link.set_dps(dps)
+            except NotConnected:
+                if self.fallback is None:
+                    raise
+            else:
+                return
+        if self.fallback is None:
             raise LanError(self.name, "device is offline (no LAN session and no cloud route)")
+        try:
+            async with self._cloud_lock:
+                await self.fallback.write(dps)
+        except RouteError as exc:
+            self._cloud_failed(exc, report=False)
+            raise
+        self.source = "cloud"
+        self._cloud_ok()
+        self._on_dps(dict(dps), full=False, count_energy=False)
+        self._announce()
 
     async def _read_through_fallback(self) -> None:
-        assert self.fallback is not None  # noqa: S101 (checked by the caller)
-        dps = await self.fallback.read()
-        self.source = "cloud"
-        self._on_dps(dps, full=True)
+        try:
+            await self._cloud_read(presence=self._presence is False)
+        except RouteError as exc:
+            self._cloud_failed(exc, report=False)
+            raise
 
     async def _restore(self, delay: float, dps: Mapping[str, DpValue]) -> None:
         """The second half of a power cycle on a device without a countdown DP."""
         await asyncio.sleep(delay)
         try:
             await self._write(dps)
-        except LanError as exc:
+        except (LanError, RouteError) as exc:
             self.outbox.problem(self, "error", f"power_cycle could not turn it back on: {exc}")

@@ -1,9 +1,17 @@
 """The daemon: one supervisor owning every task (asyncio TaskGroup).
 
 It owns the MQTT bridge, one runtime per device, the discovery listener, the systemd
-watchdog and the energy saver; it wires device events to MQTT topics and MQTT commands
-to devices, reloads the configuration on request (applying only the differences), and
-on stop says goodbye on MQTT (availability offline, bridge offline) before cancelling.
+watchdog, the state saver and, when `cloud:` is configured, the one Tuya cloud client
+the devices share; it wires device events to MQTT topics and MQTT commands to devices,
+reloads the configuration on request (applying only the differences), and on stop says
+goodbye on MQTT (availability offline, bridge offline) before cancelling.
+
+Cloud routing (see `runtime`): every device gets a `CloudRoute` to fetch a local key
+it needs; as a `Fallback` only a device without a local key (cloud-only) or, when
+`cloud.fallback` is on, a LAN device, and in both cases only if the device's own `cloud`
+is true. The client's monthly call count is kept in the state directory and a warning
+goes to `B/bridge/log` at 80 % of the allowance and when it is reached. Firmware topics:
+see `firmware`.
 """
 
 from __future__ import annotations
@@ -12,18 +20,30 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 
+from setsmart.cloud import CallBudget, CloudClient, CloudError
+from setsmart.cloud.models import UpgradeInfo
 from setsmart.config import Config, DeviceConfig
-from setsmart.daemon.runtime import Command, DeviceRuntime
+from setsmart.config.secret import Secret
+from setsmart.daemon import firmware
+from setsmart.daemon.cloud_route import CloudRoute, CloudTuning, make_client
+from setsmart.daemon.logs import register_secret
+from setsmart.daemon.runtime import Command, DeviceRuntime, RouteError
 from setsmart.daemon.store import (
+    CloudUsage,
     StateError,
     StateStore,
+    load_cloud_usage,
     load_energy,
+    load_local_keys,
     load_published,
+    save_cloud_usage,
     save_energy,
+    save_local_keys,
     save_published,
 )
 from setsmart.daemon.systemd import Notifier
@@ -71,6 +91,8 @@ class Supervisor:
     config: Config
     store: StateStore
     notifier: Notifier = field(default_factory=Notifier)
+    cloud_tuning: CloudTuning = field(default_factory=CloudTuning)
+    cloud: CloudClient | None = field(init=False, default=None)
     devices: dict[str, _Device] = field(init=False, default_factory=dict)
     bridge: MqttBridge = field(init=False)
     topics: Topics = field(init=False)
@@ -85,6 +107,10 @@ class Supervisor:
     _save_lock: asyncio.Lock = field(init=False, default_factory=asyncio.Lock)
     _pending_reload: Config | None = field(init=False, default=None)
     _reload_requested: asyncio.Event = field(init=False, default_factory=asyncio.Event)
+    _usage: CloudUsage = field(init=False, default_factory=CloudUsage)
+    _saved_calls: int = field(init=False, default=0)
+    _learnt_keys: dict[str, Secret] = field(init=False, default_factory=dict)
+    _cloud_requests: set[asyncio.Task[None]] = field(init=False, default_factory=set)
 
     # Lifecycle ------------------------------------------------------------------------
 
@@ -95,13 +121,14 @@ class Supervisor:
                 self._group = group
                 self._start_bridge()
                 self._load_state()
+                self._start_cloud()
                 for device in self.config.devices:
                     self._start_device(device)
                 await self._start_discovery()
                 self._clear_removed_devices()
                 group.create_task(self._announce_ready())
                 group.create_task(self._watchdog())
-                group.create_task(self._save_energy_periodically())
+                group.create_task(self._save_periodically())
                 group.create_task(self._probe_periodically())
                 group.create_task(self._reloads())
                 await self._stop.wait()
@@ -114,6 +141,7 @@ class Supervisor:
             if self._listener is not None:
                 self._listener.close()
             self._save_energy_now()
+            await self._close_cloud()
 
     def stop(self) -> None:
         self._stop.set()
@@ -135,7 +163,7 @@ class Supervisor:
     def _start_bridge(self) -> None:
         config = self.config
         self.topics = Topics.from_config(config)
-        subscriptions = [*self.topics.command_filters]
+        subscriptions = [*self.topics.command_filters, *firmware.filters(self.topics.base)]
         if config.homeassistant.discovery:
             subscriptions.append(self.topics.ha_status)
         self.bridge = MqttBridge(
@@ -149,7 +177,26 @@ class Supervisor:
 
     def _start_device(self, config: DeviceConfig) -> None:
         meter = self._meters.setdefault(config.id, EnergyMeter())
-        runtime = DeviceRuntime(config, self.config.lan, self, energy_meter=meter)
+        route = self._route(config)
+        cloud = self.config.cloud
+        routed = config.cloud and (config.local_key is None or (cloud and cloud.fallback))
+        runtime = DeviceRuntime(
+            config,
+            self.config.lan,
+            self,
+            energy_meter=meter,
+            fallback=route if routed else None,
+            keys=route if config.local_key is not None else None,
+            learnt_key=self._learnt_keys.get(config.id),
+            cloud_poll=cloud.poll if cloud else 0.0,
+        )
+        if config.local_key is None and runtime.fallback is None:
+            why = "its cloud is false" if self.cloud and not config.cloud else "no cloud is usable"
+            self._log(
+                "error",
+                f"{config.name} has no local_key and {why}: it cannot be reached",
+                device=config.name,
+            )
         task = self._spawn(runtime.run(), f"device:{config.name}")
         self.devices[config.name] = _Device(runtime, task)
         self.bridge.publish(self.topics.availability(config.name), "offline", retain=True, qos=1)
@@ -202,12 +249,13 @@ class Supervisor:
             self.notifier.watchdog()
             await asyncio.sleep(interval)
 
-    async def _save_energy_periodically(self) -> None:
+    async def _save_periodically(self) -> None:
         while True:
             await asyncio.sleep(_ENERGY_SAVE_EVERY)
             if self._energy_dirty:
                 self._energy_dirty = False
                 await self._write_state(save_energy, self._energy_snapshot())
+            await self._save_usage()
 
     async def _probe_periodically(self) -> None:
         probe = self.config.lan.probe
@@ -227,7 +275,8 @@ class Supervisor:
     async def _apply(self, new: Config) -> None:
         old, self.config = self.config, new
         self.notifier.reloading()
-        restart_all = new.lan != old.lan
+        cloud_changed = new.cloud != old.cloud
+        restart_all = new.lan != old.lan or cloud_changed
         if new.mqtt != old.mqtt or new.homeassistant != old.homeassistant:
             if self._bridge_task is not None:
                 self._bridge_task.cancel()
@@ -242,6 +291,9 @@ class Supervisor:
                 await self._stop_device(name, forget=True)
             elif restart_all or wanted[name] != current:
                 await self._stop_device(name, forget=False)
+        if cloud_changed:
+            await self._close_cloud()
+            self._start_cloud()
         for name, device in wanted.items():
             if name not in self.devices:
                 self._start_device(device)
@@ -271,6 +323,10 @@ class Supervisor:
             if message.payload.strip() == b"online":
                 for known in self.devices.values():
                     self._publish_discovery(known.runtime)
+            return
+        request = firmware.parse_topic(self.topics.base, message.topic)
+        if request is not None:
+            self._on_firmware(message, *request)
             return
         parsed = self.topics.parse_command_topic(message.topic)
         if parsed is None:
@@ -317,6 +373,16 @@ class Supervisor:
         )
         self.notifier.status(self._status_text())
 
+    def learnt_key(self, device: DeviceRuntime, key: Secret | None) -> None:
+        device_id = device.config.id
+        if key is None:
+            if self._learnt_keys.pop(device_id, None) is None:
+                return
+        else:
+            register_secret(key)
+            self._learnt_keys[device_id] = key
+        self._spawn(self._write_state(save_local_keys, dict(self._learnt_keys)), "save-keys")
+
     def connection(self, device: DeviceRuntime) -> None:
         self._publish_devices()
 
@@ -331,7 +397,7 @@ class Supervisor:
     def _republish(self, runtime: DeviceRuntime) -> None:
         self.bridge.publish(
             self.topics.availability(runtime.name),
-            "online" if runtime.availability.online else "offline",
+            "online" if runtime.online else "offline",
             retain=True,
             qos=1,
         )
@@ -351,6 +417,7 @@ class Supervisor:
         for topic, document in documents.items():
             self.bridge.publish(topic, encode_discovery(document), retain=True, qos=1)
         now = {*documents, self.topics.state(runtime.name), self.topics.availability(runtime.name)}
+        now |= before & {firmware.state_topic(self.topics.base, runtime.name)}
         if now != before:
             self._published[device_id] = now
             self._save_published()
@@ -405,8 +472,15 @@ class Supervisor:
     def _load_state(self) -> None:
         energy = load_energy(self.store)
         published = load_published(self.store)
-        for problem in (*energy.problems, *published.problems):
+        keys = load_local_keys(self.store)
+        usage = load_cloud_usage(self.store)
+        for problem in (*energy.problems, *published.problems, *keys.problems, *usage.problems):
             self._log("warning", str(problem))
+        for key in keys.value.values():
+            register_secret(key)
+        self._learnt_keys = keys.value
+        self._usage = usage.value
+        self._saved_calls = usage.value.calls
         self._meters = energy.value
         self._published = {device_id: set(topics) for device_id, topics in published.value.items()}
 
@@ -435,7 +509,7 @@ class Supervisor:
                 log.error("could not save energy totals", error=str(exc))  # noqa: TRY400 (one line)
 
     def _status_text(self) -> str:
-        online = sum(d.runtime.availability.online for d in self.devices.values())
+        online = sum(d.runtime.online for d in self.devices.values())
         return f"{online}/{len(self.devices)} devices online"
 
     def _log(
@@ -445,3 +519,149 @@ class Supervisor:
         getattr(log, level)(message, **context)
         document = log_document(level, message, device=device, topic=topic)
         self.bridge.publish(self.topics.bridge_log, encode_json(document))
+
+    # The cloud --------------------------------------------------------------------------
+
+    def _start_cloud(self) -> None:
+        """The shared client, when the configuration has a cloud section."""
+        settings = self.config.cloud
+        self.cloud = None
+        if settings is None:
+            return
+        try:
+            client = make_client(settings, self.cloud_tuning, on_budget=self._on_budget)
+        except CloudError as exc:
+            self._log("error", f"the Tuya cloud is not used: {exc}")
+            return
+        client.restore_calls(self._usage.month, self._usage.calls)
+        self.cloud = client
+        budget = client.call_budget
+        if budget.warning:
+            self._on_budget(budget)
+
+    async def _close_cloud(self) -> None:
+        for task in list(self._cloud_requests):
+            task.cancel()
+        client, self.cloud = self.cloud, None
+        if client is None:
+            return
+        self._usage = self._usage_now(client)
+        await client.aclose()
+        if self._usage.calls != self._saved_calls:
+            try:
+                save_cloud_usage(self.store, self._usage)
+            except StateError as exc:
+                log.error("could not save the cloud call count", error=str(exc))  # noqa: TRY400 (one line)
+            else:
+                self._saved_calls = self._usage.calls
+
+    def _route(self, config: DeviceConfig) -> CloudRoute | None:
+        if self.cloud is None:
+            return None
+        return CloudRoute(self.cloud, config.id, config.name, on_failure=self._count_failure)
+
+    def _count_failure(self) -> None:
+        if self.cloud is not None:
+            self._usage = self._usage_now(self.cloud)
+        self._usage.failures += 1
+
+    def _usage_now(self, client: CloudClient) -> CloudUsage:
+        budget = client.call_budget
+        failures = self._usage.failures if budget.month == self._usage.month else 0
+        return CloudUsage(budget.month, budget.calls, failures)
+
+    async def _save_usage(self) -> None:
+        if self.cloud is None:
+            return
+        self._usage = self._usage_now(self.cloud)
+        if self._usage.calls != self._saved_calls:
+            self._saved_calls = self._usage.calls
+            await self._write_state(
+                save_cloud_usage,
+                CloudUsage(self._usage.month, self._usage.calls, self._usage.failures),
+            )
+
+    def _on_budget(self, budget: CallBudget) -> None:
+        share = round(100 * budget.calls / budget.limit)
+        if budget.calls >= budget.limit:
+            state = f"the plan's monthly allowance of about {budget.limit} calls is reached"
+        else:
+            state = f"{share}% of the plan's monthly allowance of about {budget.limit} calls"
+        self._log(
+            "warning",
+            f"the Tuya cloud has been called {budget.calls} times this month ({budget.month}): "
+            f"{state}; the cloud may refuse calls until next month. Give devices their "
+            "local_key, or raise cloud.poll, to call it less",
+        )
+        if self._group is not None:
+            self._spawn(self._save_usage(), "save-usage")
+
+    # Firmware ---------------------------------------------------------------------------
+
+    def _on_firmware(self, message: Incoming, name: str, kind: firmware.FirmwareKind) -> None:
+        device = self.devices.get(name)
+
+        def done(error: str | None) -> None:
+            self._answer(message, name if device else None, error)
+
+        if device is None:
+            done(f"no device named {name!r} is configured")
+            return
+        route = self._route(device.runtime.config)
+        if route is None:
+            done(f"{name}: firmware versions come from the Tuya cloud, and no cloud is configured")
+            return
+        order = None
+        if kind == "set":
+            try:
+                order = firmware.decode_request(message.payload)
+            except firmware.FirmwareRequestError as exc:
+                done(f"{name}: {exc}")
+                return
+        task = self._spawn(self._firmware(route, order, done), f"firmware:{name}")
+        self._cloud_requests.add(task)
+        task.add_done_callback(self._cloud_requests.discard)
+
+    async def _firmware(
+        self,
+        route: CloudRoute,
+        order: firmware.FirmwareOrder | None,
+        done: Callable[[str | None], None],
+    ) -> None:
+        name = route.name
+        try:
+            infos = await route.firmware()
+            if order is not None:
+                targets = [
+                    info
+                    for info in infos
+                    if info.available and order.module in (None, info.module_type)
+                ]
+                if not targets:
+                    self._publish_firmware(route, infos)
+                    which = "" if order.module is None else f" for module {order.module}"
+                    done(f"{name}: no firmware upgrade is available{which}")
+                    return
+                for info in targets:
+                    await route.upgrade(info.module_type)
+                    self._log(
+                        "info",
+                        f"firmware upgrade started: {firmware.module_name(info.module_type)} "
+                        f"{info.current_version or '?'} -> {info.upgrade_version or '?'}",
+                        device=name,
+                    )
+                infos = await route.firmware()
+        except RouteError as exc:
+            done(str(exc))
+            return
+        self._publish_firmware(route, infos)
+        done(None)
+
+    def _publish_firmware(self, route: CloudRoute, infos: list[UpgradeInfo]) -> None:
+        topic = firmware.state_topic(self.topics.base, route.name)
+        document = firmware.firmware_document(infos, datetime.now(UTC))
+        self.bridge.publish(topic, encode_json(document), retain=True, qos=1)
+        published = self._published.setdefault(route.device_id, set())
+        if topic not in published:
+            published.add(topic)
+            self._save_published()
