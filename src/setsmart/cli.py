@@ -8,10 +8,39 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from setsmart import __version__
-from setsmart.config import Config, ConfigError, load_config, resolve_config_path, summary
+from setsmart.cloud import (
+    CloudAuthError,
+    CloudClient,
+    CloudConfigError,
+    CloudError,
+    CloudPermissionError,
+    CloudRequestError,
+    UpgradeInfo,
+)
+from setsmart.config import (
+    Config,
+    ConfigError,
+    DeviceConfig,
+    load_config,
+    resolve_config_path,
+    summary,
+)
+from setsmart.config.importers import (
+    ImportResult,
+    ImportSourceError,
+    OutputError,
+    OutputExistsError,
+    import_summary,
+    load_tinytuya,
+    moved_paths_note,
+    render_config,
+    write_private_file,
+)
+from setsmart.config.importers.cloud import import_from_cloud
 from setsmart.daemon.app import run_daemon
 from setsmart.daemon.control import device_set, device_status
 from setsmart.daemon.direct import DeviceNotFound, find_device
@@ -35,10 +64,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
-    except (ConfigError, UsageError, DeviceNotFound, SetError) as exc:
+    except (
+        ConfigError,
+        UsageError,
+        DeviceNotFound,
+        SetError,
+        ImportSourceError,
+        OutputExistsError,
+        CloudConfigError,
+        CloudAuthError,  # the configured api_key/api_secret
+        CloudPermissionError,  # usually the configured region
+    ) as exc:
         _error(str(exc))
         return EXIT_USAGE
-    except (LanError, RemoteError, DemoError) as exc:
+    except (LanError, RemoteError, DemoError, CloudError, OutputError) as exc:
         _error(str(exc))
         return EXIT_FAILURE
     except KeyboardInterrupt:
@@ -92,11 +131,63 @@ def _parser() -> argparse.ArgumentParser:
     )
     _config_option(set_cmd)
     set_cmd.set_defaults(handler=_set)
+
+    import_cmd = commands.add_parser("import", help="turn another tool's device list into YAML")
+    sources = import_cmd.add_subparsers(dest="source", required=True, metavar="SOURCE")
+    tinytuya = sources.add_parser("tinytuya", help="the devices.json that `tinytuya wizard` writes")
+    tinytuya.add_argument("file", metavar="devices.json")
+    tinytuya.add_argument(
+        "-c",
+        "--config",
+        metavar="PATH",
+        help="merge into this configuration (its other sections are kept as written)",
+    )
+    _output_options(tinytuya)
+    tinytuya.set_defaults(handler=_import_tinytuya)
+
+    cloud = commands.add_parser("cloud", help="the Tuya cloud project of the configuration")
+    cloud_commands = cloud.add_subparsers(dest="cloud_command", required=True, metavar="COMMAND")
+    cloud_import = cloud_commands.add_parser(
+        "import",
+        help="the configuration with every device of the app account (ids, local keys, types)",
+    )
+    cloud_import.add_argument(
+        "--device",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="any device of the app account (repeat for more accounts); "
+        "default: the configured devices",
+    )
+    cloud_import.add_argument(
+        "--uid", metavar="UID", help="the app account's uid, instead of --device"
+    )
+    _config_option(cloud_import)
+    _output_options(cloud_import)
+    cloud_import.set_defaults(handler=_cloud_import)
+
+    firmware = commands.add_parser(
+        "firmware", help="a device's firmware versions from the cloud; --upgrade starts one"
+    )
+    firmware.add_argument("device", metavar="NAME|ID")
+    firmware.add_argument(
+        "--upgrade", action="store_true", help="upgrade every module that has a new version"
+    )
+    firmware.add_argument("--json", action="store_true", help="print JSON")
+    _config_option(firmware)
+    firmware.set_defaults(handler=_firmware)
     return parser
 
 
 def _config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-c", "--config", metavar="PATH", help="configuration file")
+
+
+def _output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", help="write here (mode 0600) instead of to stdout"
+    )
+    parser.add_argument("--force", action="store_true", help="replace FILE if it exists")
 
 
 def _load(args: argparse.Namespace, *, required: bool = True) -> Config | None:
@@ -225,6 +316,165 @@ def _value(raw: str) -> object:
         return json.loads(raw)
     except ValueError:
         return raw
+
+
+def _import_tinytuya(args: argparse.Namespace) -> int:
+    base = load_config(args.config) if args.config else None
+    result = load_tinytuya(args.file, existing=base.devices if base else ())
+    origin = f"{Path(args.file).name} (tinytuya)"
+    _write_import(args, result, render_config(result, base=base, header=_header(origin)), base)
+    return EXIT_OK
+
+
+def _cloud_import(args: argparse.Namespace) -> int:
+    config = _load(args)
+    assert config is not None  # noqa: S101 (required=True)
+
+    async def fetch() -> ImportResult:
+        async with _cloud_client(config, "setsmart cloud import") as client:
+            return await import_from_cloud(
+                client, existing=config.devices, device_ids=args.device, uid=args.uid
+            )
+
+    result = asyncio.run(fetch())
+    header = _header("the Tuya cloud")
+    _write_import(args, result, render_config(result, base=config, header=header), config)
+    return EXIT_OK
+
+
+def _header(origin: str) -> str:
+    day = datetime.now(UTC).date().isoformat()
+    return (
+        f"setsmart devices imported from {origin} on {day}.\n"
+        "This file holds local keys: keep it private. Add an mqtt: section (and cloud:)\n"
+        "as needed, then check it with `setsmart check-config -c FILE`."
+    )
+
+
+def _write_import(
+    args: argparse.Namespace, result: ImportResult, text: str, base: Config | None
+) -> None:
+    if args.output:
+        path = write_private_file(args.output, text, force=args.force)
+    else:
+        sys.stdout.write(text)
+    print(import_summary(result), file=sys.stderr)
+    if args.output:
+        note = moved_paths_note(base, path) if base else None
+        if note:
+            print(f"note: {note}", file=sys.stderr)
+        print(f"wrote {path} (mode 0600: it holds local keys)", file=sys.stderr)
+
+
+def _cloud_client(config: Config, command: str) -> CloudClient:
+    cloud = config.cloud
+    if cloud is None:
+        where = str(config.source or "the configuration")
+        raise ConfigError(
+            where,
+            None,
+            "cloud",
+            f"missing: `{command}` asks the Tuya cloud project "
+            "(add cloud: with region, api_key and api_secret)",
+        )
+    return CloudClient(
+        cloud.api_key.reveal(), cloud.api_secret.reveal(), cloud.region, cloud.endpoint
+    )
+
+
+_MODULES = {0: "wifi", 1: "bluetooth", 3: "zigbee", 9: "mcu"}
+_MODULE_LABELS = {0: "Wi-Fi module", 1: "Bluetooth module", 3: "Zigbee module", 9: "MCU"}
+_UPGRADE_STATUS = {0: "none", 1: "available", 2: "upgrading", 3: "done", 4: "failed"}
+
+
+def _firmware(args: argparse.Namespace) -> int:
+    config = _load(args)
+    assert config is not None  # noqa: S101 (required=True)
+    device = find_device(config, args.device)
+
+    async def ask() -> tuple[list[UpgradeInfo], list[UpgradeInfo]]:
+        async with _cloud_client(config, "setsmart firmware") as client:
+            infos = await client.upgrade_infos(device.id)
+            ready = [info for info in infos if info.available]
+            if not args.upgrade or not ready or any(info.upgrading for info in infos):
+                return infos, []
+            if not await client.confirm_upgrade(device.id):
+                raise CloudRequestError(
+                    f"the Tuya cloud did not start the upgrade of {device.name}"
+                )
+            return infos, ready
+
+    infos, started = asyncio.run(ask())
+    if args.json:
+        _print_firmware_json(device, infos, started)
+    else:
+        _print_firmware(device, infos, started, asked=args.upgrade)
+    return EXIT_OK
+
+
+def _print_firmware_json(
+    device: DeviceConfig, infos: Sequence[UpgradeInfo], started: Sequence[UpgradeInfo]
+) -> None:
+    modules = [
+        {
+            "module": _MODULES.get(info.module_type, f"module_{info.module_type}"),
+            "type": info.module_type,
+            "current": info.current_version or None,
+            "available": (info.upgrade_version or None) if info.available else None,
+            "status": _UPGRADE_STATUS.get(info.upgrade_status, f"status_{info.upgrade_status}"),
+        }
+        for info in infos
+    ]
+    started_types = [info.module_type for info in started]
+    document = {"name": device.name, "id": device.id, "modules": modules}
+    print(json.dumps(document | {"upgrade_started": started_types}, indent=2))
+
+
+def _print_firmware(
+    device: DeviceConfig,
+    infos: Sequence[UpgradeInfo],
+    started: Sequence[UpgradeInfo],
+    *,
+    asked: bool,
+) -> None:
+    if not infos:
+        print(f"{device.name} ({device.id}): the Tuya cloud lists no firmware modules")
+        return
+    print(f"{device.name} ({device.id}), firmware as the Tuya cloud knows it:")
+    labels = [
+        f"{info.module_desc or _MODULE_LABELS.get(info.module_type, 'module')} ({info.module_type})"
+        for info in infos
+    ]
+    width = max(len(label) for label in labels)
+    for label, info in zip(labels, infos, strict=True):
+        print(f"  {label.ljust(width)}  {info.current_version or '?':<10}  {_upgrade_text(info)}")
+    if started:
+        moves = ", ".join(
+            f"{_MODULE_LABELS.get(i.module_type, i.module_desc or 'module')} "
+            f"{i.current_version or '?'} -> {i.upgrade_version or 'new'}"
+            for i in started
+        )
+        print(
+            f"started the upgrade of {device.name}: {moves}. The device installs it and "
+            f"restarts (keep it powered); `setsmart firmware {device.name}` shows progress."
+        )
+    elif asked and any(info.upgrading for info in infos):
+        print(f"an upgrade is already running on {device.name}")
+    elif asked:
+        print(f"nothing to upgrade on {device.name}: its firmware is up to date")
+    elif any(info.available for info in infos):
+        print(f"to upgrade: setsmart firmware {device.name} --upgrade")
+
+
+def _upgrade_text(info: UpgradeInfo) -> str:
+    target = info.upgrade_version or "a new version"
+    return {
+        0: "up to date",
+        1: f"{target} available",
+        2: f"upgrading to {target}",
+        3: "upgraded",
+        4: "the last upgrade failed",
+    }.get(info.upgrade_status, f"upgrade status {info.upgrade_status}")
 
 
 def _error(message: str) -> None:

@@ -9,7 +9,11 @@ from setsmart.config.importers.build import build_devices
 from setsmart.config.importers.errors import ImportSourceError, OutputError, OutputExistsError
 from setsmart.config.importers.model import DpInfo, ImportResult, SkippedDevice, SourceDevice
 from setsmart.config.importers.names import NameAllocator, topic_safe
-from setsmart.config.importers.output import render_config, write_private_file
+from setsmart.config.importers.output import (
+    moved_paths_note,
+    render_config,
+    write_private_file,
+)
 from setsmart.config.importers.report import import_summary
 from setsmart.config.importers.tinytuya import load_tinytuya, parse_tinytuya
 
@@ -25,6 +29,7 @@ __all__ = [
     "build_devices",
     "import_summary",
     "load_tinytuya",
+    "moved_paths_note",
     "parse_tinytuya",
     "render_config",
     "topic_safe",

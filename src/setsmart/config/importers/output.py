@@ -114,3 +114,20 @@ def _replace(target: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             Path(temporary).unlink()
         raise
+
+
+def moved_paths_note(base: Config, output: Path) -> str | None:
+    """A warning when a merged file lands in another directory than ``base`` while
+    ``base`` names files by relative paths (``X_file``, tls): they would point elsewhere."""
+    if base.source is None or output.absolute().parent == base.source.parent:
+        return None
+    try:
+        text = base.source.read_text(encoding="utf-8-sig")
+    except OSError:
+        return None
+    if "_file:" not in text:
+        return None
+    return (
+        f"{base.source.name} names files (X_file, tls); relative paths are read from the "
+        f"configuration's directory: keep {output.name} in {base.source.parent} or check them"
+    )
