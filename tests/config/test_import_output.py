@@ -17,6 +17,7 @@ from setsmart.config.importers import (
     OutputExistsError,
     SourceDevice,
     build_devices,
+    moved_paths_note,
     render_config,
     write_private_file,
 )
@@ -180,3 +181,36 @@ def test_unwritable_places_are_one_readable_error(tmp_path: Path, force: bool) -
         write_private_file(tmp_path / "missing" / "out.yaml", "x", force=force)
     with pytest.raises(OutputError, match=r"cannot write .*: Is a directory"):
         write_private_file(tmp_path, "x", force=force)
+
+
+def test_a_merge_key_at_the_end_of_the_devices_does_not_confuse_the_merge(
+    tmp_path: Path,
+) -> None:
+    base = write_base(
+        tmp_path,
+        "devices:\n"
+        "  - &plug {id: bfx0000000000000001, name: x, type: plug}\n"
+        "  - id: bfy0000000000000001\n"
+        "    name: y\n"
+        "    <<: *plug\n"
+        "lan:\n  poll: 60\n",
+    )
+    assert [d.type for d in base.devices] == ["plug", "plug"]
+    result = build_devices(
+        [SourceDevice(id="bfnew000000000000001", name="Lamp")], origin="x", existing=base.devices
+    )
+    out = tmp_path / "merged.yaml"
+    out.write_text(render_config(result, base=base))
+    merged = load_config(out, environ={})
+    assert [d.name for d in merged.devices] == ["x", "y", "lamp"]
+    assert merged.lan.poll == 60
+
+
+def test_a_merged_file_written_elsewhere_warns_about_relative_paths(tmp_path: Path) -> None:
+    base = write_base(tmp_path)
+    assert moved_paths_note(base, tmp_path / "next-to-it.yaml") is None
+    note = moved_paths_note(base, tmp_path / "sub" / "elsewhere.yaml")
+    assert note is not None
+    assert "relative paths are read from the configuration's directory" in note
+    plain = write_base(tmp_path, "devices: []\n")
+    assert moved_paths_note(plain, tmp_path / "sub" / "elsewhere.yaml") is None

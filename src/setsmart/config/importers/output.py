@@ -64,9 +64,11 @@ def _content_end(node: yaml.Node) -> int:
     if isinstance(node, yaml.ScalarNode) or getattr(node, "flow_style", False) or not node.value:
         return int(node.end_mark.index)
     last = node.value[-1]
-    if isinstance(node, yaml.MappingNode):
-        return max(_content_end(last[0]), _content_end(last[1]))
-    return _content_end(last)
+    children = last if isinstance(node, yaml.MappingNode) else (last,)
+    start = node.start_mark.index
+    if any(child.start_mark.index < start for child in children):
+        return int(node.end_mark.index)  # an alias of a node written elsewhere
+    return max(_content_end(child) for child in children)
 
 
 def _end_of_line(text: str, index: int) -> int:
