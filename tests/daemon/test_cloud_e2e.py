@@ -225,12 +225,17 @@ async def test_a_lan_device_falls_back_to_the_cloud_and_returns(tmp_path: Path) 
         assert_no_secrets(mqtt, cloud)
 
 
-async def test_a_changed_local_key_is_fetched_used_and_kept(tmp_path: Path) -> None:
-    device_id = "bfcloudnewkey0000001"
+@pytest.mark.parametrize("version", ["3.3", "3.4"])
+async def test_a_changed_local_key_is_fetched_used_and_kept(
+    tmp_path: Path, version: Version
+) -> None:
+    """3.4 devices refuse a wrong key; 3.3 devices just never answer."""
+    device_id = f"bfcloudnewkey000{version.replace('.', '')}0"
     async with running_broker(tmp_path) as broker, FakeCloud() as cloud:
         cloud.add_device(FakeDevice.plug(device_id, KEY, name="hall"))
-        async with SimDevice(device_id, KEY, "3.4", "plug", host="127.0.0.42") as plug:
-            text = full_config(broker, cloud, [Dev("hall", plug)], poll=30)
+        async with SimDevice(device_id, KEY, version, "plug", host="127.0.0.42") as plug:
+            # No fallback: the only cloud call is the key's.
+            text = full_config(broker, cloud, [Dev("hall", plug)], fallback=False)
             async with (
                 recorder(broker.host, broker.port, f"{BASE}/#") as mqtt,
                 daemon(tmp_path, text),
@@ -252,7 +257,9 @@ async def test_a_changed_local_key_is_fetched_used_and_kept(tmp_path: Path) -> N
                 await mqtt.publish(f"{BASE}/hall/set", "ON")
                 await mqtt.wait_for(f"{BASE}/hall", lambda m: state(m)["state"] == "ON")
                 assert plug.dps.get("1") is True
-                assert cloud.count(f"/v1.0/devices/{device_id}") == 1
+                assert [call.path for call in cloud.calls if call.path != "/v1.0/token"] == [
+                    f"/v1.0/devices/{device_id}"
+                ]
             kept = load_local_keys(StateStore(tmp_path / "state")).value
             assert kept[device_id].reveal() == NEW_KEY
             assert "fedcba" not in (tmp_path / "config.yaml").read_text()
@@ -480,3 +487,24 @@ async def test_without_fallback_a_lan_device_that_is_down_is_offline(tmp_path: P
             assert "no cloud route" in (await mqtt.wait_for("reply/2")).json()["error"]
         assert cloud.calls == []
         assert_no_secrets(mqtt, cloud)
+
+
+async def test_a_key_the_cloud_cannot_fix_is_asked_for_once(tmp_path: Path) -> None:
+    device_id = "bfcloudsamekey000001"
+    async with running_broker(tmp_path) as broker, FakeCloud() as cloud:
+        cloud.add_device(FakeDevice.plug(device_id, KEY))  # the cloud's key is stale too
+        async with SimDevice(device_id, NEW_KEY, "3.4", "plug", host="127.0.0.44") as plug:
+            text = full_config(broker, cloud, [Dev("hall", plug)], fallback=False)
+            async with (
+                recorder(broker.host, broker.port, f"{BASE}/#") as mqtt,
+                daemon(tmp_path, text),
+            ):
+                entry = await mqtt.wait_for(
+                    f"{BASE}/bridge/log", lambda m: "same local key" in m.json()["message"]
+                )
+                assert entry.json()["level"] == "error"
+                await asyncio.sleep(3.0)  # several more refused reconnects
+                assert cloud.count(f"/v1.0/devices/{device_id}") == 1
+                assert len([e for e in logs(mqtt) if "same local key" in e["message"]]) == 1
+            assert load_local_keys(StateStore(tmp_path / "state")).value == {}
+        assert_no_secrets(mqtt, cloud, NEW_KEY)

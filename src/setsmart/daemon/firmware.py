@@ -82,7 +82,9 @@ def decode_request(raw: bytes) -> FirmwareOrder:
     """The order in a `firmware/set` payload."""
     hint = 'send upgrade, or {"upgrade": true} (optionally with "module": N)'
     if len(raw) > _MAX_REQUEST:
-        raise FirmwareRequestError(f"the firmware request is longer than {_MAX_REQUEST} bytes")
+        raise FirmwareRequestError(
+            f"the firmware request is longer than {_MAX_REQUEST} bytes; {hint}"
+        )
     try:
         text = raw.decode("utf-8").strip()
     except UnicodeDecodeError:

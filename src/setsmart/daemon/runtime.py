@@ -17,7 +17,9 @@ Routing, when the daemon gives the runtime a `Fallback` (the cloud):
   asked on the first poll, every `PRESENCE_EVERY` polls after, and whenever the last
   answer was not "online"; a command the cloud refuses as "device offline" counts too.
 
-Local keys: the configured key is used first. When the device refuses it (wrong key),
+Local keys: the configured key is used first. When the device refuses it (a wrong-key
+error; for 3.1-3.3 devices, which ignore a wrong key, `SILENT_SESSIONS` sessions in a row
+that never got an answer),
 a key learnt from the cloud earlier (`learnt_key`, from the state directory) is tried;
 when that is refused too, or there is none, the current key is fetched from the
 `KeySource` (the cloud), announced through the outbox (which keeps it, never in the
@@ -49,7 +51,7 @@ from setsmart.devices import (
     profile_for,
 )
 from setsmart.lan.connection import dps_to_query
-from setsmart.lan.errors import LanError, NotConnected, WrongLocalKey
+from setsmart.lan.errors import LanError, NotConnected, ReplyTimeout, WrongLocalKey
 from setsmart.lan.link import (
     DeviceLink,
     DpsReport,
@@ -71,6 +73,9 @@ _QUEUE_LIMIT = 64
 PRESENCE_EVERY: Final = 10
 #: Seconds before the cloud is asked again for the key of a device that refuses it.
 KEY_RETRY: Final = 300.0
+#: Sessions in a row a 3.1-3.3 device left unanswered before its key is suspected.
+SILENT_SESSIONS: Final = 2
+_SILENT_KEY_VERSIONS = frozenset({"3.1", "3.2", "3.3"})
 #: Seconds between attempts when `cloud_poll` is 0 and the first cloud read failed.
 RETRY_WITHOUT_POLL: Final = 60.0
 
@@ -153,6 +158,8 @@ class DeviceRuntime:
     _link_generation: int = field(init=False, default=0)
     _key: str = field(init=False, default="")
     _tried_learnt: bool = field(init=False, default=False)
+    _session_up: bool = field(init=False, default=False)
+    _silent_sessions: int = field(init=False, default=0)
     _key_task: asyncio.Task[None] | None = field(init=False, default=None)
     _fetched_for: str | None = field(init=False, default=None)
     _key_retry_at: float = field(init=False, default=0.0)
@@ -270,6 +277,7 @@ class DeviceRuntime:
         elif isinstance(event, LinkUp):
             self.source = "lan"
             self._last_error = None
+            self._session_up, self._silent_sessions = True, 0
             self.availability.up()
             self._stop_cloud_mode()
             self._key_works()
@@ -331,13 +339,28 @@ class DeviceRuntime:
         if message != self._last_error:
             self._last_error = message
             self.outbox.problem(self, "error", message)
-        if isinstance(error, WrongLocalKey):
+        silent = self._silent_session(error)
+        if isinstance(error, WrongLocalKey) or silent:
             self._wrong_key()
         now = asyncio.get_running_loop().time()
         if self.availability.down(now):
             self._lan_lost()
         else:
             self._arm_timer(now)
+
+    def _silent_session(self, error: LanError) -> bool:
+        """Whether this is one more 3.1-3.3 session in a row that the device never
+        answered: such devices ignore requests sealed with a wrong key."""
+        was_up, self._session_up = self._session_up, False
+        link = self.link
+        if was_up or link is None or link.version not in _SILENT_KEY_VERSIONS:
+            self._silent_sessions = 0
+            return False
+        if not isinstance(error, ReplyTimeout):
+            self._silent_sessions = 0
+            return False
+        self._silent_sessions += 1
+        return self._silent_sessions >= SILENT_SESSIONS
 
     def _arm_timer(self, now: float) -> None:
         left = self.availability.seconds_left(now)
@@ -415,8 +438,8 @@ class DeviceRuntime:
             self.outbox.problem(
                 self,
                 "error",
-                f"{self.name}: the Tuya cloud has the same local key as the one the device "
-                "refuses: check the device's protocol version, or re-pair it in the app",
+                f"{self.name}: the Tuya cloud has the same local key as the one in use, so the "
+                "key is not what fails: check the device's protocol version and address",
             )
             return
         if self._key != refused or self._lan_connected():
@@ -436,6 +459,7 @@ class DeviceRuntime:
         old = self.link
         assert old is not None  # noqa: S101 (LAN devices only)
         self._key = key
+        self._silent_sessions = 0
         self.link = self._make_link(key, old.host, old.version)
         self.link.energy_dps = old.energy_dps
         self._start_link()
