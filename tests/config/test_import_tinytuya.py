@@ -272,3 +272,41 @@ def test_unreadable_and_non_utf8_files(tmp_path: Path) -> None:
     latin.write_bytes(b'[\n{"id": "bf1", "name": "K\xfcche"}]')
     with pytest.raises(ConfigError, match=r"latin.json:2: the file is not UTF-8 text"):
         load_tinytuya(latin)
+
+
+def test_ids_that_cannot_be_topics_are_skipped() -> None:
+    result = convert(
+        [{"id": "bf 1/2", "name": "odd"}, {"id": "bfgood00000000000001", "name": "ok"}]
+    )
+    assert [d.name for d in result.devices] == ["ok"]
+    assert (
+        result.skipped[0].reason == "its id must not contain spaces, '/', '+' or '#', got 'bf 1/2'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("entry", "host"),
+    [
+        ({"ip": "192.168.1.5", "last_ip": "192.168.1.6"}, "192.168.1.5"),
+        ({"ip": "", "last_ip": "192.168.1.6"}, "192.168.1.6"),
+        ({"ip": "0.0.0.0", "last_ip": "10.0.0.7"}, "10.0.0.7"),
+        ({"ip": "unknown", "last_ip": " 172.16.0.9 "}, "172.16.0.9"),
+        ({"ip": "fe80::1"}, "fe80::1"),
+        ({"ip": 1234}, None),
+        ({}, None),
+    ],
+)
+def test_the_first_usable_lan_address_is_the_host(
+    entry: dict[str, object], host: str | None
+) -> None:
+    assert convert([{"id": "bfhost00000000000001", "name": "p", **entry}]).devices[0].host == host
+
+
+def test_a_configured_device_without_a_key_gets_the_imported_one() -> None:
+    existing = (DeviceConfig(id="bfkeyless0000000001", name="plug"),)
+    text = json.dumps([{"id": "bfkeyless0000000001", "name": "Plug", "key": "0123456789abcdef"}])
+    result = parse_tinytuya(text, file="devices.json", existing=existing)
+    assert result.devices == (
+        DeviceConfig(id="bfkeyless0000000001", name="plug", local_key=Secret("0123456789abcdef")),
+    )
+    assert result.notes == ("plug: local key added from devices.json",)
