@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
 from setsmart.cloud import CloudClient
@@ -167,3 +168,17 @@ async def test_firmware(cloud: FakeCloud, client: CloudClient) -> None:
     firmware.upgrade_version, firmware.upgrade_status = "1.2.0", 1
     assert await route.upgrade(0) is True
     assert firmware.upgrade_status == 2
+
+
+async def test_a_reply_that_cannot_be_decoded_is_a_readable_error() -> None:
+    def broken(request: httpx.Request) -> httpx.Response:
+        headers = {"content-encoding": "gzip", "content-type": "application/json"}
+        return httpx.Response(200, headers=headers, content=b"not gzip at all")
+
+    async with CloudClient(
+        "someclientid", "somesecret", "eu", transport=httpx.MockTransport(broken)
+    ) as client:
+        with pytest.raises(RouteError) as caught:
+            await CloudRoute(client, PLUG_ID, "kitchen").read()
+    assert str(caught.value).startswith("kitchen: unexpected reply from the Tuya cloud")
+    assert "could not be read" in str(caught.value)

@@ -350,6 +350,12 @@ class CloudClient:
             ) from None
         except httpx.TransportError as exc:
             raise CloudUnreachableError(self._host, type(exc).__name__) from None
+        except httpx.RequestError as exc:
+            # A reply that arrived but cannot be read (a broken Content-Encoding...).
+            raise CloudProtocolError(
+                f"unexpected reply from the Tuya cloud to {what}: it could not be read "
+                f"({type(exc).__name__})"
+            ) from None
         return self._result(response, what)
 
     def _result(self, response: httpx.Response, what: str) -> Any:
