@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from setsmart.cloud import CloudClient
 from setsmart.config import load_config
 from setsmart.daemon.cloud_route import CloudTuning
 from setsmart.daemon.store import StateStore, load_cloud_usage, load_local_keys
@@ -21,7 +22,7 @@ from setsmart.protocol import Version
 from setsmart.sim import SimDevice
 from setsmart.sim.fake_cloud import FakeCloud, FakeDevice, Fault
 from tests.daemon.harness import BASE, KEY, Dev, config_text
-from tests.support.broker import Broker, running_broker
+from tests.support.broker import Broker, free_tcp_port, running_broker
 from tests.support.mqtt_client import Received, Recorder, recorder
 
 pytestmark = pytest.mark.timeout(90)
@@ -91,6 +92,11 @@ def listed(name: str, connection: str) -> Callable[[Received], bool]:
         return name in rows and rows[name]["connection"] == connection
 
     return check
+
+
+def cloud_of(supervisor: Supervisor) -> CloudClient | None:
+    """The supervisor's client now (a reload may replace it)."""
+    return supervisor.cloud
 
 
 def assert_no_secrets(mqtt: Recorder, cloud: FakeCloud, *keys: str) -> None:
@@ -508,3 +514,87 @@ async def test_a_key_the_cloud_cannot_fix_is_asked_for_once(tmp_path: Path) -> N
                 assert len([e for e in logs(mqtt) if "same local key" in e["message"]]) == 1
             assert load_local_keys(StateStore(tmp_path / "state")).value == {}
         assert_no_secrets(mqtt, cloud, NEW_KEY)
+
+
+async def test_a_reload_adds_and_removes_the_cloud(tmp_path: Path) -> None:
+    async with running_broker(tmp_path) as broker, FakeCloud() as cloud:
+        cloud.add_device(FakeDevice.plug(ONLY_ID, ONLY_KEY))
+        with_cloud = full_config(broker, cloud, cloud_only=[cloud_only_device("attic")])
+        without = with_cloud[: with_cloud.index("cloud:\n")]
+        async with (
+            recorder(broker.host, broker.port, f"{BASE}/#") as mqtt,
+            daemon(tmp_path, without) as supervisor,
+        ):
+            unreachable = await mqtt.wait_for(
+                f"{BASE}/bridge/log", lambda m: m.json().get("device") == "attic"
+            )
+            assert "no cloud is usable" in unreachable.json()["message"]
+            assert cloud_of(supervisor) is None
+
+            path = tmp_path / "config.yaml"
+            path.write_text(with_cloud)
+            supervisor.reload(load_config(path))
+            await mqtt.wait_for(f"{BASE}/attic/availability", is_online)
+            assert state(await mqtt.wait_for(f"{BASE}/attic"))["source"] == "cloud"
+            first = cloud_of(supervisor)
+            assert first is not None
+            calls = first.calls_this_month
+            assert calls > 0
+
+            mark = mqtt.mark()
+            path.write_text(with_cloud.replace("poll: 0.3", "poll: 0.2"))
+            supervisor.reload(load_config(path))
+            await mqtt.wait_for(
+                f"{BASE}/bridge/log", lambda m: "reloaded" in m.json()["message"], since=mark
+            )
+            second = cloud_of(supervisor)
+            assert second is not None
+            assert second is not first
+            assert second.calls_this_month >= calls  # the count carries over
+            await mqtt.wait_for(f"{BASE}/attic/availability", is_online, since=mark)
+
+            mark = mqtt.mark()
+            path.write_text(without)
+            supervisor.reload(load_config(path))
+            await mqtt.wait_for(
+                f"{BASE}/attic/availability", lambda m: m.payload == b"offline", since=mark
+            )
+            assert cloud_of(supervisor) is None
+            await asyncio.sleep(0.5)
+            calls = len(cloud.calls)
+            await asyncio.sleep(0.7)
+            assert len(cloud.calls) == calls  # nothing polls a cloud that is gone
+        assert_no_secrets(mqtt, cloud, ONLY_KEY)
+
+
+async def test_a_lan_device_that_never_comes_up_is_served_by_the_cloud(tmp_path: Path) -> None:
+    device_id = "bfcloudneverup000001"
+    host = "127.0.0.46"
+    async with running_broker(tmp_path) as broker, FakeCloud() as cloud:
+        cloud.add_device(FakeDevice.plug(device_id, KEY))
+        cloud.set_status(device_id, "switch_1", True)
+        # Nothing listens at its address yet.
+        plug = SimDevice(device_id, KEY, "3.3", "plug", host=host, port=free_tcp_port(host))
+        text = full_config(broker, cloud, [Dev("shed", plug)])
+        try:
+            async with (
+                recorder(broker.host, broker.port, f"{BASE}/#") as mqtt,
+                daemon(tmp_path, text),
+            ):
+                # Within the start-up grace (5 s here) the cloud is left alone.
+                await asyncio.sleep(3.0)
+                assert cloud.calls == []
+                await mqtt.wait_for(f"{BASE}/shed/availability", is_online, within=10)
+                served = state(await mqtt.wait_for(f"{BASE}/shed"))
+                assert (served["source"], served["state"]) == ("cloud", "ON")
+                await mqtt.wait_for(f"{BASE}/bridge/devices", listed("shed", "cloud"))
+
+                mark = mqtt.mark()
+                await plug.start()
+                await mqtt.wait_for(
+                    f"{BASE}/shed", lambda m: state(m)["source"] == "lan", since=mark, within=30
+                )
+                await mqtt.wait_for(f"{BASE}/bridge/devices", listed("shed", "lan"), since=mark)
+        finally:
+            await plug.stop()
+        assert_no_secrets(mqtt, cloud)
