@@ -244,7 +244,7 @@ async def test_a_changed_local_key_is_fetched_used_and_kept(
             text = full_config(broker, cloud, [Dev("hall", plug)], fallback=False)
             async with (
                 recorder(broker.host, broker.port, f"{BASE}/#") as mqtt,
-                daemon(tmp_path, text),
+                daemon(tmp_path, text) as supervisor,
             ):
                 await mqtt.wait_for(f"{BASE}/hall/availability", is_online)
                 mark = mqtt.mark()
@@ -262,6 +262,9 @@ async def test_a_changed_local_key_is_fetched_used_and_kept(
                 )
                 await mqtt.publish(f"{BASE}/hall/set", "ON")
                 await mqtt.wait_for(f"{BASE}/hall", lambda m: state(m)["state"] == "ON")
+                shown = repr(supervisor.devices["hall"].runtime)
+                assert NEW_KEY not in shown
+                assert KEY not in shown
                 assert plug.dps.get("1") is True
                 assert [call.path for call in cloud.calls if call.path != "/v1.0/token"] == [
                     f"/v1.0/devices/{device_id}"
