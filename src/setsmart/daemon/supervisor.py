@@ -191,7 +191,7 @@ class Supervisor:
             cloud_poll=cloud.poll if cloud else 0.0,
         )
         if config.local_key is None and runtime.fallback is None:
-            why = "its cloud is false" if self.cloud and not config.cloud else "no cloud is usable"
+            why = "`cloud: false` is set for it" if self.cloud else "no cloud is usable"
             self._log(
                 "error",
                 f"{config.name} has no local_key and {why}: it cannot be reached",
@@ -584,14 +584,19 @@ class Supervisor:
     def _on_budget(self, budget: CallBudget) -> None:
         share = round(100 * budget.calls / budget.limit)
         if budget.calls >= budget.limit:
-            state = f"the plan's monthly allowance of about {budget.limit} calls is reached"
+            state = (
+                f"the plan's monthly allowance of about {budget.limit} calls is reached; "
+                "the cloud may refuse calls until next month"
+            )
         else:
-            state = f"{share}% of the plan's monthly allowance of about {budget.limit} calls"
+            state = (
+                f"{share}% of the plan's monthly allowance of about {budget.limit} calls; "
+                "past it the cloud may refuse calls until next month"
+            )
         self._log(
             "warning",
             f"the Tuya cloud has been called {budget.calls} times this month ({budget.month}): "
-            f"{state}; the cloud may refuse calls until next month. Give devices their "
-            "local_key, or raise cloud.poll, to call it less",
+            f"{state}. Give devices their local_key, or raise cloud.poll, to call it less",
         )
         if self._group is not None:
             self._spawn(self._save_usage(), "save-usage")
