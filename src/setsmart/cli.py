@@ -14,11 +14,9 @@ from pathlib import Path
 from setsmart import __version__
 from setsmart.cloud import (
     CloudAuthError,
-    CloudClient,
     CloudConfigError,
     CloudError,
     CloudPermissionError,
-    CloudRequestError,
     UpgradeInfo,
 )
 from setsmart.config import (
@@ -40,10 +38,11 @@ from setsmart.config.importers import (
     render_config,
     write_private_file,
 )
-from setsmart.config.importers.cloud import import_from_cloud
 from setsmart.daemon.app import run_daemon
+from setsmart.daemon.cloud_commands import cloud_client, firmware, import_from_cloud
 from setsmart.daemon.control import device_set, device_status
 from setsmart.daemon.direct import DeviceNotFound, find_device
+from setsmart.daemon.firmware import module_document
 from setsmart.daemon.logs import configure_logging
 from setsmart.demo import DemoError, run_demo
 from setsmart.devices import SetError
@@ -331,7 +330,7 @@ def _cloud_import(args: argparse.Namespace) -> int:
     assert config is not None  # noqa: S101 (required=True)
 
     async def fetch() -> ImportResult:
-        async with _cloud_client(config, "setsmart cloud import") as client:
+        async with cloud_client(config, "setsmart cloud import") as client:
             return await import_from_cloud(
                 client, existing=config.devices, device_ids=args.device, uid=args.uid
             )
@@ -366,45 +365,15 @@ def _write_import(
         print(f"wrote {path} (mode 0600: it holds local keys)", file=sys.stderr)
 
 
-def _cloud_client(config: Config, command: str) -> CloudClient:
-    cloud = config.cloud
-    if cloud is None:
-        where = str(config.source or "the configuration")
-        raise ConfigError(
-            where,
-            None,
-            "cloud",
-            f"missing: `{command}` asks the Tuya cloud project "
-            "(add cloud: with region, api_key and api_secret)",
-        )
-    return CloudClient(
-        cloud.api_key.reveal(), cloud.api_secret.reveal(), cloud.region, cloud.endpoint
-    )
-
-
-_MODULES = {0: "wifi", 1: "bluetooth", 3: "zigbee", 9: "mcu"}
+# How `setsmart firmware` names Tuya's module types for people (MQTT uses module_name).
 _MODULE_LABELS = {0: "Wi-Fi module", 1: "Bluetooth module", 3: "Zigbee module", 9: "MCU"}
-_UPGRADE_STATUS = {0: "none", 1: "available", 2: "upgrading", 3: "done", 4: "failed"}
 
 
 def _firmware(args: argparse.Namespace) -> int:
     config = _load(args)
     assert config is not None  # noqa: S101 (required=True)
     device = find_device(config, args.device)
-
-    async def ask() -> tuple[list[UpgradeInfo], list[UpgradeInfo]]:
-        async with _cloud_client(config, "setsmart firmware") as client:
-            infos = await client.upgrade_infos(device.id)
-            ready = [info for info in infos if info.available]
-            if not args.upgrade or not ready or any(info.upgrading for info in infos):
-                return infos, []
-            if not await client.confirm_upgrade(device.id):
-                raise CloudRequestError(
-                    f"the Tuya cloud did not start the upgrade of {device.name}"
-                )
-            return infos, ready
-
-    infos, started = asyncio.run(ask())
+    infos, started = asyncio.run(firmware(config, device, upgrade=args.upgrade))
     if args.json:
         _print_firmware_json(device, infos, started)
     else:
@@ -416,13 +385,7 @@ def _print_firmware_json(
     device: DeviceConfig, infos: Sequence[UpgradeInfo], started: Sequence[UpgradeInfo]
 ) -> None:
     modules = [
-        {
-            "module": _MODULES.get(info.module_type, f"module_{info.module_type}"),
-            "type": info.module_type,
-            "current": info.current_version or None,
-            "available": (info.upgrade_version or None) if info.available else None,
-            "status": _UPGRADE_STATUS.get(info.upgrade_status, f"status_{info.upgrade_status}"),
-        }
+        {key: value for key, value in module_document(info).items() if key != "description"}
         for info in infos
     ]
     started_types = [info.module_type for info in started]

@@ -30,6 +30,8 @@ __all__ = [
     "decode_request",
     "filters",
     "firmware_document",
+    "module_document",
+    "module_name",
     "parse_topic",
     "state_topic",
 ]
@@ -111,7 +113,8 @@ def module_name(module_type: int) -> str:
     return _MODULES.get(module_type, f"module_{module_type}")
 
 
-def _module(info: UpgradeInfo) -> dict[str, object]:
+def module_document(info: UpgradeInfo) -> dict[str, object]:
+    """One module of a firmware document."""
     return {
         "module": module_name(info.module_type),
         "type": info.module_type,
@@ -132,6 +135,6 @@ def firmware_document(infos: Sequence[UpgradeInfo], checked: datetime) -> dict[s
         "available": (main.upgrade_version or None) if main and main.available else None,
         "update_available": any(info.available for info in infos),
         "upgrading": any(info.upgrading for info in infos),
-        "modules": [_module(info) for info in infos],
+        "modules": [module_document(info) for info in infos],
         "checked": iso_utc(checked),
     }
