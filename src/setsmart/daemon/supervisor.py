@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -239,6 +240,9 @@ class Supervisor:
         await self.bridge.connected.wait()
         self.notifier.ready(self._status_text())
         self.ready.set()
+        # Everything loaded so far lives as long as the daemon: keep the collector from
+        # walking it again (a full collection took 30-40 ms with 1000 sessions).
+        gc.freeze()
         log.info("setsmart is ready", devices=len(self.devices))
 
     async def _watchdog(self) -> None:

@@ -422,6 +422,8 @@ class SimDevice:
             self.stats.connections += 1
             self._generation += 1
             conn.setblocking(False)
+            # Devices answer at once; Nagle would hold a push behind the unacked ack ~40 ms.
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.stats.replaced += self.drop_clients()
             self._spawn(self._open(conn, self._generation))
 
