@@ -26,13 +26,19 @@ def crc32(data: bytes) -> int:
 class AesKey:
     """A 16-byte AES key with its ECB cipher, GCM cipher and HMAC-SHA256 ready to use."""
 
-    __slots__ = ("_ecb", "_gcm", "raw")
+    __slots__ = ("_ecb_decryptor", "_ecb_encryptor", "_gcm", "raw")
 
     def __init__(self, raw: bytes) -> None:
         if len(raw) != BLOCK:
             raise ValueError(f"an AES key must be {BLOCK} bytes, got {len(raw)}")
         self.raw = raw
-        self._ecb = Cipher(algorithms.AES(raw), modes.ECB())  # noqa: S305 (the protocol's cipher)
+        ecb = Cipher(algorithms.AES(raw), modes.ECB())  # noqa: S305 (the protocol's cipher)
+        # ECB keeps no state from one block to the next, so one context per direction
+        # serves every message: creating one costs more than encrypting a frame. They are
+        # never finalized, and only ever fed whole blocks, so no partial block is ever
+        # held back to leak into the next message.
+        self._ecb_encryptor = ecb.encryptor()
+        self._ecb_decryptor = ecb.decryptor()
         self._gcm = AESGCM(raw)
 
     def __repr__(self) -> str:
@@ -44,8 +50,9 @@ class AesKey:
     def ecb_encrypt(self, data: bytes, *, pad: bool = True) -> bytes:
         if pad:
             data += _PADS[BLOCK - len(data) % BLOCK]
-        encryptor = self._ecb.encryptor()
-        return encryptor.update(data) + encryptor.finalize()
+        elif len(data) % BLOCK:
+            raise ValueError(f"unpadded ECB data must be whole blocks, got {len(data)} bytes")
+        return self._ecb_encryptor.update(data)
 
     def ecb_decrypt(self, data: bytes, *, unpad: bool = True) -> bytes:
         """Decrypt; a length or padding that the right key cannot give is WrongKeyError."""
@@ -53,8 +60,7 @@ class AesKey:
             raise WrongKeyError(
                 f"ciphertext of {len(data)} bytes is not whole AES blocks: {WRONG_KEY_HINT}"
             )
-        decryptor = self._ecb.decryptor()
-        plain = decryptor.update(data) + decryptor.finalize()
+        plain = self._ecb_decryptor.update(data)
         if not unpad:
             return plain
         n = plain[-1]

@@ -1,0 +1,57 @@
+"""AesKey reuses one ECB context per direction: no message may see another's state."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from hypothesis import given
+from hypothesis import strategies as st
+
+from setsmart.protocol.crypto import AesKey
+from setsmart.protocol.errors import WrongKeyError
+
+RAW = b"0123456789abcdef"
+
+
+def fresh_ecb(data: bytes, *, encrypt: bool) -> bytes:
+    """What a new, finalized context gives: the reference for every message."""
+    cipher = Cipher(algorithms.AES(RAW), modes.ECB())  # noqa: S305 (the protocol's cipher)
+    ctx = cipher.encryptor() if encrypt else cipher.decryptor()
+    return ctx.update(data) + ctx.finalize()
+
+
+def padded(data: bytes) -> bytes:
+    n = 16 - len(data) % 16
+    return data + bytes([n]) * n
+
+
+@given(st.lists(st.binary(max_size=80), min_size=1, max_size=8))
+def test_each_message_is_sealed_as_if_alone(messages: list[bytes]) -> None:
+    key = AesKey(RAW)
+    for message in messages:
+        sealed = key.ecb_encrypt(message)
+        assert sealed == fresh_ecb(padded(message), encrypt=True)
+        assert key.ecb_decrypt(sealed) == message
+
+
+def test_rejected_unpadded_data_leaves_nothing_behind() -> None:
+    key = AesKey(RAW)
+    with pytest.raises(ValueError, match="whole blocks"):
+        key.ecb_encrypt(b"abc", pad=False)
+    block = bytes(range(16))
+    assert key.ecb_encrypt(block, pad=False) == fresh_ecb(block, encrypt=True)
+
+
+@pytest.mark.parametrize("bad", [b"", b"abc", bytes(17), fresh_ecb(bytes(16), encrypt=True)])
+def test_failed_decryption_leaves_nothing_behind(bad: bytes) -> None:
+    key = AesKey(RAW)
+    with pytest.raises(WrongKeyError):
+        key.ecb_decrypt(bad)  # too short, not whole blocks, or bad padding
+    sealed = fresh_ecb(padded(b'{"dps":{"1":true}}'), encrypt=True)
+    assert key.ecb_decrypt(sealed) == b'{"dps":{"1":true}}'
+
+
+def test_unpadded_decryption_round_trips() -> None:
+    key = AesKey(RAW)
+    blocks = bytes(range(48))
+    assert key.ecb_decrypt(key.ecb_encrypt(blocks, pad=False), unpad=False) == blocks
