@@ -33,9 +33,10 @@ from bench.daemon_mqtt import Message, Mosquitto, Observer
 from bench.fleetspec import DeviceSpec
 from bench.peers import PeerUnavailable, peer_version
 from bench.simfleet import REPO
+from setsmart.config.envsubst import escape
 
 BRIDGES = ("setsmart", "rustuya-bridge", "tuya2mqtt")
-STOP_LIMIT = 30.0  # seconds for a bridge to exit after SIGTERM
+STOP_LIMIT = 20.0  # seconds for a bridge to exit after SIGTERM
 # The contract's device types that are also simulated kinds; others are detected.
 CONTRACT_TYPES = frozenset({"plug", "strip", "bulb", "bulb_v1"})
 
@@ -87,10 +88,6 @@ class BridgeProcess:
 
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
-
-    def topics(self) -> list[str]:
-        """What the observer subscribes to for this bridge."""
-        raise NotImplementedError
 
     def start(self, devices: Sequence[DeviceSpec], kind: str, broker: Mosquitto) -> None:
         raise NotImplementedError
@@ -215,7 +212,7 @@ def setsmart_config(
             f"  - id: {device.id}",
             f"    name: {device_name(index)}",
             f"    type: {device_type}",
-            f"    local_key: {json.dumps(device.key)}",
+            f"    local_key: {json.dumps(escape(device.key))}",
             f"    host: {device.host}",
             f"    port: {device.port}",
             f"    version: '{device.version}'",
@@ -240,9 +237,6 @@ class SetsmartBridge(BridgeProcess):
         self.version = peer_version("setsmart") or "unknown"
         self._ids: dict[str, str] = {}  # name -> device id
         self._names: dict[str, str] = {}  # device id -> name
-
-    def topics(self) -> list[str]:
-        return [f"{self.base}/+", f"{self.base}/+/availability"]
 
     def start(self, devices: Sequence[DeviceSpec], kind: str, broker: Mosquitto) -> None:
         config = self.workdir / "setsmart.yaml"
@@ -289,9 +283,6 @@ class RustuyaBridge(BridgeProcess):
             raise PeerUnavailable("pyrustuyabridge is not installed")
         self.version = peer_version("pyrustuyabridge") or "unknown"
         self._known: set[str] = set()
-
-    def topics(self) -> list[str]:
-        return [f"{self.root}/event/#"]
 
     def start(self, devices: Sequence[DeviceSpec], kind: str, broker: Mosquitto) -> None:
         state = self.workdir / "rustuya.json"
@@ -377,9 +368,6 @@ class Tuya2mqttBridge(BridgeProcess):
         if len(parts) != 3:
             return "unknown"
         return f"{parts[0]} (tinytuya {parts[1]}, tinytuya_async {parts[2]})"
-
-    def topics(self) -> list[str]:
-        return [f"{self.root}/extra/device/#", self.root]
 
     def start(self, devices: Sequence[DeviceSpec], kind: str, broker: Mosquitto) -> None:
         conf = self.workdir / "tuya2mqtt.conf"

@@ -10,6 +10,9 @@ Two paths, p50/p99 each:
 - push: a DP changes on the simulated device (a button press: the fleet changes DP 1 and
   pushes it on the open session) -> the bridge's MQTT message showing it arrives.
 
+Measuring starts once every device has a session and the bridge's start-up publishing is
+over (no message on a topic new to it for `--quiet` seconds).
+
 All times are CLOCK_MONOTONIC, shared by every process of the machine. The fleet runs in
 its own process pinned to CPU 1, the bridge in its own pinned to CPU 0; mosquitto (fresh
 for each bridge, on a free 127.0.0.1 port) and this process's MQTT client are not pinned.
@@ -195,7 +198,7 @@ def one_run(
             if not report["online"]["all_online"]:
                 report["error"] = "not every device came online in time"
                 return report
-            time.sleep(args.settle)
+            report["settle"] = run.wait_settled(args.quiet, args.settle_max)
             sets = run_sets(run, args)
             pushes = run_pushes(run, args)
             report["memory"] = run.memory()
@@ -214,7 +217,8 @@ def one_run(
                 }
     except (RuntimeError, OSError) as exc:
         report["error"] = f"{type(exc).__name__}: {exc}"
-    report["stopped"] = run.stopped
+    finally:
+        report["stopped"] = run.stopped  # the with block has stopped the bridge by now
     return report
 
 
@@ -298,7 +302,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tail", type=float, default=5.0, help="wait for the last results")
     parser.add_argument("--repeat", type=int, default=1, help="runs per bridge, interleaved")
     parser.add_argument("--online-seconds", type=float, default=120.0)
-    parser.add_argument("--settle", type=float, default=2.0, help="seconds after online")
+    parser.add_argument(
+        "--quiet", type=float, default=2.0, help="start once no new topic showed for this long"
+    )
+    parser.add_argument("--settle-max", type=float, default=120.0, help="but wait no longer")
     parser.add_argument("--heartbeat", type=float, default=10.0, help="setsmart lan.heartbeat")
     parser.add_argument("--poll", type=float, default=30.0, help="setsmart lan.poll")
     parser.add_argument("--energy-poll", type=float, default=5.0, help="setsmart lan.energy_poll")

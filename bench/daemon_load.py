@@ -97,10 +97,11 @@ def one_run(
         with run:
             report["command"] = run.bridge.command
             report["online"] = run.wait_online(args.online_seconds)
-            report["rss_at_online_mb"] = run.memory()["rss_mb"]
             if not report["online"]["all_online"]:
                 report["error"] = "not every device came online in time"
                 return report
+            report["rss_at_online_mb"] = run.memory()["rss_mb"]
+            report["settle"] = run.wait_settled(args.quiet, args.settle_max)
             time.sleep(args.settle)
             report["memory_after_settle"] = run.memory()
             before = run.fleet.stats()
@@ -127,7 +128,8 @@ def one_run(
                 report["wrapper_rss_before_start_mb"] = run.bridge.hello.get("rss_before_start_mb")
     except (RuntimeError, OSError) as exc:
         report["error"] = f"{type(exc).__name__}: {exc}"
-    report["stopped"] = run.stopped
+    finally:
+        report["stopped"] = run.stopped  # the with block has stopped the bridge by now
     return report
 
 
@@ -141,6 +143,7 @@ def summary(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             row["rss_mb"] = rss
             row["idle_cpu_pct_of_one_core"] = run["idle"]["bridge_cpu_pct_of_one_core"]
             row["online_s"] = run["online"]["online_s"]
+            row["startup_publishing_s"] = run["settle"]["startup_publishing_s"]
             heartbeats = run["requests_in_window"].get("HEART_BEAT", {})
             row["heartbeats_per_device_per_min"] = heartbeats.get("per_device_per_min", 0.0)
         rows.append(row)
@@ -169,7 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--versions", default="3.3,3.4,3.5", help="cycled over the devices")
     parser.add_argument("--kind", default="plug", help="simulated device kind")
     parser.add_argument("--window", type=float, default=60.0, help="idle window, seconds")
-    parser.add_argument("--settle", type=float, default=10.0, help="seconds after online")
+    parser.add_argument(
+        "--quiet", type=float, default=5.0, help="settled: no new topic for this long"
+    )
+    parser.add_argument("--settle-max", type=float, default=240.0, help="but wait no longer")
+    parser.add_argument("--settle", type=float, default=5.0, help="then wait this long")
     parser.add_argument("--online-seconds", type=float, default=300.0)
     parser.add_argument("--tuya2mqtt-python", default=None, help="an interpreter with tuya2mqtt")
     parser.add_argument("--first-host", default=FIRST_HOST, help="the fleet's first address")
@@ -213,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "versions": versions,
             "device_addresses": f"{args.first_host} and on, port 6668",
             "idle_window_s": args.window,
-            "settle_s": args.settle,
+            "settle": f"no new topic for {args.quiet:g} s, then {args.settle:g} s",
             "profiles": {name: PROFILES[name].as_dict() for name in args.profiles},
             "cpu_measure": "utime+stime from /proc/<pid>/stat over the window, % of one core",
             "rss_measure": "VmRSS of the bridge process (/proc/<pid>/status)",

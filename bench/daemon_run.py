@@ -2,7 +2,8 @@
 share (a fresh broker, the observer, start, wait until every device is served, stop).
 
 Every run gets its own mosquitto, so no retained message of one bridge (rustuya-bridge's
-instance lock, tuya2mqtt's device snapshot) reaches the next.
+instance lock, tuya2mqtt's device snapshot) reaches the next, and the observer subscribes
+to everything on it ("#"): all it sees is the bridge's.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class BridgeRun:
         try:
             self.broker.start()
             self.observer = Observer(
-                self.broker.host, self.broker.port, self.bridge.topics(), "bench-observer"
+                self.broker.host, self.broker.port, ["#"], "bench-observer"
             ).__enter__()
             self.fleet.mark()
             self.started_at = time.monotonic()
@@ -71,8 +72,7 @@ class BridgeRun:
         self.close()
 
     def close(self) -> None:
-        if self.bridge.running():
-            self.stopped = self.bridge.stop()
+        self.stopped = self.bridge.stop() or self.stopped
         self.bridge.close()
         if self.observer is not None:
             self.observer.close()
@@ -111,6 +111,35 @@ class BridgeRun:
         if not self.bridge.running():
             report["bridge_exited"] = self.bridge.stderr_tail(600)
         return report
+
+    def wait_settled(self, quiet: float, limit: float) -> dict[str, Any]:
+        """Until the bridge has published nothing on a topic new to it for `quiet` seconds
+        (its start-up publishing is over: discovery, availability, first states; periodic
+        updates on known topics do not count), at most `limit` seconds."""
+        start = time.monotonic()
+        seen: set[str] = set()
+        checked = 0
+        last_new = start
+        newest = self.started_at  # when the last topic new to the bridge showed
+        while True:
+            messages = self.obs.since(checked)
+            checked += len(messages)
+            for message in messages:
+                if message.topic not in seen:
+                    seen.add(message.topic)
+                    newest = max(newest, message.t_ns / 1e9)  # the time.monotonic clock
+                    last_new = max(last_new, newest)
+            now = time.monotonic()
+            if now - last_new >= quiet or now - start >= limit:
+                break
+            time.sleep(POLL_S)
+        return {
+            "settled": now - last_new >= quiet,
+            "settle_s": round(now - start, 2),
+            "startup_publishing_s": round(newest - self.started_at, 2),
+            "topics_seen": len(seen),
+            "messages_seen": checked,
+        }
 
     def _mqtt_online(self) -> int | None:
         if isinstance(self.bridge, SetsmartBridge):

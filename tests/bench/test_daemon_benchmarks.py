@@ -70,7 +70,7 @@ def test_daemon_latency_measures_both_paths_for_every_bridge() -> None:
     report = run_bench(
         "bench.daemon_latency",
         *("--devices", "3", "--ops", "9", "--rate", "30", "--seconds", "2"),
-        *("--tail", "3", "--settle", "0.5", "--online-seconds", "30"),
+        *("--tail", "3", "--quiet", "0.5", "--online-seconds", "30"),
     )
     assert report["benchmark"] == "daemon_latency"
     assert report["setup"]["devices"] == 3
@@ -97,7 +97,7 @@ def test_daemon_latency_measures_both_paths_for_every_bridge() -> None:
 def test_daemon_load_reports_rss_and_idle_cpu_once_every_device_is_online() -> None:
     report = run_bench(
         "bench.daemon_load",
-        *("--devices", "6", "--window", "1", "--settle", "0.5", "--online-seconds", "30"),
+        *("--devices", "6", "--window", "1", "--quiet", "0.5", "--settle", "0"),
         *("--bridges", "setsmart,rustuya-bridge", "--profiles", "heartbeat_only"),
     )
     assert report["benchmark"] == "daemon_load"
@@ -107,6 +107,9 @@ def test_daemon_load_reports_rss_and_idle_cpu_once_every_device_is_online() -> N
     (run,) = [r for r in report["runs"] if r["bridge"] == "setsmart"]
     assert run["online"]["all_online"], run
     assert run["online"]["mqtt_availability_online"] == 6
+    # Bridge state, bridge/devices, per device: state, availability, HA switch and sensors.
+    assert run["settle"]["settled"]
+    assert run["settle"]["topics_seen"] >= 6 * 3
     assert run["devices_connected_after_window"] == 6
     assert run["stopped"]["exit_code"] == 0
     ours = row_of(report, "setsmart")
