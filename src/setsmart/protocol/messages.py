@@ -13,10 +13,14 @@ Dps = dict[str, DpValue]
 
 _NEW_STYLE: frozenset[str] = frozenset({"3.4", "3.5"})
 
+# What json.dumps(obj, separators=(",", ":"), ensure_ascii=False) uses, made once:
+# json.dumps builds a new encoder on every call with arguments other than its defaults.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
 
 def dumps(obj: object) -> bytes:
     """Compact JSON: devices reject payloads with spaces between tokens."""
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+    return _COMPACT.encode(obj).encode()
 
 
 def query_body(
