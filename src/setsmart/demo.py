@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
 
-from setsmart.config import Config, DeviceConfig, LanConfig, MqttConfig, Secret
+from setsmart.config import Config, DeviceConfig, LanConfig, MqttConfig, Secret, dump_config
 from setsmart.daemon.store import StateStore
 from setsmart.daemon.supervisor import Supervisor
 from setsmart.sim import SimFleet
@@ -32,6 +32,8 @@ DEMO_DEVICES: tuple[tuple[str, str, str, str], ...] = (
     ("demo_bulb_v1", "bulb_v1", "3.1", "bulb_v1"),
 )
 _KEY = "demo-local-key!!"
+_RESPONDER_HOST = "127.0.0.250"  # the 3.5 device's discovery address (UDP only)
+_BEACON_EVERY = 2.0
 
 
 class DemoError(Exception):
@@ -114,13 +116,15 @@ async def run_demo(
     base: Config, say: Callable[[str], None], *, state_dir: Path | None = None
 ) -> None:
     """Run until SIGINT (Ctrl-C) or SIGTERM, then stop everything cleanly."""
-    fleet = SimFleet(first_host="127.0.0.2")
+    fleet = SimFleet(first_host="127.0.0.2", devinfo_address=(_RESPONDER_HOST, 0))
     for index, (_, kind, version, _) in enumerate(DEMO_DEVICES):
         fleet.add(f"bfdemo{index:014d}", _KEY, version, kind)  # type: ignore[arg-type]
     async with fleet, _broker(base.mqtt, say) as mqtt:
         config = demo_config(base, fleet, mqtt)
-        with tempfile.TemporaryDirectory(prefix="setsmart-demo-state-") as scratch:
-            supervisor = Supervisor(config, StateStore(state_dir or Path(scratch)))
+        with tempfile.TemporaryDirectory(prefix="setsmart-demo-") as scratch:
+            cli_config = Path(scratch) / "config.yaml"
+            cli_config.write_text(dump_config(_cli_config(config, fleet)))
+            supervisor = Supervisor(config, StateStore(state_dir or Path(scratch) / "state"))
             loop = asyncio.get_running_loop()
             for stop_signal in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(stop_signal, supervisor.stop)
@@ -128,7 +132,7 @@ async def run_demo(
                 task = asyncio.create_task(supervisor.run())
                 async with asyncio.timeout(15):
                     await supervisor.ready.wait()
-                _explain(config, say)
+                _explain(config, cli_config, say)
                 await task
                 say("Demo stopped.")
             finally:
@@ -136,9 +140,40 @@ async def run_demo(
                     loop.remove_signal_handler(stop_signal)
 
 
-def _explain(config: Config, say: Callable[[str], None]) -> None:
+def _cli_config(config: Config, fleet: SimFleet) -> Config:
+    """The demo's configuration for the user's own `setsmart scan/status/set`.
+
+    The devices announce themselves as real ones do, but only to loopback: 3.1 to the
+    first discovery port, 3.2-3.4 to the second, and the 3.5 one answers the probe sent to
+    the responder on the third. Nothing leaves 127.0.0.0/8.
+    """
+    old_style, new_style = _free_udp_port(), _free_udp_port()
+    assert fleet.devinfo_address is not None  # noqa: S101 (the fleet was started with one)
+    responder_host, probe_port = fleet.devinfo_address
+    for device in fleet:
+        if device.version != "3.5":
+            port = old_style if device.version == "3.1" else new_style
+            device.beacon_target = ("127.0.0.1", port)
+            device.beacon_interval = _BEACON_EVERY
+    lan = LanConfig(
+        bind="127.0.0.1",
+        discovery_ports=(old_style, new_style, probe_port),
+        probe=responder_host,
+        timeout=5.0,
+    )
+    return replace(config, lan=lan)
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _explain(config: Config, cli_config: Path, say: Callable[[str], None]) -> None:
     mqtt, base = config.mqtt, config.mqtt.base_topic
     pub = f"mosquitto_pub -h {mqtt.host} -p {mqtt.port} -t {base}"
+    cli = f"setsmart {{}} -c {cli_config}"
     lines = [
         "",
         f"setsmart demo is running: {len(config.devices)} simulated devices, "
@@ -149,6 +184,10 @@ def _explain(config: Config, say: Callable[[str], None]) -> None:
         "Switch the plug, dim the bulb:",
         f"  {pub}/demo_plug/set -m TOGGLE",
         f"  {pub}/demo_bulb/set -m '{{\"brightness\": 80}}'",
+        "Or from another terminal, with the command line (.venv/bin/setsmart):",
+        "  " + cli.format("scan --timeout 5"),
+        "  " + cli.format("status demo_bulb_v1"),
+        "  " + cli.format("set demo_strip state_l2=ON"),
         "",
         "Devices: " + ", ".join(f"{d.name} ({d.version})" for d in config.devices),
         "Press Ctrl-C to stop.",

@@ -135,20 +135,46 @@ async def test_demo_runs_and_stops_on_ctrl_c(tmp_path: Path) -> None:
             recorder(broker.host, broker.port, "setsmart/#") as mqtt,
             process("demo", "-c", str(config)) as demo,
         ):
-            for name in ("demo_plug", "demo_plug_32", "demo_strip", "demo_bulb", "demo_bulb_v1"):
+            assert demo.stdout is not None
+            printed: list[str] = []
+            async with asyncio.timeout(30):
+                while not printed or "Press Ctrl-C" not in printed[-1]:
+                    printed.append((await demo.stdout.readline()).decode())
+            text = "".join(printed)
+            assert "mosquitto_sub" in text
+            assert "mosquitto_pub" in text
+            names = ("demo_plug", "demo_plug_32", "demo_strip", "demo_bulb", "demo_bulb_v1")
+            for name in names:
                 await mqtt.wait_for(
-                    f"setsmart/{name}/availability", lambda m: m.payload == b"online", within=20
+                    f"setsmart/{name}/availability", lambda m: m.payload == b"online"
                 )
             await mqtt.publish("setsmart/demo_plug/set", "ON")
             await mqtt.wait_for("setsmart/demo_plug", lambda m: m.json()["state"] == "ON")
+
+            # What the demo tells a new user to try with the command line.
+            cli_config = next(w for w in text.split() if w.endswith("config.yaml"))
+            scan = await run_cli("scan", "--timeout", "5", "--json", "-c", cli_config)
+            assert scan.code == 0, scan.err
+            found = {row["name"]: row["version"] for row in json.loads(scan.out)}
+            assert found == {
+                "demo_plug": "3.3",
+                "demo_plug_32": "3.2",
+                "demo_strip": "3.4",
+                "demo_bulb": "3.5",
+                "demo_bulb_v1": "3.1",
+            }
+            status = await run_cli("status", "demo_bulb_v1", "--json", "-c", cli_config)
+            assert status.code == 0, status.err
+            assert "brightness" in json.loads(status.out)
+            switched = await run_cli("set", "demo_strip", "state_l2=ON", "-c", cli_config)
+            assert switched.code == 0, switched.err
+            assert json.loads(switched.out)["state_l2"] == "ON"
+
             demo.send_signal(signal.SIGINT)
             async with asyncio.timeout(15):
                 out, _ = await demo.communicate()
             assert demo.returncode == 0
-            text = out.decode()
-            assert "mosquitto_sub" in text
-            assert "mosquitto_pub" in text
-            assert "Demo stopped." in text
+            assert "Demo stopped." in out.decode()
             await mqtt.wait_for("setsmart/bridge/state", lambda m: m.payload == b"offline")
     finally:
         await broker.stop()
