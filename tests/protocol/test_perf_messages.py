@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from setsmart.protocol.messages import dumps
+from setsmart.protocol.messages import dumps, loads_object
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text()
 keys = st.text() | st.integers() | st.booleans() | st.none() | st.floats(allow_nan=False)
@@ -37,3 +37,69 @@ def test_dumps_still_refuses_what_json_refuses() -> None:
     with pytest.raises(TypeError, match="not JSON serializable"):
         dumps({"1": b"bytes"})
     assert dumps({"dps": {"1": True}}) == b'{"dps":{"1":true}}'  # once more after failures
+
+
+def reference_loads_object(text: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def same_parse(text: bytes) -> None:
+    got, want = loads_object(text), reference_loads_object(text)
+    # NaN != NaN, so compare what both parsed by its JSON text
+    assert json.dumps(got) == json.dumps(want), text
+
+
+objects = st.dictionaries(st.text(), values, max_size=4)
+json_space = st.text(alphabet=" \t\n\r", max_size=3)
+encodings = st.sampled_from(
+    ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le"]
+)
+
+
+@given(values, json_space, json_space, encodings)
+def test_loads_object_reads_what_json_loads_reads(
+    value: object, before: str, after: str, encoding: str
+) -> None:
+    same_parse(
+        (before + json.dumps(value, ensure_ascii=False) + after).encode(encoding, "surrogatepass")
+    )
+
+
+@given(objects, st.binary(max_size=6))
+def test_loads_object_refuses_what_json_loads_refuses(value: dict[str, Any], tail: bytes) -> None:
+    text = json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    same_parse(text + tail)
+    same_parse(text[: len(text) // 2] + tail)
+
+
+@given(st.binary(max_size=12))
+def test_loads_object_on_any_bytes(junk: bytes) -> None:
+    same_parse(b"{" + junk)
+    same_parse(junk)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"{",
+        b"{}",
+        b'{"a":1} \t\r\n',
+        b'{"a":1} x',
+        b'{"a":1}\x00\x00',
+        b'{"a":1}\x0c',  # form feed: whitespace to Python, not to JSON
+        b'{"a":NaN,"b":-Infinity}',
+        b'{"s":"\xed\xa0\x80"}',  # a lone surrogate, which json.loads lets through
+        b'{"s":"\xff"}',
+        b'\xef\xbb\xbf{"a":1}',
+        '{"a":1}'.encode("utf-16-le"),
+        b"{" + b'"a":[' * 100_000,
+        b"[1]",
+        b" {}",
+    ],
+)
+def test_loads_object_edge_cases(text: bytes) -> None:
+    same_parse(text)

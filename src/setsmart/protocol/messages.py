@@ -16,11 +16,35 @@ _NEW_STYLE: frozenset[str] = frozenset({"3.4", "3.5"})
 # What json.dumps(obj, separators=(",", ":"), ensure_ascii=False) uses, made once:
 # json.dumps builds a new encoder on every call with arguments other than its defaults.
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_DECODER = json.JSONDecoder()  # json.loads's own, when given no options
+_JSON_WHITESPACE = " \t\n\r"
 
 
 def dumps(obj: object) -> bytes:
     """Compact JSON: devices reject payloads with spaces between tokens."""
     return _COMPACT.encode(obj).encode()
+
+
+def loads_object(text: bytes) -> dict[str, Any] | None:
+    """`text` as JSON if it is an object, else None: what json.loads gives, sooner.
+
+    json.loads(bytes) first sniffs for UTF-16/32 and byte order marks; a text that starts
+    with "{" and then a byte other than NUL is UTF-8 by its rules, so that case (every
+    JSON object a device sends) is decoded straight away, and parsed as
+    JSONDecoder.decode does minus its whitespace regexes: none can lead, and only JSON
+    whitespace may follow.
+    """
+    try:
+        if text[:1] == b"{" and text[1:2] != b"\x00":
+            s = text.decode("utf-8", "surrogatepass")
+            value, end = _DECODER.raw_decode(s)
+            if end != len(s) and s[end:].strip(_JSON_WHITESPACE):
+                return None  # data after the object
+        else:
+            value = json.loads(text)
+    except (ValueError, RecursionError):  # also bad UTF-8; too deeply nested JSON
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def query_body(

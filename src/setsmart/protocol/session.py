@@ -24,7 +24,6 @@ Device states: AWAIT_START --START--> AWAIT_FINISH --FINISH ok--> READY (3.1-3.3
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -138,14 +137,6 @@ class _Endpoint:
     def _fail(self, error: ProtocolError) -> list[Any]:
         self.state = SessionState.FAILED
         return [Fault(error, fatal=True)]
-
-
-def _json_object(text: bytes) -> dict[str, Any] | None:
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):  # also bad UTF-8; too deeply nested JSON
-        return None
-    return value if isinstance(value, dict) else None
 
 
 class ClientSession(_Endpoint):
@@ -272,7 +263,7 @@ class ClientSession(_Endpoint):
         retcode = frame.retcode or 0
         if not opened.text:
             return Reply(frame.seqno, frame.cmd, retcode, None)
-        data = _json_object(opened.text)
+        data = messages.loads_object(opened.text)
         if data is not None:
             if frame.cmd == Command.STATUS:
                 return Push(frame.seqno, data)
@@ -423,7 +414,7 @@ class DeviceSession(_Endpoint):
             return Fault(exc)
         if not opened.text:
             return Request(frame.seqno, frame.cmd, None)
-        data = _json_object(opened.text)
+        data = messages.loads_object(opened.text)
         if data is None:
             hint = WRONG_KEY_HINT if self._key_unproven(opened) else "malformed request"
             return Fault(PayloadError(f"request cmd {frame.cmd} is not a JSON object: {hint}"))
