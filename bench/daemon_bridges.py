@@ -2,7 +2,7 @@
 
 - setsmart: `setsmart run -c <generated config>`, state directory in a temp dir;
 - rustuya-bridge: PyPI pyrustuyabridge, through `python -m bench.daemon_rustuya`, its
-  devices in its own state file;
+  devices added over MQTT (`{"action": "add", ...}` on rustuya/command);
 - tuya2mqtt: the published tinytuya-based bridge (PyPI tuya2mqtt, tinytuya +
   tinytuya_async + aiomqtt), `python -m tuya2mqtt --mode foreground`, with an interpreter
   that has it installed (`--tuya2mqtt-python`); its devices are added over MQTT, as its
@@ -94,6 +94,16 @@ class BridgeProcess:
 
     def after_start(self, observer: Observer, devices: Sequence[DeviceSpec]) -> None:
         """Anything the bridge needs over MQTT once the observer listens (adding devices)."""
+
+    def _wait_for_topic(self, observer: Observer, topic: str, limit: float = 30.0) -> None:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if any(message.topic == topic for message in observer.since(0)):
+                return
+            if not self.running():
+                raise RuntimeError(f"{self.name} exited: {self.stderr_tail()}")
+            time.sleep(0.05)
+        raise RuntimeError(f"{self.name} published nothing on {topic}: {self.stderr_tail()}")
 
     def set_message(self, device: DeviceSpec, value: bool) -> tuple[str, str]:
         """The topic and payload that set DP 1 of `device` to `value`."""
@@ -285,27 +295,31 @@ class RustuyaBridge(BridgeProcess):
         self._known: set[str] = set()
 
     def start(self, devices: Sequence[DeviceSpec], kind: str, broker: Mosquitto) -> None:
-        state = self.workdir / "rustuya.json"
-        entries = [
-            {
-                "id": d.id,
-                "key": d.key,
-                "ip": d.host,
-                "version": d.version,
-                "name": device_name(i),
-            }
-            for i, d in enumerate(devices)
-        ]
-        state.write_text(json.dumps(entries))
+        # No device in its state file: loading 100 from there at start-up left 0.4.4 deaf
+        # to commands and silent on events here; `add` over MQTT (its README's way) works.
         self._known = {d.id for d in devices}
         command = [sys.executable, "-m", "bench.daemon_rustuya", f"--broker={broker.url}"]
-        command.append(f"--state-file={state}")
+        command.append(f"--state-file={self.workdir / 'rustuya.json'}")
         if self.cpu is not None:
             command.append(f"--cpu={self.cpu}")
         self._spawn(command)
         self.hello = self._read_hello(30.0)
         if "unavailable" in self.hello:
             raise PeerUnavailable(str(self.hello["unavailable"]))
+
+    def after_start(self, observer: Observer, devices: Sequence[DeviceSpec]) -> None:
+        """Once its retained config shows (it listens then), `add` every device."""
+        self._wait_for_topic(observer, f"{self.root}/bridge/config")
+        for index, device in enumerate(devices):
+            add = {
+                "action": "add",
+                "id": device.id,
+                "key": device.key,
+                "ip": device.host,
+                "version": device.version,
+                "name": device_name(index),
+            }
+            observer.publish(f"{self.root}/command", json.dumps(add), qos=1)
 
     def set_message(self, device: DeviceSpec, value: bool) -> tuple[str, str]:
         payload = {"action": "set", "id": device.id, "dps": {"1": value}}
@@ -377,15 +391,7 @@ class Tuya2mqttBridge(BridgeProcess):
 
     def after_start(self, observer: Observer, devices: Sequence[DeviceSpec]) -> None:
         """Wait for its retained topic list (it listens then), then add every device."""
-        deadline = time.monotonic() + 30.0
-        while time.monotonic() < deadline:
-            if any(m.topic == self.root for m in observer.since(0)):
-                break
-            if not self.running():
-                raise RuntimeError(f"tuya2mqtt exited: {self.stderr_tail()}")
-            time.sleep(0.1)
-        else:
-            raise RuntimeError(f"tuya2mqtt did not come up: {self.stderr_tail()}")
+        self._wait_for_topic(observer, self.root)
         time.sleep(0.5)  # it subscribes to its command topics just before that publish
         entries = [
             {

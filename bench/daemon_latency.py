@@ -140,6 +140,7 @@ def run_sets(run: BridgeRun, args: argparse.Namespace) -> dict[str, Any]:
     applied = timeline(run.fleet.applies())
     echoed = message_timeline(run.bridge, run.obs.since(mark))
     return {
+        "messages_per_set": round(len(run.obs.since(mark)) / max(len(ops), 1), 2),
         "set_to_device_applied": tally(ops, applied, "write applied on the device"),
         "set_to_state_echo": tally(ops, echoed, "MQTT message"),
         "late_starts": late.late,
@@ -166,6 +167,7 @@ def run_pushes(run: BridgeRun, args: argparse.Namespace) -> dict[str, Any]:
     spent = run.usage().since(usage)
     seen = message_timeline(run.bridge, run.obs.since(mark))
     return {
+        "messages_per_push": round(len(run.obs.since(mark)) / max(len(ops), 1), 2),
         "push_to_state": tally(ops, seen, "MQTT message"),
         "pushes_without_a_connected_client": not_sent,
         "usage": spent,
@@ -207,6 +209,8 @@ def one_run(
                 report[metric] = source[metric].report()
             report["set_usage"] = sets["usage"]
             report["set_late_starts"] = sets["late_starts"]
+            report["mqtt_messages_per_set"] = sets["messages_per_set"]
+            report["mqtt_messages_per_push"] = pushes["messages_per_push"]
             report["push_usage"] = pushes["usage"]
             report["pushes_without_a_connected_client"] = pushes[
                 "pushes_without_a_connected_client"

@@ -38,7 +38,8 @@ class BrokerUnavailable(Exception):
 
 
 class Mosquitto:
-    """A mosquitto process on a free loopback port, no persistence, no log; a context manager."""
+    """A mosquitto process on a free loopback port (no persistence, no log, TCP_NODELAY on
+    its sockets); a context manager."""
 
     def __init__(self, host: str = BROKER_HOST) -> None:
         self.host = host
@@ -74,6 +75,10 @@ class Mosquitto:
         conf = Path(self._dir.name) / "mosquitto.conf"
         conf.write_text(
             f"listener {self.port} {self.host}\nallow_anonymous true\npersistence false\n"
+            # Without it the broker's own Nagle holds the second of two messages sent to
+            # a client back to back (the observer's command echoed, then the bridge's
+            # state) until that client's delayed ACK: 40 ms that belong to no bridge.
+            "set_tcp_nodelay true\n"
             "log_dest none\nmax_queued_messages 100000\n"
         )
         self.version = _mosquitto_version()
@@ -175,6 +180,10 @@ class Observer:
             return self.messages[mark:]
 
     def _on_connect(self, client: mqtt.Client, *_: Any) -> None:
+        # paho leaves Nagle on: a publish could wait for the broker's delayed ACK (40 ms).
+        sock = client.socket()
+        if isinstance(sock, socket.socket):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         client.subscribe([(topic, 0) for topic in self.topics])
 
     def _on_subscribe(self, *_: Any) -> None:
