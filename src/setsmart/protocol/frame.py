@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 from setsmart.protocol.constants import (
     CRC_LEN,
@@ -54,9 +54,12 @@ class Framing(Enum):
     GCM = "6699+GCM"  # 3.5
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
-    """One frame. For 6699 frames `payload` is the decrypted plaintext after the retcode."""
+class Frame(NamedTuple):
+    """One frame. For 6699 frames `payload` is the decrypted plaintext after the retcode.
+
+    A named tuple: immutable and hashable like a frozen dataclass, and made in half the
+    time, which counts on a path that makes one per message.
+    """
 
     seqno: int
     cmd: int
