@@ -1,6 +1,8 @@
-"""AesKey reuses one ECB context per direction: no message may see another's state."""
+"""AesKey keeps per-key state (ECB contexts, HMAC pads): no message may see another's."""
 
 from __future__ import annotations
+
+import hmac
 
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -55,3 +57,10 @@ def test_unpadded_decryption_round_trips() -> None:
     key = AesKey(RAW)
     blocks = bytes(range(48))
     assert key.ecb_decrypt(key.ecb_encrypt(blocks, pad=False), unpad=False) == blocks
+
+
+@given(st.binary(min_size=16, max_size=16), st.lists(st.binary(max_size=200), max_size=4))
+def test_hmac_is_hmac_sha256(raw: bytes, messages: list[bytes]) -> None:
+    key = AesKey(raw)
+    for message in messages:  # the same key object, message after message
+        assert key.hmac(message) == hmac.digest(raw, message, "sha256")
