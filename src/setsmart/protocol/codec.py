@@ -65,18 +65,25 @@ class PayloadCodec:
     def __init__(self, version: Version, local_key: AesKey) -> None:
         self.version = version
         self.local_key = local_key
-        self.session_key: AesKey | None = None
         self.framing = framing_for(version)
         self._header = version_header(version)
+        self._session_key: AesKey | None = None
+        # Plain attributes rather than properties: they are read for every frame.
+        self.key = local_key
+        """The key frames and payloads use now (follows `session_key`)."""
+        self.frame_key = None if self.framing is Framing.CRC else local_key
+        """The key HMAC and GCM frames are sealed with; None for CRC frames."""
 
     @property
-    def key(self) -> AesKey:
-        """The key frames and payloads use now."""
-        return self.session_key or self.local_key
+    def session_key(self) -> AesKey | None:
+        """The negotiated 3.4/3.5 key; once set, it replaces the local key."""
+        return self._session_key
 
-    @property
-    def frame_key(self) -> AesKey | None:
-        return None if self.framing is Framing.CRC else self.key
+    @session_key.setter
+    def session_key(self, key: AesKey | None) -> None:
+        self._session_key = key
+        self.key = key or self.local_key
+        self.frame_key = None if self.framing is Framing.CRC else self.key
 
     def seal(self, cmd: int, body: bytes) -> bytes:
         """The frame payload for `body` (for 3.5: the plaintext the frame encrypts)."""

@@ -20,8 +20,7 @@ _PADS = [bytes([n]) * n for n in range(BLOCK + 1)]
 _SHA256_BLOCK = 64
 
 
-def crc32(data: bytes) -> int:
-    return zlib.crc32(data) & 0xFFFFFFFF
+crc32 = zlib.crc32  # unsigned in Python 3: nothing to mask
 
 
 class AesKey:

@@ -195,14 +195,16 @@ class ClientSession(_Endpoint):
         cmd, body = messages.query_body(
             self.version,
             self.device_id,
-            self._now(),
+            int(self._clock()),
             device22=self.device22,
             dps_to_query=self.dps_to_query,
         )
         return self._request(cmd, body)
 
     def control(self, dps: Mapping[str, DpValue]) -> Outgoing:
-        return self._request(*messages.control_body(self.version, self.device_id, self._now(), dps))
+        return self._request(
+            *messages.control_body(self.version, self.device_id, int(self._clock()), dps)
+        )
 
     def heartbeat(self) -> Outgoing:
         return self._request(*messages.heartbeat_body(self.device_id))
@@ -211,9 +213,6 @@ class ClientSession(_Endpoint):
         return self._request(*messages.update_dps_body(dp_ids))
 
     # Internals ----------------------------------------------------------------------
-
-    def _now(self) -> int:
-        return int(self._clock())
 
     def _next_seqno(self) -> int:
         self._seqno = self._seqno % 0xFFFFFFFF + 1
