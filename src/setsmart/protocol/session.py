@@ -27,9 +27,8 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from setsmart.protocol import messages
 from setsmart.protocol.codec import Opened, PayloadCodec, printable
@@ -76,9 +75,11 @@ class NotReadyError(ProtocolError):
     """A request was built before the session was ready (a bug in the caller)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """A request ready to write, with what is needed to pair its reply."""
+class Outgoing(NamedTuple):
+    """A request ready to write, with what is needed to pair its reply.
+
+    A named tuple, as immutable as a frozen dataclass and cheaper to make (one per request).
+    """
 
     seqno: int
     cmd: int
