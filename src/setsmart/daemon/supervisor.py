@@ -106,6 +106,8 @@ class Supervisor:
     _meters: dict[str, EnergyMeter] = field(init=False, default_factory=dict)
     _published: dict[str, set[str]] = field(init=False, default_factory=dict)
     _save_lock: asyncio.Lock = field(init=False, default_factory=asyncio.Lock)
+    _published_dirty: bool = field(init=False, default=False)
+    _published_saver: asyncio.Task[None] | None = field(init=False, default=None)
     _pending_reload: Config | None = field(init=False, default=None)
     _reload_requested: asyncio.Event = field(init=False, default_factory=asyncio.Event)
     _usage: CloudUsage = field(init=False, default_factory=CloudUsage)
@@ -501,8 +503,17 @@ class Supervisor:
                 self._log("error", f"could not save state: {exc}")
 
     def _save_published(self) -> None:
-        data = {device_id: sorted(topics) for device_id, topics in self._published.items()}
-        self._spawn(self._write_state(save_published, data), "save-published")
+        """Save the published topics soon: one save at a time, taking the map as it is then
+        (a save per device coming online would copy the whole map each time)."""
+        self._published_dirty = True
+        if self._published_saver is None or self._published_saver.done():
+            self._published_saver = self._spawn(self._save_published_soon(), "save-published")
+
+    async def _save_published_soon(self) -> None:
+        while self._published_dirty:
+            self._published_dirty = False
+            data = {device_id: sorted(topics) for device_id, topics in self._published.items()}
+            await self._write_state(save_published, data)
 
     def _save_energy_now(self) -> None:
         """The last save, at exit: there is no loop left to hand it to."""

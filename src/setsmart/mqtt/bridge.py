@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -27,6 +28,8 @@ from setsmart.config import MqttConfig
 log = structlog.get_logger("setsmart.mqtt")
 
 _QUEUE_LIMIT = 10_000
+# paho leaves Nagle on: a small publish would wait up to 40 ms for the broker's ACK.
+NO_DELAY = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
 _BACKLOG = 200
 
 
@@ -206,6 +209,7 @@ class MqttBridge:
             tls_context=tls_context(settings),
             timeout=10,
             keepalive=30,
+            socket_options=NO_DELAY,
         )
 
     async def flush(self, within: float) -> bool:

@@ -18,7 +18,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from setsmart.config import MqttConfig
-from setsmart.mqtt.bridge import tls_context
+from setsmart.mqtt.bridge import NO_DELAY, tls_context
 from setsmart.mqtt.topics import Topics
 
 _LOOK = 2.0  # seconds to find a daemon before going direct
@@ -99,6 +99,7 @@ async def find_daemon(
         protocol=aiomqtt.ProtocolVersion.V5,
         tls_context=tls_context(settings),
         timeout=_LOOK,
+        socket_options=NO_DELAY,
     )
     async with contextlib.AsyncExitStack() as stack:
         try:
