@@ -54,6 +54,13 @@ class Framing(Enum):
     GCM = "6699+GCM"  # 3.5
 
 
+# Python 3.11 reads an Enum member through its class slowly (~0.1 us: EnumType's
+# __getattr__ turns off CPython's fast path for class attributes), so the per-frame code
+# below compares with these names instead.
+_GCM = Framing.GCM
+_HMAC = Framing.HMAC
+
+
 class Frame(NamedTuple):
     """One frame. For 6699 frames `payload` is the decrypted plaintext after the retcode.
 
@@ -71,7 +78,7 @@ def encode_frame(
     frame: Frame, framing: Framing, key: AesKey | None, iv: bytes | None = None
 ) -> bytes:
     """Build the bytes of `frame`. HMAC and GCM need `key`; GCM takes `iv` or a random one."""
-    if framing is Framing.GCM:
+    if framing is _GCM:
         if key is None:
             raise ValueError("6699 frames need a key")
         plain = frame.payload if frame.retcode is None else _U32.pack(frame.retcode) + frame.payload
@@ -81,12 +88,12 @@ def encode_frame(
         iv = iv or os.urandom(GCM_IV_LEN)
         return header + iv + key.gcm_encrypt(iv, plain, header[4:]) + SUFFIX_6699_BYTES
     body = frame.payload if frame.retcode is None else _U32.pack(frame.retcode) + frame.payload
-    footer_len = HMAC_LEN if framing is Framing.HMAC else CRC_LEN
+    footer_len = HMAC_LEN if framing is _HMAC else CRC_LEN
     data = (
         _HEADER_55AA.pack(PREFIX_55AA, frame.seqno, frame.cmd, len(body) + footer_len + SUFFIX_LEN)
         + body
     )
-    if framing is Framing.HMAC:
+    if framing is _HMAC:
         if key is None:
             raise ValueError("HMAC frames need a key")
         return data + key.hmac(data) + SUFFIX_55AA_BYTES
@@ -105,14 +112,14 @@ def decode_frame(
     if len(buf) < 4:
         return None
     if buf.startswith(PREFIX_6699_BYTES):
-        if framing is not Framing.GCM:
+        if framing is not _GCM:
             return _mismatch(buf, "a 6699 frame: the device speaks protocol 3.5")
         return _decode_6699(buf, key, retcode=retcode)
     if not buf.startswith(PREFIX_55AA_BYTES):
         return FrameError("data does not start with a frame prefix (000055AA or 00006699)"), len(
             buf
         )
-    if framing is Framing.GCM:
+    if framing is _GCM:
         return _mismatch(buf, "a 55AA frame: the device speaks protocol 3.1 to 3.4, not 3.5")
     return _decode_55aa(buf, framing, key, retcode=retcode)
 
@@ -138,7 +145,7 @@ def _decode_55aa(
     if len(buf) < HEADER_55AA_LEN:
         return None
     _, seqno, cmd, length = _HEADER_55AA.unpack_from(buf)
-    footer_len = HMAC_LEN if framing is Framing.HMAC else CRC_LEN
+    footer_len = HMAC_LEN if framing is _HMAC else CRC_LEN
     least = (RETCODE_LEN if retcode else 0) + footer_len + SUFFIX_LEN
     if length > MAX_FRAME_LEN:
         return FrameError(f"frame length {length} is over the limit of {MAX_FRAME_LEN}"), 4
@@ -152,7 +159,7 @@ def _decode_55aa(
     body_end = total - SUFFIX_LEN - footer_len
     signed = buf[:body_end]
     footer = buf[body_end : total - SUFFIX_LEN]
-    if framing is Framing.HMAC:
+    if framing is _HMAC:
         if key is None or key.hmac(signed) != footer:
             if _U32.unpack_from(buf, total - 8)[0] == crc32(buf[: total - 8]):
                 return VersionMismatchError(

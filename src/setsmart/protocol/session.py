@@ -71,6 +71,15 @@ class SessionState(Enum):
     FAILED = "failed"
 
 
+# Python 3.11 reads an Enum member through its class slowly (~0.1 us: EnumType's
+# __getattr__ turns off CPython's fast path for class attributes), so the checks made for
+# every frame and request compare with these names instead.
+_READY = SessionState.READY
+_FAILED = SessionState.FAILED
+_NEGOTIATING = SessionState.NEGOTIATING
+_STATUS = Command.STATUS
+
+
 class NotReadyError(ProtocolError):
     """A request was built before the session was ready (a bug in the caller)."""
 
@@ -178,9 +187,9 @@ class ClientSession(_Endpoint):
     def receive_data(self, data: bytes) -> list[Event]:
         events: list[Event] = []
         for item in self._reader.frames(data):
-            if self.state is SessionState.FAILED:
+            if self.state is _FAILED:
                 break
-            if self.state is SessionState.NEGOTIATING:
+            if self.state is _NEGOTIATING:
                 events += self._negotiate(item)
             elif isinstance(item, VersionMismatchError):
                 events += self._fail(item)
@@ -220,7 +229,7 @@ class ClientSession(_Endpoint):
         return self._seqno
 
     def _request(self, cmd: Command, body: bytes) -> Outgoing:
-        if self.state is not SessionState.READY:
+        if self.state is not _READY:
             raise NotReadyError(f"cannot send {cmd.name}: session is {self.state.value}")
         seqno = self._next_seqno()
         return Outgoing(seqno, cmd, self._frame(seqno, cmd, body))
@@ -265,7 +274,7 @@ class ClientSession(_Endpoint):
             return Reply(frame.seqno, frame.cmd, retcode, None)
         data = messages.loads_object(opened.text)
         if data is not None:
-            if frame.cmd == Command.STATUS:
+            if frame.cmd == _STATUS:
                 return Push(frame.seqno, data)
             return Reply(frame.seqno, frame.cmd, retcode, data)
         return self._not_json(frame, opened, retcode)
@@ -309,10 +318,10 @@ class DeviceSession(_Endpoint):
     def receive_data(self, data: bytes) -> list[DeviceEvent]:
         events: list[DeviceEvent] = []
         for item in self._reader.frames(data):
-            if self.state is SessionState.FAILED:
+            if self.state is _FAILED:
                 break
             if isinstance(item, ProtocolError):
-                if self.state is SessionState.READY:
+                if self.state is _READY:
                     events.append(Fault(item))
                 else:
                     events += self._fail(item)
