@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import threading
 
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -64,3 +65,25 @@ def test_hmac_is_hmac_sha256(raw: bytes, messages: list[bytes]) -> None:
     key = AesKey(raw)
     for message in messages:  # the same key object, message after message
         assert key.hmac(message) == hmac.digest(raw, message, "sha256")
+
+
+def test_one_key_serves_several_threads_at_once() -> None:
+    # cryptography lets go of the GIL while it encrypts, and refuses ("Already
+    # borrowed") a context another thread is inside: AesKey must still answer.
+    key = AesKey(RAW)
+    message = bytes(range(256)) * 256  # long enough for the threads to overlap
+    sealed = fresh_ecb(padded(message), encrypt=True)
+    results: list[bool] = []
+
+    def work() -> None:
+        results.extend(
+            key.ecb_encrypt(message) == sealed and key.ecb_decrypt(sealed) == message
+            for _ in range(200)
+        )
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert results == [True] * 800

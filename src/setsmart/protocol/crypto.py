@@ -26,19 +26,27 @@ crc32 = zlib.crc32  # unsigned in Python 3: nothing to mask
 class AesKey:
     """A 16-byte AES key with its ECB cipher, GCM cipher and HMAC-SHA256 ready to use."""
 
-    __slots__ = ("_ecb_decryptor", "_ecb_encryptor", "_gcm", "_hmac_inner", "_hmac_outer", "raw")
+    __slots__ = (
+        "_ecb",
+        "_ecb_decryptor",
+        "_ecb_encryptor",
+        "_gcm",
+        "_hmac_inner",
+        "_hmac_outer",
+        "raw",
+    )
 
     def __init__(self, raw: bytes) -> None:
         if len(raw) != BLOCK:
             raise ValueError(f"an AES key must be {BLOCK} bytes, got {len(raw)}")
         self.raw = raw
-        ecb = Cipher(algorithms.AES(raw), modes.ECB())  # noqa: S305 (the protocol's cipher)
+        self._ecb = Cipher(algorithms.AES(raw), modes.ECB())  # noqa: S305 (the protocol's cipher)
         # ECB keeps no state from one block to the next, so one context per direction
         # serves every message: creating one costs more than encrypting a frame. They are
         # never finalized, and only ever fed whole blocks, so no partial block is ever
         # held back to leak into the next message.
-        self._ecb_encryptor = ecb.encryptor()
-        self._ecb_decryptor = ecb.decryptor()
+        self._ecb_encryptor = self._ecb.encryptor()
+        self._ecb_decryptor = self._ecb.decryptor()
         self._gcm = AESGCM(raw)
         # HMAC (RFC 2104) with the two padded key blocks hashed once: hmac.digest sets up
         # a new OpenSSL HMAC context per call, which takes longer than hashing a frame.
@@ -62,7 +70,11 @@ class AesKey:
             data += _PADS[BLOCK - len(data) % BLOCK]
         elif len(data) % BLOCK:
             raise ValueError(f"unpadded ECB data must be whole blocks, got {len(data)} bytes")
-        return self._ecb_encryptor.update(data)
+        try:
+            return self._ecb_encryptor.update(data)
+        except RuntimeError:  # "Already borrowed": another thread is using it right now
+            encryptor = self._ecb.encryptor()
+            return encryptor.update(data) + encryptor.finalize()
 
     def ecb_decrypt(self, data: bytes, *, unpad: bool = True) -> bytes:
         """Decrypt; a length or padding that the right key cannot give is WrongKeyError."""
@@ -70,7 +82,11 @@ class AesKey:
             raise WrongKeyError(
                 f"ciphertext of {len(data)} bytes is not whole AES blocks: {WRONG_KEY_HINT}"
             )
-        plain = self._ecb_decryptor.update(data)
+        try:
+            plain = self._ecb_decryptor.update(data)
+        except RuntimeError:  # "Already borrowed": another thread is using it right now
+            decryptor = self._ecb.decryptor()
+            plain = decryptor.update(data) + decryptor.finalize()
         if not unpad:
             return plain
         n = plain[-1]
