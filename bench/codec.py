@@ -78,7 +78,11 @@ def ours(client: ClientSession, push: bytes) -> Side:
 def theirs(client: ClientSession, push: bytes) -> Side:
     version = client.version
     key = client.codec.key.raw  # the session key for 3.4/3.5, as tinytuya holds it
-    dev = tinytuya.Device(DEVICE_ID, "127.0.0.1", LOCAL_KEY.decode(), version=float(version))
+    dev = tinytuya.Device(DEVICE_ID, "127.0.0.1", LOCAL_KEY.decode(), version=3.3)
+    # Given 3.2 with no DPs to query, tinytuya connects to the device to detect them:
+    # name one first, so that no connection is ever tried (it only sets up queries).
+    dev.set_dpsUsed({"1": None})
+    dev.set_version(float(version))
     dev.local_key = key
     hmac_key = key if version in ("3.4", "3.5") else None
 
