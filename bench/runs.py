@@ -35,6 +35,7 @@ from bench.peers import (
     SetsmartClient,
     blocking_client,
 )
+from setsmart import eventloop
 
 Handles = list[tuple[DeviceSpec, Any]]
 OPS = ("status", "set")
@@ -405,7 +406,9 @@ def main() -> None:
     raise_fd_limit()
     try:
         run = run_latency if args.mode == "latency" else run_connect
-        report = asyncio.run(run(args))
+        # The loop setsmart runs on (uvloop); the blocking peers only wait on it for threads.
+        report = eventloop.run(run(args))
+        report["event_loop"] = eventloop.loop_name()
     except PeerUnavailable as exc:
         report = {"peer": args.peer, "unavailable": str(exc)}
     print(json.dumps(report), flush=True)

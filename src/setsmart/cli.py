@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -11,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from setsmart import __version__
+from setsmart import __version__, eventloop
 from setsmart.cloud import (
     CloudAuthError,
     CloudConfigError,
@@ -203,7 +202,7 @@ def _run(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     config = _load(args, required=False) or Config()
     configure_logging(level="warning")
-    asyncio.run(run_demo(config, lambda line: print(line, flush=True)))
+    eventloop.run(run_demo(config, lambda line: print(line, flush=True)))
     return EXIT_OK
 
 
@@ -218,7 +217,7 @@ def _scan(args: argparse.Namespace) -> int:
     config = _load(args, required=False)
     lan = (config or Config()).lan
     names = {d.id: d.name for d in config.devices} if config else {}
-    sightings = asyncio.run(
+    sightings = eventloop.run(
         scan(bind=lan.bind, ports=lan.discovery_ports, probe=lan.probe, duration=args.timeout)
     )
     rows = [
@@ -264,7 +263,7 @@ def _status(args: argparse.Namespace) -> int:
     config = _load(args)
     assert config is not None  # noqa: S101 (required=True)
     device = find_device(config, args.device)
-    state = asyncio.run(device_status(config, device))
+    state = eventloop.run(device_status(config, device))
     _print_state(state, as_json=args.json)
     return EXIT_OK
 
@@ -274,7 +273,7 @@ def _set(args: argparse.Namespace) -> int:
     assert config is not None  # noqa: S101 (required=True)
     device = find_device(config, args.device)
     payload = parse_assignments(args.assignments)
-    state = asyncio.run(device_set(config, device, payload))
+    state = eventloop.run(device_set(config, device, payload))
     _print_state(state, as_json=True)
     return EXIT_OK
 
@@ -335,7 +334,7 @@ def _cloud_import(args: argparse.Namespace) -> int:
                 client, existing=config.devices, device_ids=args.device, uid=args.uid
             )
 
-    result = asyncio.run(fetch())
+    result = eventloop.run(fetch())
     header = _header("the Tuya cloud")
     _write_import(args, result, render_config(result, base=config, header=header), config)
     return EXIT_OK
@@ -373,7 +372,7 @@ def _firmware(args: argparse.Namespace) -> int:
     config = _load(args)
     assert config is not None  # noqa: S101 (required=True)
     device = find_device(config, args.device)
-    infos, started = asyncio.run(firmware(config, device, upgrade=args.upgrade))
+    infos, started = eventloop.run(firmware(config, device, upgrade=args.upgrade))
     if args.json:
         _print_firmware_json(device, infos, started)
     else:

@@ -45,9 +45,21 @@ class UdpCatcher:
         return str(host), int(port)
 
     async def receive(self, within: float = 2.0) -> tuple[bytes, tuple[str, int]]:
+        # Not loop.sock_recvfrom: uvloop, the daemon's loop, does not have it.
+        loop = asyncio.get_running_loop()
         async with asyncio.timeout(within):
-            data, (host, port) = await asyncio.get_running_loop().sock_recvfrom(self.sock, 4096)
-        return data, (str(host), int(port))
+            while True:
+                try:
+                    data, (host, port) = self.sock.recvfrom(4096)
+                except BlockingIOError:
+                    readable: asyncio.Future[None] = loop.create_future()
+                    loop.add_reader(self.sock, _settle, readable)
+                    try:
+                        await readable
+                    finally:
+                        loop.remove_reader(self.sock)
+                else:
+                    return data, (str(host), int(port))
 
     async def receive_all(self, seconds: float) -> list[tuple[bytes, tuple[str, int]]]:
         """Every datagram arriving within `seconds`."""
@@ -60,6 +72,11 @@ class UdpCatcher:
             except TimeoutError:
                 break
         return got
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import asyncio
 import signal
 from pathlib import Path
 
+from setsmart import eventloop
 from setsmart.config import Config, ConfigError, load_config
 from setsmart.daemon.logs import configure_logging, get_logger, register_secret, secrets_in
 from setsmart.daemon.store import StateStore, default_state_dir
@@ -24,7 +25,7 @@ def run_daemon(config_path: Path, *, state_dir: Path | None = None) -> int:
     config = load_config(config_path)
     configure_logging(secrets=secrets_in(config))
     store = StateStore(state_dir or default_state_dir())
-    return asyncio.run(serve(config, config_path, store))
+    return eventloop.run(serve(config, config_path, store))
 
 
 async def serve(config: Config, config_path: Path, store: StateStore) -> int:

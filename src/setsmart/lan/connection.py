@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 from setsmart.lan.errors import (
     ConnectFailed,
@@ -176,8 +177,8 @@ class Connection(asyncio.Protocol):
     # asyncio.Protocol -----------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)  # noqa: S101 (TCP gives a Transport)
-        self._transport = transport
+        # A TCP transport: uvloop's do not subclass asyncio.Transport, so no isinstance.
+        self._transport = cast("asyncio.Transport", transport)
         self._dispatch(self.session.start())
         self._flush()
 

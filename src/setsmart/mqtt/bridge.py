@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import aiomqtt
+import paho.mqtt.client as mqtt
 import structlog
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -31,6 +32,7 @@ _QUEUE_LIMIT = 10_000
 # paho leaves Nagle on: a small publish would wait up to 40 ms for the broker's ACK.
 NO_DELAY = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
 _BACKLOG = 200
+_FLUSH_POLL = 0.01  # seconds between looks at the last QoS 1 message's PUBACK
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,7 @@ class MqttBridge:
         self._retained: dict[str, Outgoing] = {}
         self._queue: asyncio.Queue[Outgoing] = asyncio.Queue(_QUEUE_LIMIT)
         self._backlog: deque[Outgoing] = deque(maxlen=_BACKLOG)
+        self._last_acked: mqtt.MQTTMessageInfo | None = None
 
     # Publishing -------------------------------------------------------------------------
 
@@ -136,6 +139,7 @@ class MqttBridge:
         async with client:
             self._backoff.reset()
             self.connections += 1
+            self._last_acked = None  # the previous connection's will never be acknowledged
             self._drain_queue()
             await client.publish(self.status_topic, b"online", qos=1, retain=True)
             for topic in self.subscriptions:
@@ -163,25 +167,38 @@ class MqttBridge:
                 self._retained.setdefault(message.topic, message)  # keep pending clears
 
     async def _pump(self, client: aiomqtt.Client) -> None:
+        # Straight to paho, without aiomqtt's publish(): that awaits each message's write
+        # (its PUBACK for QoS 1) through a Task and an Event of its own, so messages left
+        # one at a time, a loop iteration or a broker round trip apart. paho keeps them in
+        # order, writes together whatever is ready, and resends QoS 1 as MQTT requires.
+        paho = client._client
         while True:
             message = await self._queue.get()
             try:
-                await self._send(client, message)
+                self._send(paho, message)
+                while not self._queue.empty():
+                    self._queue.task_done()
+                    message = self._queue.get_nowait()
+                    self._send(paho, message)
             finally:
                 self._queue.task_done()
 
-    async def _send(self, client: aiomqtt.Client, message: Outgoing) -> None:
+    def _send(self, paho: mqtt.Client, message: Outgoing) -> None:
         properties = None
         if message.correlation is not None:
             properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
             properties.CorrelationData = message.correlation
-        await client.publish(
+        info = paho.publish(
             message.topic,
             message.payload,
             qos=message.qos,
             retain=message.retain,
             properties=properties,
         )
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            raise aiomqtt.MqttCodeError(info.rc, f"could not publish on {message.topic}")
+        if message.qos:
+            self._last_acked = info
         if message.retain and not message.payload:
             self._retained.pop(message.topic, None)
 
@@ -213,12 +230,16 @@ class MqttBridge:
         )
 
     async def flush(self, within: float) -> bool:
-        """Wait until everything queued is sent (for a clean shutdown); False on timeout."""
+        """Wait until everything queued is sent, and its last QoS 1 message acknowledged
+        (the broker acknowledges in order), for a clean shutdown; False on timeout."""
         if not self.connected.is_set():
             return False
         try:
             async with asyncio.timeout(within):
                 await self._queue.join()
+                # paho tells of a PUBACK only through on_publish, which aiomqtt owns.
+                while self._last_acked is not None and not self._last_acked.is_published():  # noqa: ASYNC110
+                    await asyncio.sleep(_FLUSH_POLL)
         except TimeoutError:
             return False
         return True
