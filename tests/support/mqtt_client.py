@@ -40,6 +40,9 @@ class Recorder:
     def on(self, topic: str) -> list[Received]:
         return [m for m in self.messages if m.topic == topic]
 
+    def on_prefix(self, prefix: str) -> list[Received]:
+        return [m for m in self.messages if m.topic.startswith(prefix)]
+
     def mark(self) -> int:
         """A point in the stream: `wait_for(..., since=mark)` ignores what came before it."""
         return len(self.messages)

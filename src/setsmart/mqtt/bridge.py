@@ -25,6 +25,7 @@ from paho.mqtt.properties import Properties
 
 from setsmart.backoff import Backoff
 from setsmart.config import MqttConfig
+from setsmart.mqtt import fastpath
 
 log = structlog.get_logger("setsmart.mqtt")
 
@@ -137,11 +138,26 @@ class MqttBridge:
     async def _session(self) -> None:
         client = self._client()
         async with client:
+            paho = fastpath.paho_of(client)
+            fastpath.write_at_once(paho)
             self._backoff.reset()
             self.connections += 1
             self._last_acked = None  # the previous connection's will never be acknowledged
             self._drain_queue()
             await client.publish(self.status_topic, b"online", qos=1, retain=True)
+            fastpath.skip_publish_callbacks(paho)
+            # Messages arriving before on_connect() has run wait for it, as they would
+            # have in aiomqtt's queue.
+            early: list[Incoming] = []
+            held = True
+
+            def deliver(message: mqtt.MQTTMessage) -> None:
+                if held:
+                    early.append(_incoming(message))
+                else:
+                    self.on_message(_incoming(message))
+
+            fastpath.deliver_at_once(paho, deliver)
             for topic in self.subscriptions:
                 await client.subscribe(topic, qos=1)
             # From here on publish() queues; the cache and the backlog go first, so that
@@ -155,9 +171,12 @@ class MqttBridge:
                 "connected to the MQTT broker", broker=f"{self.settings.host}:{self.settings.port}"
             )
             self.on_connect()
+            held = False
+            for incoming in early:
+                self.on_message(incoming)
             async with asyncio.TaskGroup() as group:
-                group.create_task(self._pump(client))
-                await self._receive(client)
+                group.create_task(self._pump(paho))
+                await _until_disconnected(client)
 
     def _drain_queue(self) -> None:
         while not self._queue.empty():
@@ -166,12 +185,7 @@ class MqttBridge:
             if message.retain and not message.payload:
                 self._retained.setdefault(message.topic, message)  # keep pending clears
 
-    async def _pump(self, client: aiomqtt.Client) -> None:
-        # Straight to paho, without aiomqtt's publish(): that awaits each message's write
-        # (its PUBACK for QoS 1) through a Task and an Event of its own, so messages left
-        # one at a time, a loop iteration or a broker round trip apart. paho keeps them in
-        # order, writes together whatever is ready, and resends QoS 1 as MQTT requires.
-        paho = client._client
+    async def _pump(self, paho: mqtt.Client) -> None:
         while True:
             message = await self._queue.get()
             try:
@@ -201,16 +215,6 @@ class MqttBridge:
             self._last_acked = info
         if message.retain and not message.payload:
             self._retained.pop(message.topic, None)
-
-    async def _receive(self, client: aiomqtt.Client) -> None:
-        async for message in client.messages:
-            payload = message.payload
-            data = payload if isinstance(payload, bytes) else str(payload or "").encode()
-            props = message.properties
-            response = getattr(props, "ResponseTopic", None) if props is not None else None
-            correlation = getattr(props, "CorrelationData", None) if props is not None else None
-            self.on_message(Incoming(str(message.topic), data, response, correlation))
-        raise aiomqtt.MqttError("the broker closed the connection")
 
     def _client(self) -> aiomqtt.Client:
         settings = self.settings
@@ -243,6 +247,21 @@ class MqttBridge:
         except TimeoutError:
             return False
         return True
+
+
+def _incoming(message: mqtt.MQTTMessage) -> Incoming:
+    props = getattr(message, "properties", None)
+    response = getattr(props, "ResponseTopic", None) if props is not None else None
+    correlation = getattr(props, "CorrelationData", None) if props is not None else None
+    return Incoming(message.topic, bytes(message.payload), response, correlation)
+
+
+async def _until_disconnected(client: aiomqtt.Client) -> None:
+    """Return never; raise MqttError when the connection ends (messages come through
+    `fastpath.deliver_at_once`, so aiomqtt's iterator has none to give)."""
+    async for _ in client.messages:
+        pass
+    raise aiomqtt.MqttError("the broker closed the connection")
 
 
 def tls_context(settings: MqttConfig) -> ssl.SSLContext | None:
