@@ -26,13 +26,14 @@ import re
 import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Final, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
-import structlog
-from structlog.typing import EventDict, Processor, WrappedLogger
-
+from setsmart._structlog import structlog
 from setsmart.config.secret import Secret
 from setsmart.daemon.secretset import SecretSet
+
+if TYPE_CHECKING:
+    from structlog.typing import EventDict, Processor, WrappedLogger
 
 MASK: Final = "**********"
 #: A registered secret shorter than this is masked only where it is a whole value:

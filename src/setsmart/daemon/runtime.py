@@ -35,8 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final, Literal, Protocol
 
-import structlog
-
+from setsmart._structlog import structlog
 from setsmart.config import DeviceConfig, LanConfig
 from setsmart.config.secret import Secret
 from setsmart.daemon.availability import Availability

@@ -22,11 +22,10 @@ import gc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import structlog
-
-from setsmart.cloud import CallBudget, CloudClient, CloudError
+from setsmart._structlog import structlog
+from setsmart.cloud import CallBudget, CloudError
 from setsmart.cloud.models import UpgradeInfo
 from setsmart.config import Config, DeviceConfig
 from setsmart.config.secret import Secret
@@ -69,6 +68,9 @@ from setsmart.mqtt.payloads import (
 )
 from setsmart.mqtt.topics import Topics
 from setsmart.protocol.constants import as_version
+
+if TYPE_CHECKING:
+    from setsmart.cloud import CloudClient
 
 log = structlog.get_logger("setsmart.daemon")
 

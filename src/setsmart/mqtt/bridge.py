@@ -18,10 +18,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import aiomqtt
-import structlog
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from setsmart._structlog import structlog
 from setsmart.backoff import Backoff
 from setsmart.config import MqttConfig
 
