@@ -31,6 +31,7 @@ from setsmart.config import Config, DeviceConfig
 from setsmart.config.secret import Secret
 from setsmart.daemon import firmware
 from setsmart.daemon.cloud_route import CloudRoute, CloudTuning, make_client
+from setsmart.daemon.coalesce import Coalescer
 from setsmart.daemon.logs import register_secret
 from setsmart.daemon.runtime import Command, DeviceRuntime, RouteError
 from setsmart.daemon.store import (
@@ -77,6 +78,7 @@ log = structlog.get_logger("setsmart.daemon")
 _ENERGY_SAVE_EVERY = 60.0  # seconds between two saves of energy totals that changed
 _PROBE_EVERY = 60.0  # seconds between two 3.5 probes while a device has no address
 _FLUSH_WITHIN = 3.0  # seconds to get the goodbye messages out on stop
+_SUMMARY_EVERY = 1.0  # seconds between two bridge/devices documents (and STATUS= lines)
 
 
 class _Stop(Exception):
@@ -116,6 +118,12 @@ class Supervisor:
     _saved_calls: int = field(init=False, default=0)
     _learnt_keys: dict[str, Secret] = field(init=False, default_factory=dict)
     _cloud_requests: set[asyncio.Task[None]] = field(init=False, default_factory=set)
+    _devices_summary: Coalescer = field(init=False)
+    _status_summary: Coalescer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._devices_summary = Coalescer(self._publish_devices_now, _SUMMARY_EVERY)
+        self._status_summary = Coalescer(self._notify_status, _SUMMARY_EVERY)
 
     # Lifecycle ------------------------------------------------------------------------
 
@@ -143,6 +151,8 @@ class Supervisor:
             pass
         finally:
             self._group = None
+            self._devices_summary.cancel()
+            self._status_summary.cancel()
             if self._listener is not None:
                 self._listener.close()
             self._save_energy_now()
@@ -315,6 +325,7 @@ class Supervisor:
         self._log("info", f"configuration reloaded: {len(self.devices)} devices")
 
     async def _goodbye(self) -> None:
+        self._devices_summary.flush()
         self.notifier.stopping()
         for name in self.devices:
             self.bridge.publish(self.topics.availability(name), "offline", retain=True, qos=1)
@@ -379,7 +390,7 @@ class Supervisor:
             retain=True,
             qos=1,
         )
-        self.notifier.status(self._status_text())
+        self._status_summary.request()
 
     def learnt_key(self, device: DeviceRuntime, key: Secret | None) -> None:
         device_id = device.config.id
@@ -444,6 +455,9 @@ class Supervisor:
             self.bridge.publish(topic, b"", retain=True, qos=1)
 
     def _publish_devices(self) -> None:
+        self._devices_summary.request()
+
+    def _publish_devices_now(self) -> None:
         rows = []
         for device in self.devices.values():
             runtime, config = device.runtime, device.runtime.config
@@ -524,6 +538,9 @@ class Supervisor:
                 save_energy(self.store, self._energy_snapshot())
             except StateError as exc:
                 log.error("could not save energy totals", error=str(exc))  # noqa: TRY400 (one line)
+
+    def _notify_status(self) -> None:
+        self.notifier.status(self._status_text())
 
     def _status_text(self) -> str:
         online = sum(d.runtime.online for d in self.devices.values())
