@@ -19,6 +19,7 @@ formatter runs the same chain: timestamp, exception text, redaction, renderer.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import dataclasses
 import logging
 import os
@@ -169,6 +170,14 @@ def bind_device(name: str) -> Iterator[None]:
     """Within the block, every log line of this task (and tasks it starts) has ``device``."""
     with structlog.contextvars.bound_contextvars(device=name):
         yield
+
+
+def device_context(name: str) -> contextvars.Context:
+    """A copy of the current context with ``device`` bound: every task started in it
+    (``create_task(..., context=...)``) logs its device, and they share the one context."""
+    context = contextvars.copy_context()
+    context.run(structlog.contextvars.bind_contextvars, device=name)
+    return context
 
 
 def set_device(name: str | None) -> None:

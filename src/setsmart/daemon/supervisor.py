@@ -17,7 +17,7 @@ see `firmware`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import contextvars
 import gc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -85,10 +85,9 @@ class _Stop(Exception):
     """Raised inside the task group to end it."""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Device:
     runtime: DeviceRuntime
-    task: asyncio.Task[None]
 
 
 @dataclass(eq=False)
@@ -151,6 +150,8 @@ class Supervisor:
             pass
         finally:
             self._group = None
+            for known in self.devices.values():
+                known.runtime.close()
             self._devices_summary.cancel()
             self._status_summary.cancel()
             if self._listener is not None:
@@ -171,9 +172,11 @@ class Supervisor:
 
     # Tasks ------------------------------------------------------------------------------
 
-    def _spawn(self, coro: object, name: str) -> asyncio.Task[None]:
+    def _spawn(
+        self, coro: object, name: str, context: contextvars.Context | None = None
+    ) -> asyncio.Task[None]:
         assert self._group is not None  # noqa: S101 (only called while running)
-        return self._group.create_task(coro, name=name)  # type: ignore[arg-type]
+        return self._group.create_task(coro, name=name, context=context)  # type: ignore[arg-type]
 
     def _start_bridge(self) -> None:
         config = self.config
@@ -212,15 +215,13 @@ class Supervisor:
                 f"{config.name} has no local_key and {why}: it cannot be reached",
                 device=config.name,
             )
-        task = self._spawn(runtime.run(), f"device:{config.name}")
-        self.devices[config.name] = _Device(runtime, task)
+        runtime.start(self._spawn)
+        self.devices[config.name] = _Device(runtime)
         self.bridge.publish(self.topics.availability(config.name), "offline", retain=True, qos=1)
 
     async def _stop_device(self, name: str, *, forget: bool) -> None:
         device = self.devices.pop(name)
-        device.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await device.task
+        await device.runtime.stop()
         if forget:
             config = device.runtime.config
             topics = {
