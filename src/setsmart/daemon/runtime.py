@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 from collections import deque
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
@@ -127,6 +128,14 @@ class KeySource(Protocol):
     """Where a device's current local key can be fetched (the cloud); RouteError if not."""
 
     async def local_key(self) -> str: ...
+
+
+@functools.lru_cache(maxsize=8)
+def _link_settings(
+    heartbeat: float, timeout: float, poll: float, energy_poll: float
+) -> LinkSettings:
+    """The `lan:` timings as link settings: one object for all the devices."""
+    return LinkSettings(heartbeat=heartbeat, timeout=timeout, poll=poll, energy_poll=energy_poll)
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,12 +293,7 @@ class DeviceRuntime:
             port=config.port,
             version=version,
             on_event=on_event,
-            settings=LinkSettings(
-                heartbeat=lan.heartbeat,
-                timeout=lan.timeout,
-                poll=lan.poll,
-                energy_poll=lan.energy_poll,
-            ),
+            settings=_link_settings(lan.heartbeat, lan.timeout, lan.poll, lan.energy_poll),
             dps_to_query=dps_to_query(config.dps.values()),
         )
 
