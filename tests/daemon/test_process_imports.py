@@ -1,5 +1,6 @@
-"""What `setsmart run` imports: a daemon without `cloud:` never loads httpx, and structlog
-comes without rich (both are installed here), which is memory the daemon keeps forever."""
+"""What `setsmart run` imports: a daemon without `cloud:` never loads httpx, structlog
+comes without rich (both are installed here), and the demo's simulated devices stay out:
+memory the daemon would keep forever."""
 
 from __future__ import annotations
 
@@ -67,6 +68,7 @@ async def test_a_cloudless_daemon_imports_neither_httpx_nor_rich(tmp_path: Path)
     assert "setsmart.daemon.supervisor" in modules, "the daemon ran"
     loaded = sorted({name.split(".")[0] for name in modules} & set(HEAVY))
     assert loaded == []
+    assert [name for name in modules if name.startswith(("setsmart.sim", "setsmart.demo"))] == []
 
 
 def test_the_cloud_client_is_still_importable_from_the_package() -> None:
