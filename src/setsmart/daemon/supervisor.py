@@ -52,8 +52,8 @@ from setsmart.devices import EnergyMeter
 from setsmart.lan.discovery import DiscoveryListener, Sighting
 from setsmart.mqtt.bridge import Incoming, MqttBridge
 from setsmart.mqtt.discovery import (
+    DiscoveryPayloads,
     discovery_documents,
-    encode_discovery,
     removed_device_topics,
     stale_discovery_topics,
 )
@@ -107,7 +107,8 @@ class Supervisor:
     _stop: asyncio.Event = field(init=False, default_factory=asyncio.Event)
     _energy_dirty: bool = field(init=False, default=False)
     _meters: dict[str, EnergyMeter] = field(init=False, default_factory=dict)
-    _published: dict[str, set[str]] = field(init=False, default_factory=dict)
+    # Per device id, the retained topics it has published (sorted: a tuple is a tenth of a set).
+    _published: dict[str, tuple[str, ...]] = field(init=False, default_factory=dict)
     _save_lock: asyncio.Lock = field(init=False, default_factory=asyncio.Lock)
     _published_dirty: bool = field(init=False, default=False)
     _published_saver: asyncio.Task[None] | None = field(init=False, default=None)
@@ -429,17 +430,18 @@ class Supervisor:
             return
         device_id = runtime.config.id
         documents = discovery_documents(runtime.config, runtime.profile, self.topics)
-        before = self._published.get(device_id, set())
+        before = self._published.get(device_id, ())
         # A type change or a lost gang: drop the entities that no longer exist.
         self._clear(
             t for t in stale_discovery_topics(device_id, self.topics, documents) if t in before
         )
-        for topic, document in documents.items():
-            self.bridge.publish(topic, encode_discovery(document), retain=True, qos=1)
+        payloads = DiscoveryPayloads(runtime.config, runtime.profile, self.topics)
+        for topic in documents:
+            self.bridge.publish(topic, payloads, retain=True, qos=1)
         now = {*documents, self.topics.state(runtime.name), self.topics.availability(runtime.name)}
-        now |= before & {firmware.state_topic(self.topics.base, runtime.name)}
-        if now != before:
-            self._published[device_id] = now
+        now |= set(before) & {firmware.state_topic(self.topics.base, runtime.name)}
+        if now != set(before):
+            self._published[device_id] = tuple(sorted(now))
             self._save_published()
 
     def _clear_removed_devices(self) -> None:
@@ -505,7 +507,9 @@ class Supervisor:
         self._usage = usage.value
         self._saved_calls = usage.value.calls
         self._meters = energy.value
-        self._published = {device_id: set(topics) for device_id, topics in published.value.items()}
+        self._published = {
+            device_id: tuple(sorted(set(topics))) for device_id, topics in published.value.items()
+        }
 
     def _energy_snapshot(self) -> dict[str, EnergyMeter]:
         return {device_id: EnergyMeter(meter.kwh) for device_id, meter in self._meters.items()}
@@ -529,7 +533,7 @@ class Supervisor:
     async def _save_published_soon(self) -> None:
         while self._published_dirty:
             self._published_dirty = False
-            data = {device_id: sorted(topics) for device_id, topics in self._published.items()}
+            data = {device_id: list(topics) for device_id, topics in self._published.items()}
             await self._write_state(save_published, data)
 
     def _save_energy_now(self) -> None:
@@ -701,7 +705,7 @@ class Supervisor:
         topic = firmware.state_topic(self.topics.base, route.name)
         document = firmware.firmware_document(infos, datetime.now(UTC))
         self.bridge.publish(topic, encode_json(document), retain=True, qos=1)
-        published = self._published.setdefault(route.device_id, set())
+        published = self._published.get(route.device_id, ())
         if topic not in published:
-            published.add(topic)
+            self._published[route.device_id] = tuple(sorted((*published, topic)))
             self._save_published()

@@ -4,6 +4,10 @@
   (the latest per topic), which is published again after every reconnect because a broker
   without persistence forgets them; other messages published while disconnected wait in a
   short backlog (the newest `_BACKLOG` of them), so errors found at start-up are not lost.
+- A payload may be a `Render`: made from the topic at the moment it is sent (and at each
+  republish), so the cache and the queue hold a reference instead of the bytes, and a
+  burst of them (every Home Assistant document at start-up or when HA comes online)
+  costs one payload at a time, as the broker acknowledges them.
 - The last will marks the bridge offline; `online_payload` is published on connect.
 - Incoming messages on the subscriptions go to `on_message` (sync, must not block).
 """
@@ -16,6 +20,7 @@ import ssl
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -33,10 +38,17 @@ NO_DELAY = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
 _BACKLOG = 200
 
 
+class Render(Protocol):
+    """A payload made when it is sent: the bytes for `topic`, never empty (clears are
+    published as bytes), and the same bytes each time for the same topic."""
+
+    def __call__(self, topic: str) -> bytes: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Outgoing:
     topic: str
-    payload: bytes
+    payload: bytes | Render
     qos: int = 0
     retain: bool = False
     correlation: bytes | None = None
@@ -78,20 +90,23 @@ class MqttBridge:
     # Publishing -------------------------------------------------------------------------
 
     def publish(
-        self, topic: str, payload: str | bytes, *, retain: bool = False, qos: int = 0
+        self, topic: str, payload: str | bytes | Render, *, retain: bool = False, qos: int = 0
     ) -> None:
         data = payload.encode() if isinstance(payload, str) else payload
-        message = Outgoing(topic, data, qos, retain)
+        clear = data == b""
+        known = self._retained.get(topic) if retain else None
+        # The cache's own copy of the topic (its key): not one more string per update.
+        message = Outgoing(topic if known is None else known.topic, data, qos, retain)
         if retain:
-            if data:
-                self._retained[topic] = message
-            else:
+            if clear:
                 self._retained.pop(topic, None)
+            else:
+                self._retained[topic] = message
         if self.connected.is_set():
             self._enqueue(message)
         elif not retain:
             self._backlog.append(message)
-        elif not data:
+        elif clear:
             # A clear must reach the broker even if we are offline now: keep it queued.
             self._enqueue(message)
 
@@ -102,7 +117,7 @@ class MqttBridge:
 
     def retained(self, topic: str) -> bytes | None:
         message = self._retained.get(topic)
-        return None if message is None else message.payload
+        return None if message is None else _bytes_of(message)
 
     def _enqueue(self, message: Outgoing) -> None:
         try:
@@ -159,7 +174,7 @@ class MqttBridge:
         while not self._queue.empty():
             message = self._queue.get_nowait()
             self._queue.task_done()
-            if message.retain and not message.payload:
+            if message.retain and message.payload == b"":
                 self._retained.setdefault(message.topic, message)  # keep pending clears
 
     async def _pump(self, client: aiomqtt.Client) -> None:
@@ -175,14 +190,15 @@ class MqttBridge:
         if message.correlation is not None:
             properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
             properties.CorrelationData = message.correlation
+        payload = _bytes_of(message)
         await client.publish(
             message.topic,
-            message.payload,
+            payload,
             qos=message.qos,
             retain=message.retain,
             properties=properties,
         )
-        if message.retain and not message.payload:
+        if message.retain and not payload:
             self._retained.pop(message.topic, None)
 
     async def _receive(self, client: aiomqtt.Client) -> None:
@@ -222,6 +238,11 @@ class MqttBridge:
         except TimeoutError:
             return False
         return True
+
+
+def _bytes_of(message: Outgoing) -> bytes:
+    payload = message.payload
+    return payload if isinstance(payload, bytes) else payload(message.topic)
 
 
 def tls_context(settings: MqttConfig) -> ssl.SSLContext | None:
