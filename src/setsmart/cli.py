@@ -43,7 +43,6 @@ from setsmart.daemon.control import device_set, device_status
 from setsmart.daemon.direct import DeviceNotFound, find_device
 from setsmart.daemon.firmware import module_document
 from setsmart.daemon.logs import configure_logging
-from setsmart.demo import DemoError, run_demo
 from setsmart.devices import SetError
 from setsmart.lan.errors import LanError
 from setsmart.lan.scan import scan
@@ -54,6 +53,10 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 class UsageError(Exception):
     """Bad arguments: exit 2 with the message."""
+
+
+class CommandFailed(Exception):
+    """A command that could not do its job: exit 1 with the message."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -75,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ) as exc:
         _error(str(exc))
         return EXIT_USAGE
-    except (LanError, RemoteError, DemoError, CloudError, OutputError) as exc:
+    except (LanError, RemoteError, CommandFailed, CloudError, OutputError) as exc:
         _error(str(exc))
         return EXIT_FAILURE
     except KeyboardInterrupt:
@@ -200,9 +203,15 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    # Imported here: the simulated devices are no part of what `setsmart run` keeps loaded.
+    from setsmart.demo import DemoError, run_demo  # noqa: PLC0415
+
     config = _load(args, required=False) or Config()
     configure_logging(level="warning")
-    eventloop.run(run_demo(config, lambda line: print(line, flush=True)))
+    try:
+        eventloop.run(run_demo(config, lambda line: print(line, flush=True)))
+    except DemoError as exc:
+        raise CommandFailed(str(exc)) from None
     return EXIT_OK
 
 

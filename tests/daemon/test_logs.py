@@ -22,6 +22,7 @@ from setsmart.daemon.logs import (
     LoggingConfigError,
     bind_device,
     configure_logging,
+    device_context,
     get_logger,
     redact,
     register_secret,
@@ -221,6 +222,34 @@ async def test_each_device_task_logs_its_own_device() -> None:
     assert devices[:4] == ["kitchen", "kitchen", "hall", "hall"]
     assert devices.count("kitchen") == devices.count("hall") == 6
     assert "device" not in lines[-1]
+
+
+async def test_tasks_started_in_a_device_context_log_their_device() -> None:
+    stream = json_logging()
+    log = get_logger("setsmart.daemon")
+
+    async def step(n: int) -> None:
+        log.info("step", n=n)
+        logging.getLogger("aiomqtt").info("stdlib step %d", n)
+
+    loop = asyncio.get_running_loop()
+    kitchen, hall = device_context("kitchen"), device_context("hall")
+    await asyncio.gather(
+        loop.create_task(step(1), context=kitchen),
+        loop.create_task(step(2), context=hall),
+        loop.create_task(step(3), context=kitchen),
+    )
+    log.info("outside")
+    lines = json_lines(stream)
+    assert [(line.get("device"), line["event"]) for line in lines] == [
+        ("kitchen", "step"),
+        ("kitchen", "stdlib step 1"),
+        ("hall", "step"),
+        ("hall", "stdlib step 2"),
+        ("kitchen", "step"),
+        ("kitchen", "stdlib step 3"),
+        (None, "outside"),
+    ]
 
 
 async def test_set_device_stays_in_its_task() -> None:

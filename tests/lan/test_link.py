@@ -150,3 +150,28 @@ async def test_follows_a_device_that_moves_address() -> None:
                 await wait_until(lambda: ups(events) == 2)
                 up = [e for e in events if isinstance(e, LinkUp)][-1]
                 assert up.host == "127.0.0.4"
+
+
+async def test_a_link_without_an_address_waits_until_it_is_told_one() -> None:
+    events: list[LinkEvent] = []
+    async with SimDevice(new_id(), KEY, "3.4", host="127.0.0.5") as device:
+        link = link_for(device, events)
+        link.host = None  # not heard yet
+        async with running(link):
+            await asyncio.sleep(0.3)
+            assert events == []
+            link.update_address(device.host)
+            await wait_until(lambda: ups(events) == 1)
+
+
+async def test_a_new_address_cuts_a_long_backoff_short() -> None:
+    events: list[LinkEvent] = []
+    slow = LinkSettings(heartbeat=0.2, timeout=0.5, poll=0, energy_poll=0, backoff_base=60)
+    device_id = new_id()
+    async with SimDevice(device_id, KEY, "3.3", host="127.0.0.6") as elsewhere:
+        link = link_for(elsewhere, events, slow)
+        link.host = "127.0.0.7"  # where nothing listens: a failed connect, then 30-60 s
+        async with running(link):
+            await wait_until(lambda: any(isinstance(e, LinkDown) for e in events))
+            link.update_address(elsewhere.host)
+            await wait_until(lambda: ups(events) == 1, within=3.0)

@@ -15,6 +15,7 @@ from setsmart.config import DeviceConfig
 from setsmart.devices import MAX_GANGS, parse_set, profile_for
 from setsmart.mqtt.discovery import (
     SENSORS,
+    DiscoveryPayloads,
     device_identifier,
     discovery_documents,
     encode_discovery,
@@ -228,3 +229,11 @@ def test_a_removed_device_has_its_discovery_state_and_availability_cleared() -> 
     topics = removed_device_topics(PLUG, TOPICS)
     assert topics[: len(topics) - 2] == possible_discovery_topics(PLUG.id, TOPICS)
     assert topics[-2:] == ("setsmart/kitchen_plug", "setsmart/kitchen_plug/availability")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.label for case in CASES])
+def test_payloads_made_again_are_the_documents_encoded(case: Case) -> None:
+    payloads = DiscoveryPayloads(case.device, case.profile, TOPICS)
+    for topic, document in _documents(case).items():
+        assert payloads(topic) == encode_discovery(document).encode()
+        assert payloads(topic) == payloads(topic)

@@ -37,6 +37,7 @@ from setsmart.cloud.errors import (
     CloudUnreachableError,
 )
 from setsmart.cloud.models import (
+    MONTHLY_CALL_LIMIT,
     CallBudget,
     CloudDevice,
     DpCodeMap,
@@ -48,7 +49,6 @@ from setsmart.cloud.regions import base_url
 
 __all__ = ["MONTHLY_CALL_LIMIT", "CloudClient"]
 
-MONTHLY_CALL_LIMIT = 50_000
 TOKEN_PATH = "/v1.0/token"  # noqa: S105 - a URL path, not a password
 _RENEW_MARGIN_MS = 5 * 60 * 1000
 

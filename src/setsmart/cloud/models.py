@@ -261,6 +261,10 @@ def parse_upgrade_infos(result: object) -> list[UpgradeInfo]:
     return infos
 
 
+#: The OpenAPI calls a month of the free "trial" plan allows (about).
+MONTHLY_CALL_LIMIT = 50_000
+
+
 @dataclass(frozen=True)
 class CallBudget:
     """OpenAPI calls made this (UTC) month against the plan's monthly allowance."""

@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from setsmart.cloud import CloudClient
 from setsmart.cloud.errors import (
     CloudError,
     CloudPermissionError,
@@ -34,6 +34,9 @@ from setsmart.config.importers.cloud import (
 from setsmart.config.importers.errors import ImportSourceError
 from setsmart.config.importers.model import ImportResult
 from setsmart.daemon.cloud_route import CloudTuning, make_client
+
+if TYPE_CHECKING:
+    from setsmart.cloud import CloudClient
 
 SPEC_CONCURRENCY = 4
 UID_TRIES = 3

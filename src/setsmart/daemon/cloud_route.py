@@ -11,14 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from setsmart.cloud import MONTHLY_CALL_LIMIT, CloudClient, CloudError
+from setsmart.cloud import MONTHLY_CALL_LIMIT, CloudError
 from setsmart.cloud.models import UpgradeInfo
 from setsmart.config import CloudConfig
 from setsmart.daemon.cloud_dps import CloudDpCodec, CloudDpError
 from setsmart.daemon.logs import register_secret
 from setsmart.daemon.runtime import RouteError
 from setsmart.protocol import Dps, DpValue
+
+if TYPE_CHECKING:
+    from setsmart.cloud import CloudClient
 
 __all__ = ["DEVICE_OFFLINE_CODE", "CloudRoute", "CloudTuning", "make_client"]
 
@@ -43,6 +47,9 @@ def make_client(
     config: CloudConfig, tuning: CloudTuning, on_budget: Callable[..., None] | None = None
 ) -> CloudClient:
     """The one client the daemon shares between its devices."""
+    # Here, not at the top: httpx is imported only by a daemon that has `cloud:`.
+    from setsmart.cloud.client import CloudClient  # noqa: PLC0415
+
     return CloudClient(
         config.api_key.reveal(),
         config.api_secret.reveal(),

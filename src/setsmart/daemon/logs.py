@@ -19,6 +19,7 @@ formatter runs the same chain: timestamp, exception text, redaction, renderer.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import dataclasses
 import logging
 import os
@@ -26,12 +27,14 @@ import re
 import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Final, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
-import structlog
-from structlog.typing import EventDict, Processor, WrappedLogger
-
+from setsmart._structlog import structlog
 from setsmart.config.secret import Secret
+from setsmart.daemon.secretset import SecretSet
+
+if TYPE_CHECKING:
+    from structlog.typing import EventDict, Processor, WrappedLogger
 
 MASK: Final = "**********"
 #: A registered secret shorter than this is masked only where it is a whole value:
@@ -70,8 +73,7 @@ class Redactor:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._short: frozenset[str] = frozenset()
-        self._long: frozenset[str] = frozenset()
-        self._pattern: re.Pattern[str] | None = None
+        self._long = SecretSet()
 
     def register(self, value: str | Secret) -> None:
         """Mask ``value`` from now on (a new local key, a reloaded password)."""
@@ -81,28 +83,20 @@ class Redactor:
         with self._lock:
             if len(text) < MIN_SECRET_LENGTH:
                 self._short = self._short | {text}
-                return
-            if text in self._long:
-                return
-            self._long = self._long | {text}
-            # Longest first, so a secret containing another is masked whole.
-            alternatives = sorted(self._long, key=len, reverse=True)
-            self._pattern = re.compile("|".join(map(re.escape, alternatives)))
+            else:
+                self._long.add(text)
 
     def clear(self) -> None:
         """Forget every registered secret (tests)."""
         with self._lock:
-            self._short = self._long = frozenset()
-            self._pattern = None
+            self._short = frozenset()
+            self._long.clear()
 
     def text(self, text: str) -> str:
         """``text`` with every secret, and every ``secret_key=value``, masked."""
         if text in self._short:
             return MASK
-        pattern = self._pattern
-        if pattern is not None:
-            text = pattern.sub(MASK, text)
-        return _SECRET_IN_TEXT.sub(_mask_match, text)
+        return _SECRET_IN_TEXT.sub(_mask_match, self._long.sub(MASK, text))
 
     def value(self, value: object) -> object:
         """A copy of ``value`` with secrets masked; objects become their redacted repr."""
@@ -125,10 +119,10 @@ class Redactor:
         return self.value(value)
 
     def _bytes(self, value: bytes) -> bytes:
-        for secret in self._short | self._long:
-            if len(secret) >= MIN_SECRET_LENGTH or value == secret.encode():
-                value = value.replace(secret.encode(), MASK.encode())
-        return value
+        for secret in self._short:
+            if value == secret.encode():
+                return MASK.encode()
+        return self._long.sub_bytes(MASK, value)
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
         try:
@@ -176,6 +170,14 @@ def bind_device(name: str) -> Iterator[None]:
     """Within the block, every log line of this task (and tasks it starts) has ``device``."""
     with structlog.contextvars.bound_contextvars(device=name):
         yield
+
+
+def device_context(name: str) -> contextvars.Context:
+    """A copy of the current context with ``device`` bound: every task started in it
+    (``create_task(..., context=...)``) logs its device, and they share the one context."""
+    context = contextvars.copy_context()
+    context.run(structlog.contextvars.bind_contextvars, device=name)
+    return context
 
 
 def set_device(name: str | None) -> None:

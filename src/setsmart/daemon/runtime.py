@@ -30,17 +30,20 @@ repeated for `KEY_RETRY` seconds.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
+import functools
+from collections import deque
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final, Literal, Protocol
 
-import structlog
-
+from setsmart._structlog import structlog
 from setsmart.config import DeviceConfig, LanConfig
 from setsmart.config.secret import Secret
 from setsmart.daemon.availability import Availability
-from setsmart.daemon.logs import bind_device
+from setsmart.daemon.logs import device_context
 from setsmart.devices import (
     DeviceProfile,
     DpMapError,
@@ -116,10 +119,23 @@ class Fallback(Protocol):
     async def online(self) -> bool: ...
 
 
+#: How the owner starts the runtime's tasks: `(coroutine, name, context) -> task`; the
+#: owner's task group sees a task that fails, as it sees its own.
+Spawn = Callable[[Coroutine[Any, Any, None], str, contextvars.Context], "asyncio.Task[None]"]
+
+
 class KeySource(Protocol):
     """Where a device's current local key can be fetched (the cloud); RouteError if not."""
 
     async def local_key(self) -> str: ...
+
+
+@functools.lru_cache(maxsize=8)
+def _link_settings(
+    heartbeat: float, timeout: float, poll: float, energy_poll: float
+) -> LinkSettings:
+    """The `lan:` timings as link settings: one object for all the devices."""
+    return LinkSettings(heartbeat=heartbeat, timeout=timeout, poll=poll, energy_poll=energy_poll)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +148,7 @@ class Command:
     done: Callable[[str | None], None]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class DeviceRuntime:
     config: DeviceConfig
     lan: LanConfig
@@ -149,11 +165,15 @@ class DeviceRuntime:
     availability: Availability = field(init=False)
     _published: dict[str, object] | None = field(init=False, default=None)
     _last_error: str | None = field(init=False, default=None)
-    _queue: asyncio.Queue[Command] = field(init=False)
+    # Waiting commands, and the task carrying them out: both exist only while there are
+    # some (an idle device holds no queue and no task for commands).
+    _commands: deque[Command] | None = field(init=False, default=None)
+    _command_task: asyncio.Task[None] | None = field(init=False, default=None)
     _timer: asyncio.TimerHandle | None = field(init=False, default=None)
     _start_timer: asyncio.TimerHandle | None = field(init=False, default=None)
     _tasks: set[asyncio.Task[None]] = field(init=False, default_factory=set)
-    _group: asyncio.TaskGroup | None = field(init=False, default=None)
+    _spawner: Spawn | None = field(init=False, default=None)
+    _context: contextvars.Context | None = field(init=False, default=None)
     _link_task: asyncio.Task[None] | None = field(init=False, default=None)
     _link_generation: int = field(init=False, default=0)
     _key: str = field(init=False, default="", repr=False)
@@ -174,7 +194,6 @@ class DeviceRuntime:
     def __post_init__(self) -> None:
         lan, config = self.lan, self.config
         self.availability = Availability(grace=max(2 * lan.heartbeat, 2 * lan.timeout, 5.0))
-        self._queue = asyncio.Queue(_QUEUE_LIMIT)
         if config.local_key is not None:
             self._key = config.local_key.reveal()
             self.link = self._make_link(self._key, config.host, as_version(config.version))
@@ -196,38 +215,60 @@ class DeviceRuntime:
             return "offline"
         return self.source
 
-    async def run(self) -> None:
-        """Serve the device until cancelled."""
-        with bind_device(self.name):
-            try:
-                async with asyncio.TaskGroup() as group:
-                    self._group = group
-                    if self.link is not None:
-                        self._start_link()
-                        if self.fallback is not None:
-                            self._arm_start_check()
-                    elif self.fallback is not None:
-                        self._start_cloud_mode()
-                    group.create_task(self._serve_commands())
-            finally:
-                self._group = None
-                for timer in (self._timer, self._start_timer):
-                    if timer is not None:
-                        timer.cancel()
-                for task in self._tasks:
-                    task.cancel()
+    def start(self, spawn: Spawn) -> None:
+        """Serve the device, in tasks started through `spawn`, until `stop()`."""
+        self._spawner = spawn
+        # One context for all of the device's tasks: every line they log names it.
+        self._context = device_context(self.name)
+        if self.link is not None:
+            self._start_link()
+            if self.fallback is not None:
+                self._arm_start_check()
+        elif self.fallback is not None:
+            self._start_cloud_mode()
+        if self._commands:
+            self._command_task = self._spawn(self._serve_commands(), "commands")
+
+    async def stop(self) -> None:
+        """Cancel the device's timers and tasks, and wait until they are over."""
+        for task in self.close():
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def close(self) -> list[asyncio.Task[None]]:
+        """Cancel the device's timers and tasks (without waiting); the tasks cancelled."""
+        self._spawner = None
+        for timer in (self._timer, self._start_timer):
+            if timer is not None:
+                timer.cancel()
+        self._timer = self._start_timer = None
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        return tasks
+
+    @property
+    def running(self) -> bool:
+        return self._spawner is not None
 
     def submit(self, command: Command) -> None:
-        try:
-            self._queue.put_nowait(command)
-        except asyncio.QueueFull:
+        commands = self._commands
+        if commands is None:
+            commands = self._commands = deque()
+        if len(commands) >= _QUEUE_LIMIT:
             command.done(
                 f"{self.name}: {_QUEUE_LIMIT} commands are already waiting; this one is dropped"
             )
+            return
+        commands.append(command)
+        if self._command_task is None and self._spawner is not None:
+            self._command_task = self._spawn(self._serve_commands(), "commands")
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
-        assert self._group is not None  # noqa: S101 (only called while running)
-        task = self._group.create_task(coro, name=f"{self.name}:{name}")
+        spawn, context = self._spawner, self._context
+        assert spawn is not None  # noqa: S101 (only called while running)
+        assert context is not None  # noqa: S101 (set with the spawner)
+        task = spawn(coro, f"{self.name}:{name}", context)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
@@ -252,12 +293,7 @@ class DeviceRuntime:
             port=config.port,
             version=version,
             on_event=on_event,
-            settings=LinkSettings(
-                heartbeat=lan.heartbeat,
-                timeout=lan.timeout,
-                poll=lan.poll,
-                energy_poll=lan.energy_poll,
-            ),
+            settings=_link_settings(lan.heartbeat, lan.timeout, lan.poll, lan.energy_poll),
             dps_to_query=dps_to_query(config.dps.values()),
         )
 
@@ -416,7 +452,7 @@ class DeviceRuntime:
         self._fetch_key()
 
     def _fetch_key(self) -> None:
-        if self.keys is None or self._group is None:
+        if self.keys is None or not self.running:
             return
         if self._key_task is not None and not self._key_task.done():
             return
@@ -477,7 +513,7 @@ class DeviceRuntime:
 
     def _start_cloud_mode(self) -> bool:
         """Poll the fallback until the LAN is back; False when there is none to poll."""
-        if self.fallback is None or self._group is None:
+        if self.fallback is None or not self.running:
             return False
         self._cloud_mode = True
         if self._cloud_task is None or self._cloud_task.done():
@@ -552,16 +588,24 @@ class DeviceRuntime:
     # Commands ---------------------------------------------------------------------------
 
     async def _serve_commands(self) -> None:
-        while True:
-            command = await self._queue.get()
-            try:
-                await self._execute(command)
-            except (LanError, RouteError) as exc:
-                command.done(str(exc))
-            except SetError as exc:
-                command.done(f"{self.name}: {exc}")
-            else:
-                command.done(None)
+        """Carry out the waiting commands in order, then end (the next one starts again)."""
+        try:
+            while self._commands:
+                command = self._commands.popleft()
+                try:
+                    await self._execute(command)
+                except (LanError, RouteError) as exc:
+                    command.done(str(exc))
+                except SetError as exc:
+                    command.done(f"{self.name}: {exc}")
+                else:
+                    command.done(None)
+        finally:
+            # No await between the last check and here: a command submitted from now on
+            # starts a new task.
+            self._command_task = None
+            if not self._commands:
+                self._commands = None
 
     async def _execute(self, command: Command) -> None:
         link = self.link

@@ -17,21 +17,21 @@ see `firmware`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import contextvars
 import gc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import structlog
-
-from setsmart.cloud import CallBudget, CloudClient, CloudError
+from setsmart._structlog import structlog
+from setsmart.cloud import CallBudget, CloudError
 from setsmart.cloud.models import UpgradeInfo
 from setsmart.config import Config, DeviceConfig
 from setsmart.config.secret import Secret
 from setsmart.daemon import firmware
 from setsmart.daemon.cloud_route import CloudRoute, CloudTuning, make_client
+from setsmart.daemon.coalesce import Coalescer
 from setsmart.daemon.logs import register_secret
 from setsmart.daemon.runtime import Command, DeviceRuntime, RouteError
 from setsmart.daemon.store import (
@@ -52,8 +52,8 @@ from setsmart.devices import EnergyMeter
 from setsmart.lan.discovery import DiscoveryListener, Sighting
 from setsmart.mqtt.bridge import Incoming, MqttBridge
 from setsmart.mqtt.discovery import (
+    DiscoveryPayloads,
     discovery_documents,
-    encode_discovery,
     removed_device_topics,
     stale_discovery_topics,
 )
@@ -70,21 +70,24 @@ from setsmart.mqtt.payloads import (
 from setsmart.mqtt.topics import Topics
 from setsmart.protocol.constants import as_version
 
+if TYPE_CHECKING:
+    from setsmart.cloud import CloudClient
+
 log = structlog.get_logger("setsmart.daemon")
 
 _ENERGY_SAVE_EVERY = 60.0  # seconds between two saves of energy totals that changed
 _PROBE_EVERY = 60.0  # seconds between two 3.5 probes while a device has no address
 _FLUSH_WITHIN = 3.0  # seconds to get the goodbye messages out on stop
+_SUMMARY_EVERY = 1.0  # seconds between two bridge/devices documents (and STATUS= lines)
 
 
 class _Stop(Exception):
     """Raised inside the task group to end it."""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Device:
     runtime: DeviceRuntime
-    task: asyncio.Task[None]
 
 
 @dataclass(eq=False)
@@ -104,7 +107,8 @@ class Supervisor:
     _stop: asyncio.Event = field(init=False, default_factory=asyncio.Event)
     _energy_dirty: bool = field(init=False, default=False)
     _meters: dict[str, EnergyMeter] = field(init=False, default_factory=dict)
-    _published: dict[str, set[str]] = field(init=False, default_factory=dict)
+    # Per device id, the retained topics it has published (sorted: a tuple is a tenth of a set).
+    _published: dict[str, tuple[str, ...]] = field(init=False, default_factory=dict)
     _save_lock: asyncio.Lock = field(init=False, default_factory=asyncio.Lock)
     _published_dirty: bool = field(init=False, default=False)
     _published_saver: asyncio.Task[None] | None = field(init=False, default=None)
@@ -114,6 +118,12 @@ class Supervisor:
     _saved_calls: int = field(init=False, default=0)
     _learnt_keys: dict[str, Secret] = field(init=False, default_factory=dict)
     _cloud_requests: set[asyncio.Task[None]] = field(init=False, default_factory=set)
+    _devices_summary: Coalescer = field(init=False)
+    _status_summary: Coalescer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._devices_summary = Coalescer(self._publish_devices_now, _SUMMARY_EVERY)
+        self._status_summary = Coalescer(self._notify_status, _SUMMARY_EVERY)
 
     # Lifecycle ------------------------------------------------------------------------
 
@@ -141,6 +151,10 @@ class Supervisor:
             pass
         finally:
             self._group = None
+            for known in self.devices.values():
+                known.runtime.close()
+            self._devices_summary.cancel()
+            self._status_summary.cancel()
             if self._listener is not None:
                 self._listener.close()
             self._save_energy_now()
@@ -159,9 +173,11 @@ class Supervisor:
 
     # Tasks ------------------------------------------------------------------------------
 
-    def _spawn(self, coro: object, name: str) -> asyncio.Task[None]:
+    def _spawn(
+        self, coro: object, name: str, context: contextvars.Context | None = None
+    ) -> asyncio.Task[None]:
         assert self._group is not None  # noqa: S101 (only called while running)
-        return self._group.create_task(coro, name=name)  # type: ignore[arg-type]
+        return self._group.create_task(coro, name=name, context=context)  # type: ignore[arg-type]
 
     def _start_bridge(self) -> None:
         config = self.config
@@ -200,15 +216,13 @@ class Supervisor:
                 f"{config.name} has no local_key and {why}: it cannot be reached",
                 device=config.name,
             )
-        task = self._spawn(runtime.run(), f"device:{config.name}")
-        self.devices[config.name] = _Device(runtime, task)
+        runtime.start(self._spawn)
+        self.devices[config.name] = _Device(runtime)
         self.bridge.publish(self.topics.availability(config.name), "offline", retain=True, qos=1)
 
     async def _stop_device(self, name: str, *, forget: bool) -> None:
         device = self.devices.pop(name)
-        device.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await device.task
+        await device.runtime.stop()
         if forget:
             config = device.runtime.config
             topics = {
@@ -313,6 +327,7 @@ class Supervisor:
         self._log("info", f"configuration reloaded: {len(self.devices)} devices")
 
     async def _goodbye(self) -> None:
+        self._devices_summary.flush()
         self.notifier.stopping()
         for name in self.devices:
             self.bridge.publish(self.topics.availability(name), "offline", retain=True, qos=1)
@@ -377,7 +392,7 @@ class Supervisor:
             retain=True,
             qos=1,
         )
-        self.notifier.status(self._status_text())
+        self._status_summary.request()
 
     def learnt_key(self, device: DeviceRuntime, key: Secret | None) -> None:
         device_id = device.config.id
@@ -415,17 +430,18 @@ class Supervisor:
             return
         device_id = runtime.config.id
         documents = discovery_documents(runtime.config, runtime.profile, self.topics)
-        before = self._published.get(device_id, set())
+        before = self._published.get(device_id, ())
         # A type change or a lost gang: drop the entities that no longer exist.
         self._clear(
             t for t in stale_discovery_topics(device_id, self.topics, documents) if t in before
         )
-        for topic, document in documents.items():
-            self.bridge.publish(topic, encode_discovery(document), retain=True, qos=1)
+        payloads = DiscoveryPayloads(runtime.config, runtime.profile, self.topics)
+        for topic in documents:
+            self.bridge.publish(topic, payloads, retain=True, qos=1)
         now = {*documents, self.topics.state(runtime.name), self.topics.availability(runtime.name)}
-        now |= before & {firmware.state_topic(self.topics.base, runtime.name)}
-        if now != before:
-            self._published[device_id] = now
+        now |= set(before) & {firmware.state_topic(self.topics.base, runtime.name)}
+        if now != set(before):
+            self._published[device_id] = tuple(sorted(now))
             self._save_published()
 
     def _clear_removed_devices(self) -> None:
@@ -442,6 +458,9 @@ class Supervisor:
             self.bridge.publish(topic, b"", retain=True, qos=1)
 
     def _publish_devices(self) -> None:
+        self._devices_summary.request()
+
+    def _publish_devices_now(self) -> None:
         rows = []
         for device in self.devices.values():
             runtime, config = device.runtime, device.runtime.config
@@ -488,7 +507,9 @@ class Supervisor:
         self._usage = usage.value
         self._saved_calls = usage.value.calls
         self._meters = energy.value
-        self._published = {device_id: set(topics) for device_id, topics in published.value.items()}
+        self._published = {
+            device_id: tuple(sorted(set(topics))) for device_id, topics in published.value.items()
+        }
 
     def _energy_snapshot(self) -> dict[str, EnergyMeter]:
         return {device_id: EnergyMeter(meter.kwh) for device_id, meter in self._meters.items()}
@@ -512,7 +533,7 @@ class Supervisor:
     async def _save_published_soon(self) -> None:
         while self._published_dirty:
             self._published_dirty = False
-            data = {device_id: sorted(topics) for device_id, topics in self._published.items()}
+            data = {device_id: list(topics) for device_id, topics in self._published.items()}
             await self._write_state(save_published, data)
 
     def _save_energy_now(self) -> None:
@@ -522,6 +543,9 @@ class Supervisor:
                 save_energy(self.store, self._energy_snapshot())
             except StateError as exc:
                 log.error("could not save energy totals", error=str(exc))  # noqa: TRY400 (one line)
+
+    def _notify_status(self) -> None:
+        self.notifier.status(self._status_text())
 
     def _status_text(self) -> str:
         online = sum(d.runtime.online for d in self.devices.values())
@@ -681,7 +705,7 @@ class Supervisor:
         topic = firmware.state_topic(self.topics.base, route.name)
         document = firmware.firmware_document(infos, datetime.now(UTC))
         self.bridge.publish(topic, encode_json(document), retain=True, qos=1)
-        published = self._published.setdefault(route.device_id, set())
+        published = self._published.get(route.device_id, ())
         if topic not in published:
-            published.add(topic)
+            self._published[route.device_id] = tuple(sorted((*published, topic)))
             self._save_published()

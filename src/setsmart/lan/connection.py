@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import cast
@@ -55,8 +56,14 @@ _OLD_VERSIONS = frozenset({"3.1", "3.2", "3.3"})
 
 
 def dps_to_query(known: Iterable[int | str] = ()) -> tuple[str, ...]:
-    """The DPs a device22 query lists: the common ones and those `known` for the device."""
-    return tuple(sorted({str(dp) for dp in known} | set(COMMON_DPS), key=int))
+    """The DPs a device22 query lists: the common ones and those `known` for the device
+    (one tuple shared by every device with the same DPs)."""
+    return _dps_to_query(frozenset(str(dp) for dp in known))
+
+
+@functools.lru_cache(maxsize=256)
+def _dps_to_query(known: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted(known | set(COMMON_DPS), key=int))
 
 
 @dataclass(frozen=True, slots=True)

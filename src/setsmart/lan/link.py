@@ -10,6 +10,7 @@ the link's own traffic by one lock.
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -80,7 +81,10 @@ class DeviceLink:
     _conn: Connection | None = None
     _device22: bool | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # A wake-up (a new address) and, only while the link waits for one, its future: an
+    # asyncio.Event would keep a deque of waiters per device all the time.
+    _woken: bool = False
+    _waiter: asyncio.Future[None] | None = None
 
     @property
     def connected(self) -> bool:
@@ -93,15 +97,14 @@ class DeviceLink:
         if version is not None:
             self.version = version
         if moved and not self.connected:
-            self._wake.set()
+            self._wake()
 
     async def run(self) -> None:
         backoff = Backoff(base=self.settings.backoff_base, cap=self.settings.backoff_cap)
         while True:
             target = self._target()
             if target is None:
-                await self._wake.wait()
-                self._wake.clear()
+                await self._wait_for_wake(None)
                 continue
             try:
                 conn = await Connection.open(
@@ -169,8 +172,7 @@ class DeviceLink:
         while True:
             heartbeat_due = conn.last_sent + settings.heartbeat
             due = min(heartbeat_due, next_poll, next_energy)
-            done, _ = await asyncio.wait({conn.closed}, timeout=max(0.0, due - loop.time()))
-            if done:
+            if await _closed_before(conn.closed, due):
                 return conn.closed.result()
             now = loop.time()
             try:
@@ -195,15 +197,55 @@ class DeviceLink:
         conn.update_dps(self.energy_dps)
 
     async def _pause(self, delay: float) -> None:
-        try:
-            async with asyncio.timeout(delay):
-                await self._wake.wait()
-        except TimeoutError:
-            pass
-        self._wake.clear()
+        await self._wait_for_wake(delay)
+
+    def _wake(self) -> None:
+        self._woken = True
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def _wait_for_wake(self, limit: float | None) -> None:
+        """Until woken (at once if woken meanwhile), or `limit` seconds; the wake is used up."""
+        if not self._woken:
+            loop = asyncio.get_running_loop()
+            self._waiter = waiter = loop.create_future()
+            timer = None if limit is None else loop.call_later(limit, _resolve, waiter)
+            try:
+                await waiter
+            finally:
+                self._waiter = None
+                if timer is not None:
+                    timer.cancel()
+        self._woken = False
 
     def _on_dps(self, dps: Dps) -> None:
         self.on_event(DpsReport(dps, full=False))
 
     def _on_fault(self, error: LanError) -> None:
         self.on_event(LinkProblem(error))
+
+
+def _resolve(waiter: asyncio.Future[None], _: object = None) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+async def _closed_before(closed: asyncio.Future[LanError], when: float) -> bool:
+    """Wait until `closed` is done or the loop's clock reaches `when`; whether it is done.
+
+    What `asyncio.wait({closed}, timeout=...)` does, with a future and a timer instead of
+    its sets, callbacks and inner task frame: this is where every idle session waits.
+    """
+    if closed.done():
+        return True
+    loop = asyncio.get_running_loop()
+    waiter: asyncio.Future[None] = loop.create_future()
+    wake = functools.partial(_resolve, waiter)
+    timer = loop.call_at(when, wake)
+    closed.add_done_callback(wake)
+    try:
+        await waiter
+    finally:
+        timer.cancel()
+        closed.remove_done_callback(wake)
+    return closed.done()

@@ -4,6 +4,10 @@
   (the latest per topic), which is published again after every reconnect because a broker
   without persistence forgets them; other messages published while disconnected wait in a
   short backlog (the newest `_BACKLOG` of them), so errors found at start-up are not lost.
+- A payload may be a `Render`: made from the topic at the moment it is sent (and at each
+  republish), so the cache and the queue hold a reference instead of the bytes, and a
+  burst of them (every Home Assistant document at start-up or when HA comes online)
+  costs one payload at a time, as the broker acknowledges them.
 - The last will marks the bridge offline; `online_payload` is published on connect.
 - Incoming messages on the subscriptions go to `on_message` (sync, must not block).
 """
@@ -16,13 +20,14 @@ import ssl
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import aiomqtt
 import paho.mqtt.client as mqtt
-import structlog
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from setsmart._structlog import structlog
 from setsmart.backoff import Backoff
 from setsmart.config import MqttConfig
 from setsmart.mqtt import fastpath
@@ -33,13 +38,23 @@ _QUEUE_LIMIT = 10_000
 # paho leaves Nagle on: a small publish would wait up to 40 ms for the broker's ACK.
 NO_DELAY = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
 _BACKLOG = 200
-_FLUSH_POLL = 0.01  # seconds between looks at the last QoS 1 message's PUBACK
+# QoS 1 messages awaiting their PUBACK at most (mosquitto's default receive maximum), and
+# the seconds between looks at the oldest one's.
+_INFLIGHT = 20
+_ACK_POLL = 0.001
+
+
+class Render(Protocol):
+    """A payload made when it is sent: the bytes for `topic`, never empty (clears are
+    published as bytes), and the same bytes each time for the same topic."""
+
+    def __call__(self, topic: str) -> bytes: ...
 
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
     topic: str
-    payload: bytes
+    payload: bytes | Render
     qos: int = 0
     retain: bool = False
     correlation: bytes | None = None
@@ -77,25 +92,28 @@ class MqttBridge:
         self._retained: dict[str, Outgoing] = {}
         self._queue: asyncio.Queue[Outgoing] = asyncio.Queue(_QUEUE_LIMIT)
         self._backlog: deque[Outgoing] = deque(maxlen=_BACKLOG)
-        self._last_acked: mqtt.MQTTMessageInfo | None = None
+        self._unacked: deque[mqtt.MQTTMessageInfo] = deque()  # QoS 1, oldest first
 
     # Publishing -------------------------------------------------------------------------
 
     def publish(
-        self, topic: str, payload: str | bytes, *, retain: bool = False, qos: int = 0
+        self, topic: str, payload: str | bytes | Render, *, retain: bool = False, qos: int = 0
     ) -> None:
         data = payload.encode() if isinstance(payload, str) else payload
-        message = Outgoing(topic, data, qos, retain)
+        clear = data == b""
+        known = self._retained.get(topic) if retain else None
+        # The cache's own copy of the topic (its key): not one more string per update.
+        message = Outgoing(topic if known is None else known.topic, data, qos, retain)
         if retain:
-            if data:
-                self._retained[topic] = message
-            else:
+            if clear:
                 self._retained.pop(topic, None)
+            else:
+                self._retained[topic] = message
         if self.connected.is_set():
             self._enqueue(message)
         elif not retain:
             self._backlog.append(message)
-        elif not data:
+        elif clear:
             # A clear must reach the broker even if we are offline now: keep it queued.
             self._enqueue(message)
 
@@ -106,7 +124,7 @@ class MqttBridge:
 
     def retained(self, topic: str) -> bytes | None:
         message = self._retained.get(topic)
-        return None if message is None else message.payload
+        return None if message is None else _bytes_of(message)
 
     def _enqueue(self, message: Outgoing) -> None:
         try:
@@ -142,7 +160,7 @@ class MqttBridge:
             fastpath.write_at_once(paho)
             self._backoff.reset()
             self.connections += 1
-            self._last_acked = None  # the previous connection's will never be acknowledged
+            self._unacked.clear()  # the previous connection's will never be acknowledged
             self._drain_queue()
             await client.publish(self.status_topic, b"online", qos=1, retain=True)
             fastpath.skip_publish_callbacks(paho)
@@ -182,39 +200,54 @@ class MqttBridge:
         while not self._queue.empty():
             message = self._queue.get_nowait()
             self._queue.task_done()
-            if message.retain and not message.payload:
+            if message.retain and message.payload == b"":
                 self._retained.setdefault(message.topic, message)  # keep pending clears
 
     async def _pump(self, paho: mqtt.Client) -> None:
+        """Hand the queue to paho in order. At most `_INFLIGHT` QoS 1 messages await their
+        PUBACK at a time: past that the queue waits (QoS 0 too, so nothing overtakes), and a
+        burst of `Render` payloads is made a window at a time, not all at once."""
         while True:
             message = await self._queue.get()
             try:
-                self._send(paho, message)
-                while not self._queue.empty():
-                    self._queue.task_done()
-                    message = self._queue.get_nowait()
-                    self._send(paho, message)
+                if message.qos:
+                    await self._window_open()
+                info = self._send(paho, message)
+                if message.qos:
+                    self._unacked.append(info)
             finally:
                 self._queue.task_done()
 
-    def _send(self, paho: mqtt.Client, message: Outgoing) -> None:
+    async def _window_open(self) -> None:
+        unacked = self._unacked
+        while unacked and unacked[0].is_published():
+            unacked.popleft()
+        # paho tells of a PUBACK only through on_publish, which costs two objects for every
+        # QoS 0 message it writes (see fastpath.skip_publish_callbacks): look instead. Only
+        # a burst (start-up, Home Assistant coming online) ever fills the window.
+        while len(unacked) >= _INFLIGHT:
+            await asyncio.sleep(_ACK_POLL)
+            while unacked and unacked[0].is_published():
+                unacked.popleft()
+
+    def _send(self, paho: mqtt.Client, message: Outgoing) -> mqtt.MQTTMessageInfo:
         properties = None
         if message.correlation is not None:
             properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
             properties.CorrelationData = message.correlation
+        payload = _bytes_of(message)
         info = paho.publish(
             message.topic,
-            message.payload,
+            payload,
             qos=message.qos,
             retain=message.retain,
             properties=properties,
         )
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             raise aiomqtt.MqttCodeError(info.rc, f"could not publish on {message.topic}")
-        if message.qos:
-            self._last_acked = info
-        if message.retain and not message.payload:
+        if message.retain and not payload:
             self._retained.pop(message.topic, None)
+        return info
 
     def _client(self) -> aiomqtt.Client:
         settings = self.settings
@@ -234,16 +267,15 @@ class MqttBridge:
         )
 
     async def flush(self, within: float) -> bool:
-        """Wait until everything queued is sent, and its last QoS 1 message acknowledged
-        (the broker acknowledges in order), for a clean shutdown; False on timeout."""
+        """Wait until everything queued is sent and its QoS 1 messages acknowledged, for a
+        clean shutdown; False on timeout."""
         if not self.connected.is_set():
             return False
         try:
             async with asyncio.timeout(within):
                 await self._queue.join()
-                # paho tells of a PUBACK only through on_publish, which aiomqtt owns.
-                while self._last_acked is not None and not self._last_acked.is_published():  # noqa: ASYNC110
-                    await asyncio.sleep(_FLUSH_POLL)
+                while self._unacked and not self._unacked[-1].is_published():  # noqa: ASYNC110 (see _window_open)
+                    await asyncio.sleep(_ACK_POLL)
         except TimeoutError:
             return False
         return True
@@ -262,6 +294,11 @@ async def _until_disconnected(client: aiomqtt.Client) -> None:
     async for _ in client.messages:
         pass
     raise aiomqtt.MqttError("the broker closed the connection")
+
+
+def _bytes_of(message: Outgoing) -> bytes:
+    payload = message.payload
+    return payload if isinstance(payload, bytes) else payload(message.topic)
 
 
 def tls_context(settings: MqttConfig) -> ssl.SSLContext | None:

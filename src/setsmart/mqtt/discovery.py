@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Final
 
 import setsmart
@@ -106,6 +107,24 @@ def discovery_documents(
 def encode_discovery(document: Document) -> str:
     """A discovery document as the payload to publish."""
     return encode_json(document)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class DiscoveryPayloads:
+    """The payloads of one device's documents, made again for each topic when asked.
+
+    What the MQTT bridge keeps for them (a `Render`) instead of their bytes: a device's
+    documents are a function of its configuration and profile, so they need not sit in
+    memory between two publishes (about 3 KB a device).
+    """
+
+    device: DeviceConfig
+    profile: DeviceProfile
+    topics: Topics
+
+    def __call__(self, topic: str) -> bytes:
+        document = discovery_documents(self.device, self.profile, self.topics)[topic]
+        return encode_discovery(document).encode()
 
 
 def possible_discovery_topics(device_id: str, topics: Topics) -> tuple[str, ...]:

@@ -1,0 +1,116 @@
+"""A device's commands: carried out one at a time in arrival order, at most 64 waiting,
+and no queue or task kept for them while there is none."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Coroutine
+from typing import Any
+
+from setsmart.config import DeviceConfig, LanConfig
+from setsmart.config.secret import Secret
+from setsmart.daemon.runtime import Command, DeviceRuntime
+from setsmart.mqtt.payloads import LogLevel
+
+
+class Outbox:
+    def state(self, device: DeviceRuntime, document: dict[str, object]) -> None: ...
+    def availability(self, device: DeviceRuntime, online: bool) -> None: ...
+    def connection(self, device: DeviceRuntime) -> None: ...
+    def problem(
+        self, device: DeviceRuntime, level: LogLevel, message: str, topic: str | None = None
+    ) -> None: ...
+    def energy(self, device: DeviceRuntime) -> None: ...
+    def learnt_key(self, device: DeviceRuntime, key: Secret | None) -> None: ...
+
+
+def spawn(
+    coro: Coroutine[Any, Any, None], name: str, context: contextvars.Context
+) -> asyncio.Task[None]:
+    return asyncio.get_running_loop().create_task(coro, name=name, context=context)
+
+
+def offline_runtime() -> DeviceRuntime:
+    """A LAN device that is never reached (no address): every command fails at once."""
+    config = DeviceConfig(
+        id="bfcommands0000000001", name="desk", local_key=Secret("0123456789abcdef")
+    )
+    return DeviceRuntime(config, LanConfig(), Outbox())
+
+
+class Answers(list[tuple[int, str | None]]):
+    """(command number, error) in the order the commands were answered."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.changed = asyncio.Event()
+
+    def command(self, n: int) -> Command:
+        def done(error: str | None) -> None:
+            self.append((n, error))
+            self.changed.set()
+
+        return Command("get", None, f"st/desk/get#{n}", done)
+
+    async def wait_for(self, count: int) -> None:
+        async with asyncio.timeout(5):
+            while len(self) < count:
+                self.changed.clear()
+                await self.changed.wait()
+
+
+async def test_commands_are_answered_in_order_then_nothing_is_kept() -> None:
+    runtime = offline_runtime()
+    runtime.start(spawn)
+    try:
+        answers = Answers()
+        for n in range(5):
+            runtime.submit(answers.command(n))
+        await answers.wait_for(5)
+        assert [n for n, _ in answers] == [0, 1, 2, 3, 4]
+        assert all(error and "device is offline" in error for _, error in answers)
+        await asyncio.sleep(0)
+        assert runtime._commands is None  # what an idle device keeps
+        assert runtime._command_task is None
+    finally:
+        await runtime.stop()
+
+
+async def test_a_command_beyond_64_waiting_is_refused() -> None:
+    runtime = offline_runtime()
+    runtime.start(spawn)
+    try:
+        answers = Answers()
+        for n in range(66):  # before the first has had a chance to run: all wait
+            runtime.submit(answers.command(n))
+        refused = [(n, error) for n, error in answers]
+        assert [n for n, _ in refused] == [64, 65]
+        assert all(error and "64 commands are already waiting" in error for _, error in refused)
+        await answers.wait_for(66)
+        assert [n for n, _ in answers[2:]] == list(range(64))
+    finally:
+        await runtime.stop()
+
+
+async def test_commands_submitted_before_start_are_carried_out_once_started() -> None:
+    runtime = offline_runtime()
+    answers = Answers()
+    runtime.submit(answers.command(0))
+    await asyncio.sleep(0.01)
+    assert answers == []
+    runtime.start(spawn)
+    try:
+        await answers.wait_for(1)
+        assert answers[0][0] == 0
+    finally:
+        await runtime.stop()
+
+
+async def test_stop_ends_every_task_of_the_device() -> None:
+    runtime = offline_runtime()
+    runtime.start(spawn)
+    runtime.submit(Answers().command(0))
+    await runtime.stop()
+    assert not runtime.running
+    assert all(task.done() for task in asyncio.all_tasks() if task.get_name().startswith("desk:"))
