@@ -14,17 +14,24 @@ from __future__ import annotations
 
 import base64
 import binascii
+import struct
 from hashlib import md5
 from typing import NamedTuple
 
 from setsmart.protocol.constants import (
+    MAX_FRAME_LEN,
     NO_VERSION_HEADER,
+    PREFIX_55AA,
+    PREFIX_6699,
+    SUFFIX_55AA,
+    SUFFIX_55AA_BYTES,
+    SUFFIX_6699_BYTES,
     VERSION_HEADER_LEN,
     Command,
     Version,
     version_header,
 )
-from setsmart.protocol.crypto import BLOCK, AesKey
+from setsmart.protocol.crypto import BLOCK, AesKey, crc32, random_iv
 from setsmart.protocol.errors import WRONG_KEY_HINT, WrongKeyError
 from setsmart.protocol.frame import Frame, Framing
 
@@ -34,6 +41,21 @@ _HANDSHAKE = frozenset(
 _V31 = b"3.1"
 _V31_SIGNED = frozenset({Command.CONTROL, Command.STATUS})
 _V31_PREFIX_LEN = 3 + 16
+
+_HEADER_55AA = struct.Struct(">4I")
+_HEADER_RETCODE_55AA = struct.Struct(">5I")
+_HEADER_6699 = struct.Struct(">IHIII")
+_U32 = struct.Struct(">I")
+_CRC_SUFFIX = struct.Struct(">II")
+_CRC = Framing.CRC  # Enum members read through their class are slow (see frame.py)
+_HMAC = Framing.HMAC
+
+Reading = tuple[int, int, int, bytes]
+"""A reply frame opened in one step: seqno, cmd, retcode and the payload's text."""
+
+# The least a reply's 55AA length field can hold: retcode, footer and suffix.
+_LEAST_CRC_REPLY = 4 + 4 + 4
+_LEAST_HMAC_REPLY = 4 + 32 + 4
 
 
 def framing_for(version: Version) -> Framing:
@@ -98,6 +120,115 @@ class PayloadCodec:
         if version == "3.4":
             return self.key.ecb_encrypt(header + body)
         return header + self.key.ecb_encrypt(body)
+
+    def frame(self, seqno: int, cmd: int, body: bytes, retcode: int | None) -> bytes:
+        """The whole frame carrying `body`, in one step: the same bytes as
+        `encode_frame(Frame(seqno, cmd, self.seal(cmd, body), retcode), ...)` (per message,
+        two layers of calls and a Frame cost more than the frame's own checksum)."""
+        version = self.version
+        key = self.key
+        header = b"" if cmd in NO_VERSION_HEADER else self._header
+        if version == "3.5":
+            plain = header + body if retcode is None else _U32.pack(retcode) + header + body
+            head = _HEADER_6699.pack(PREFIX_6699, 0, seqno, cmd, 28 + len(plain))
+            iv = random_iv()
+            return head + iv + key.gcm_encrypt(iv, plain, head[4:]) + SUFFIX_6699_BYTES
+        if version == "3.4":
+            payload = key.ecb_encrypt(header + body)
+            if retcode is not None:
+                payload = _U32.pack(retcode) + payload
+            data = _HEADER_55AA.pack(PREFIX_55AA, seqno, cmd, len(payload) + 36) + payload
+            return data + key.hmac(data) + SUFFIX_55AA_BYTES
+        if version == "3.1":
+            payload = sign_v31(key, body) if cmd in _V31_SIGNED else body
+        else:
+            payload = header + key.ecb_encrypt(body)
+        if retcode is not None:
+            payload = _U32.pack(retcode) + payload
+        data = _HEADER_55AA.pack(PREFIX_55AA, seqno, cmd, len(payload) + 8) + payload
+        return data + _CRC_SUFFIX.pack(crc32(data), SUFFIX_55AA)
+
+    def open_reply(self, data: bytes) -> Reading | None:
+        """`data` opened as (seqno, cmd, retcode, text) when it is exactly one intact frame
+        from the device whose payload decrypts, in one step; None for anything else.
+
+        The common case of a read: what decode_frame and `open` give for it, sooner. None
+        leaves everything unusual (a partial frame or several, failed checks, clear error
+        texts, another version's framing) to them.
+        """
+        framing = self.framing
+        if framing is _CRC:
+            return self._open_crc_reply(data)
+        if framing is _HMAC:
+            return self._open_hmac_reply(data)
+        return self._open_gcm_reply(data)
+
+    def _open_crc_reply(self, data: bytes) -> Reading | None:
+        n = len(data)
+        if n < 16 + _LEAST_CRC_REPLY:
+            return None
+        prefix, seqno, cmd, length, retcode = _HEADER_RETCODE_55AA.unpack_from(data)
+        if prefix != PREFIX_55AA or length + 16 != n or length > MAX_FRAME_LEN:
+            return None
+        end = n - 8
+        if data[-4:] != SUFFIX_55AA_BYTES or crc32(data[:end]) != _U32.unpack_from(data, end)[0]:
+            return None
+        payload = data[20:end]
+        key = self.key
+        if self.version == "3.1":
+            if not payload.startswith(_V31):
+                return seqno, cmd, retcode, payload
+            try:
+                raw = binascii.a2b_base64(payload[_V31_PREFIX_LEN:], strict_mode=True)
+                return seqno, cmd, retcode, key.ecb_decrypt(raw)
+            except (binascii.Error, WrongKeyError):
+                return None
+        if len(payload) % BLOCK == VERSION_HEADER_LEN and payload[:2] == b"3.":
+            payload = payload[VERSION_HEADER_LEN:]
+        if not payload:
+            return seqno, cmd, retcode, payload
+        try:
+            return seqno, cmd, retcode, key.ecb_decrypt(payload)
+        except WrongKeyError:
+            return None
+
+    def _open_hmac_reply(self, data: bytes) -> Reading | None:
+        n = len(data)
+        if n < 16 + _LEAST_HMAC_REPLY:
+            return None
+        prefix, seqno, cmd, length, retcode = _HEADER_RETCODE_55AA.unpack_from(data)
+        if prefix != PREFIX_55AA or length + 16 != n or length > MAX_FRAME_LEN:
+            return None
+        key = self.key
+        end = n - 36
+        if data[-4:] != SUFFIX_55AA_BYTES or key.hmac(data[:end]) != data[end:-4]:
+            return None
+        payload = data[20:end]
+        if not payload:
+            return seqno, cmd, retcode, payload
+        try:
+            text = key.ecb_decrypt(payload)
+        except WrongKeyError:
+            return None
+        return seqno, cmd, retcode, text if cmd in _HANDSHAKE else _strip_header(text)
+
+    def _open_gcm_reply(self, data: bytes) -> Reading | None:
+        n = len(data)
+        if n < 54:  # header, IV, retcode, tag, suffix
+            return None
+        prefix, _, seqno, cmd, length = _HEADER_6699.unpack_from(data)
+        if prefix != PREFIX_6699 or length + 22 != n or length > MAX_FRAME_LEN:
+            return None
+        if data[-4:] != SUFFIX_6699_BYTES:
+            return None
+        try:
+            plain = self.key.gcm_decrypt(data[18:30], data[30:-4], data[4:18])
+        except WrongKeyError:
+            return None
+        text = plain[4:]
+        if cmd not in _HANDSHAKE:
+            text = _strip_header(text)
+        return seqno, cmd, _U32.unpack_from(plain)[0], text
 
     def open(self, frame: Frame) -> Opened:
         """Decrypt a frame's payload and strip any version or source header."""

@@ -6,12 +6,18 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import orjson
+
 from setsmart.protocol.constants import Command, Version
 
 DpValue = bool | int | float | str | None
 Dps = dict[str, DpValue]
 
 _NEW_STYLE: frozenset[str] = frozenset({"3.4", "3.5"})
+# Python 3.11 reads an Enum member through its class slowly (~0.1 us: EnumType's
+# __getattr__), so the per-request code uses these names.
+_CONTROL = Command.CONTROL
+_CONTROL_NEW = Command.CONTROL_NEW
 
 # What json.dumps(obj, separators=(",", ":"), ensure_ascii=False) uses, made once:
 # json.dumps builds a new encoder on every call with arguments other than its defaults.
@@ -19,14 +25,51 @@ _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 _DECODER = json.JSONDecoder()  # json.loads's own, when given no options
 _JSON_WHITESPACE = " \t\n\r"
 
+# DP values orjson writes exactly as json does. Floats are left out (orjson writes 1e-7
+# where json writes 1e-07, and NaN as null), and so are subclasses (json writes an
+# IntEnum's int, orjson its value, and orjson writes Enums json refuses); integers
+# beyond 64 bits and lone surrogates make orjson raise, and then json writes them.
+_ORJSON_EXACT: frozenset[type] = frozenset({str, int, bool, type(None)})
+# orjson reads an integer literal of 20 or more digits (19 when negative) as a float,
+# where json keeps the int: any run of 19 digits sends the text to json instead.
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_DIGIT_RUN = b"0" * 19
+
 
 def dumps(obj: object) -> bytes:
     """Compact JSON: devices reject payloads with spaces between tokens."""
     return _COMPACT.encode(obj).encode()
 
 
+def _dumps_with_dps(obj: dict[str, Any], dps: Mapping[str, DpValue]) -> bytes:
+    """dumps(obj) for an object whose only values that may not be str, int, bool or None
+    are those of `dps`: by orjson when it gives the same bytes."""
+    if _ORJSON_EXACT.issuperset(map(type, dps.values())):
+        try:
+            return orjson.dumps(obj)
+        except TypeError:  # a key that is not a str, an int beyond 64 bits, a lone surrogate
+            pass
+    return dumps(obj)
+
+
 def loads_object(text: bytes) -> dict[str, Any] | None:
     """`text` as JSON if it is an object, else None: what json.loads gives, sooner.
+
+    orjson parses what it accepts as json does, except long integers (see above); what it
+    refuses (NaN, a lone surrogate, a byte order mark, UTF-16...) json may still accept.
+    """
+    if _LONG_DIGIT_RUN not in text.translate(_DIGITS_AS_ZERO):
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            return value if type(value) is dict else None
+    return _loads_object_json(text)
+
+
+def _loads_object_json(text: bytes) -> dict[str, Any] | None:
+    """loads_object by the json module.
 
     json.loads(bytes) first sniffs for UTF-16/32 and byte order marks; a text that starts
     with "{" and then a byte other than NUL is UTF-8 by its rules, so that case (every
@@ -66,10 +109,11 @@ def query_body(
 def control_body(
     version: Version, device_id: str, t: int, dps: Mapping[str, DpValue]
 ) -> tuple[Command, bytes]:
+    dps = dict(dps)
     if version in _NEW_STYLE:
-        return Command.CONTROL_NEW, dumps({"protocol": 5, "t": t, "data": {"dps": dict(dps)}})
-    return Command.CONTROL, dumps(
-        {"devId": device_id, "uid": device_id, "t": str(t), "dps": dict(dps)}
+        return _CONTROL_NEW, _dumps_with_dps({"protocol": 5, "t": t, "data": {"dps": dps}}, dps)
+    return _CONTROL, _dumps_with_dps(
+        {"devId": device_id, "uid": device_id, "t": str(t), "dps": dps}, dps
     )
 
 
@@ -83,9 +127,10 @@ def update_dps_body(dp_ids: Iterable[int]) -> tuple[Command, bytes]:
 
 def status_body(version: Version, device_id: str, t: int, dps: Mapping[str, DpValue]) -> bytes:
     """What a device pushes (cmd 8) or answers a query with, in its version's shape."""
+    dps = dict(dps)
     if version in _NEW_STYLE:
-        return dumps({"protocol": 4, "t": t, "data": {"dps": dict(dps)}})
-    return dumps({"devId": device_id, "dps": dict(dps), "t": t})
+        return _dumps_with_dps({"protocol": 4, "t": t, "data": {"dps": dps}}, dps)
+    return _dumps_with_dps({"devId": device_id, "dps": dps, "t": t}, dps)
 
 
 def extract_dps(data: Mapping[str, Any]) -> Dps | None:
