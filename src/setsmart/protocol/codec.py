@@ -12,7 +12,6 @@ Until a 3.4/3.5 session key is negotiated the real local key is used.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import struct
 from hashlib import md5
@@ -68,7 +67,7 @@ def framing_for(version: Version) -> Framing:
 
 def sign_v31(key: AesKey, body: bytes) -> bytes:
     """3.1 CONTROL: "3.1" + md5hex(b"data=" b64 b"||lpv=3.1||" key)[8:24] + b64."""
-    b64 = base64.b64encode(key.ecb_encrypt(body))
+    b64 = binascii.b2a_base64(key.ecb_encrypt(body), newline=False)
     digest = md5(b"data=" + b64 + b"||lpv=3.1||" + key.raw).hexdigest()[8:24]  # noqa: S324 (protocol)
     return _V31 + digest.encode() + b64
 
@@ -240,7 +239,7 @@ class PayloadCodec:
             if not data.startswith(_V31):
                 return Opened(data, encrypted=False)
             try:
-                raw = base64.b64decode(data[_V31_PREFIX_LEN:], validate=True)
+                raw = binascii.a2b_base64(data[_V31_PREFIX_LEN:], strict_mode=True)
             except binascii.Error:
                 raise WrongKeyError(f"3.1 payload is not valid base64: {WRONG_KEY_HINT}") from None
             return Opened(self.key.ecb_decrypt(raw), encrypted=True)

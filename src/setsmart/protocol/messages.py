@@ -34,6 +34,7 @@ _ORJSON_EXACT: frozenset[type] = frozenset({str, int, bool, type(None)})
 # where json keeps the int: any run of 19 digits sends the text to json instead.
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _LONG_DIGIT_RUN = b"0" * 19
+_STR_ONLY: frozenset[type] = frozenset({str})
 
 
 def dumps(obj: object) -> bytes:
@@ -142,4 +143,6 @@ def extract_dps(data: Mapping[str, Any]) -> Dps | None:
             dps = inner.get("dps")
     if not isinstance(dps, dict):
         return None
+    if _STR_ONLY.issuperset(map(type, dps)):  # as in all JSON: a copy does, in a third the time
+        return dict(dps)
     return {str(k): v for k, v in dps.items()}
