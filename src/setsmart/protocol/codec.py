@@ -52,10 +52,6 @@ _HMAC = Framing.HMAC
 Reading = tuple[int, int, int, bytes]
 """A reply frame opened in one step: seqno, cmd, retcode and the payload's text."""
 
-# The least a reply's 55AA length field can hold: retcode, footer and suffix.
-_LEAST_CRC_REPLY = 4 + 4 + 4
-_LEAST_HMAC_REPLY = 4 + 32 + 4
-
 
 def framing_for(version: Version) -> Framing:
     if version == "3.5":
@@ -133,7 +129,7 @@ class PayloadCodec:
             iv = random_iv()
             return head + iv + key.gcm_encrypt(iv, plain, head[4:]) + SUFFIX_6699_BYTES
         if version == "3.4":
-            payload = key.ecb_encrypt(header + body)
+            payload = key.ecb_seal(header + body)
             if retcode is not None:
                 payload = _U32.pack(retcode) + payload
             data = _HEADER_55AA.pack(PREFIX_55AA, seqno, cmd, len(payload) + 36) + payload
@@ -141,7 +137,7 @@ class PayloadCodec:
         if version == "3.1":
             payload = sign_v31(key, body) if cmd in _V31_SIGNED else body
         else:
-            payload = header + key.ecb_encrypt(body)
+            payload = header + key.ecb_seal(body)
         if retcode is not None:
             payload = _U32.pack(retcode) + payload
         data = _HEADER_55AA.pack(PREFIX_55AA, seqno, cmd, len(payload) + 8) + payload
@@ -153,7 +149,7 @@ class PayloadCodec:
 
         The common case of a read: what decode_frame and `open` give for it, sooner. None
         leaves everything unusual (a partial frame or several, failed checks, clear error
-        texts, another version's framing) to them.
+        texts, another version's framing) to them, from the start.
         """
         framing = self.framing
         if framing is _CRC:
@@ -164,36 +160,35 @@ class PayloadCodec:
 
     def _open_crc_reply(self, data: bytes) -> Reading | None:
         n = len(data)
-        if n < 16 + _LEAST_CRC_REPLY:
+        if n < 28:  # header, retcode, CRC, suffix
             return None
         prefix, seqno, cmd, length, retcode = _HEADER_RETCODE_55AA.unpack_from(data)
+        end = n - 8
+        crc, suffix = _CRC_SUFFIX.unpack_from(data, end)
         if prefix != PREFIX_55AA or length + 16 != n or length > MAX_FRAME_LEN:
             return None
-        end = n - 8
-        if data[-4:] != SUFFIX_55AA_BYTES or crc32(data[:end]) != _U32.unpack_from(data, end)[0]:
+        if suffix != SUFFIX_55AA or crc != crc32(data[:end]):
             return None
         payload = data[20:end]
-        key = self.key
         if self.version == "3.1":
             if not payload.startswith(_V31):
                 return seqno, cmd, retcode, payload
             try:
                 raw = binascii.a2b_base64(payload[_V31_PREFIX_LEN:], strict_mode=True)
-                return seqno, cmd, retcode, key.ecb_decrypt(raw)
-            except (binascii.Error, WrongKeyError):
+            except binascii.Error:
                 return None
-        if len(payload) % BLOCK == VERSION_HEADER_LEN and payload[:2] == b"3.":
-            payload = payload[VERSION_HEADER_LEN:]
-        if not payload:
-            return seqno, cmd, retcode, payload
-        try:
-            return seqno, cmd, retcode, key.ecb_decrypt(payload)
-        except WrongKeyError:
-            return None
+        else:
+            if len(payload) % BLOCK == VERSION_HEADER_LEN and payload[:2] == b"3.":
+                payload = payload[VERSION_HEADER_LEN:]
+            if not payload:
+                return seqno, cmd, retcode, payload
+            raw = payload
+        text = self.key.ecb_open(raw)
+        return None if text is None else (seqno, cmd, retcode, text)
 
     def _open_hmac_reply(self, data: bytes) -> Reading | None:
         n = len(data)
-        if n < 16 + _LEAST_HMAC_REPLY:
+        if n < 56:  # header, retcode, HMAC, suffix
             return None
         prefix, seqno, cmd, length, retcode = _HEADER_RETCODE_55AA.unpack_from(data)
         if prefix != PREFIX_55AA or length + 16 != n or length > MAX_FRAME_LEN:
@@ -205,11 +200,12 @@ class PayloadCodec:
         payload = data[20:end]
         if not payload:
             return seqno, cmd, retcode, payload
-        try:
-            text = key.ecb_decrypt(payload)
-        except WrongKeyError:
+        text = key.ecb_open(payload)
+        if text is None:
             return None
-        return seqno, cmd, retcode, text if cmd in _HANDSHAKE else _strip_header(text)
+        if text[:2] == b"3." and len(text) >= VERSION_HEADER_LEN and cmd not in _HANDSHAKE:
+            text = text[VERSION_HEADER_LEN:]
+        return seqno, cmd, retcode, text
 
     def _open_gcm_reply(self, data: bytes) -> Reading | None:
         n = len(data)
@@ -224,10 +220,10 @@ class PayloadCodec:
             plain = self.key.gcm_decrypt(data[18:30], data[30:-4], data[4:18])
         except WrongKeyError:
             return None
-        text = plain[4:]
-        if cmd not in _HANDSHAKE:
-            text = _strip_header(text)
-        return seqno, cmd, _U32.unpack_from(plain)[0], text
+        (retcode,) = _U32.unpack_from(plain)
+        if plain[4:6] == b"3." and len(plain) >= 4 + VERSION_HEADER_LEN and cmd not in _HANDSHAKE:
+            return seqno, cmd, retcode, plain[4 + VERSION_HEADER_LEN :]
+        return seqno, cmd, retcode, plain[4:]
 
     def open(self, frame: Frame) -> Opened:
         """Decrypt a frame's payload and strip any version or source header."""

@@ -118,6 +118,27 @@ class AesKey:
             encryptor = self._ecb.encryptor()
             return encryptor.update(data) + encryptor.finalize()
 
+    def ecb_seal(self, data: bytes) -> bytes:
+        """`ecb_encrypt(data)`, padded, as one plain call: the per-message path."""
+        data += _PADS[BLOCK - len(data) % BLOCK]
+        try:
+            return self._ecb_encryptor.update(data)
+        except RuntimeError:  # "Already borrowed"
+            return self.ecb_encrypt(data, pad=False)
+
+    def ecb_open(self, data: bytes) -> bytes | None:
+        """`ecb_decrypt(data)`, or None where it would raise: the per-message path."""
+        if not data or len(data) % BLOCK:
+            return None
+        try:
+            plain = self._ecb_decryptor.update(data)
+        except RuntimeError:  # "Already borrowed"
+            plain = self.ecb_decrypt(data, unpad=False)
+        n = plain[-1]
+        if n > BLOCK or plain[-n:] != _PADS[n]:  # n = 0: plain[-0:] is all of it, not b""
+            return None
+        return plain[:-n]
+
     def ecb_decrypt(self, data: bytes, *, unpad: bool = True) -> bytes:
         """Decrypt; a length or padding that the right key cannot give is WrongKeyError."""
         if not data or len(data) % BLOCK:

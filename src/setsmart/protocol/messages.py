@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import msgspec
 import orjson
 
 from setsmart.protocol.constants import Command, Version
@@ -30,10 +31,7 @@ _JSON_WHITESPACE = " \t\n\r"
 # IntEnum's int, orjson its value, and orjson writes Enums json refuses); integers
 # beyond 64 bits and lone surrogates make orjson raise, and then json writes them.
 _ORJSON_EXACT: frozenset[type] = frozenset({str, int, bool, type(None)})
-# orjson reads an integer literal of 20 or more digits (19 when negative) as a float,
-# where json keeps the int: any run of 19 digits sends the text to json instead.
-_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
-_LONG_DIGIT_RUN = b"0" * 19
+_read_json = msgspec.json.Decoder().decode
 _STR_ONLY: frozenset[type] = frozenset({str})
 
 
@@ -42,31 +40,30 @@ def dumps(obj: object) -> bytes:
     return _COMPACT.encode(obj).encode()
 
 
-def _dumps_with_dps(obj: dict[str, Any], dps: Mapping[str, DpValue]) -> bytes:
-    """dumps(obj) for an object whose only values that may not be str, int, bool or None
-    are those of `dps`: by orjson when it gives the same bytes."""
-    if _ORJSON_EXACT.issuperset(map(type, dps.values())):
-        try:
-            return orjson.dumps(obj)
-        except TypeError:  # a key that is not a str, an int beyond 64 bits, a lone surrogate
-            pass
-    return dumps(obj)
+def _dumps_with_dps(obj: dict[str, Any], dps: dict[str, DpValue]) -> bytes:
+    """dumps(obj), where only the values of `dps` may be anything but str, int, bool or
+    None: by orjson when that gives the same bytes."""
+    for value in dps.values():
+        if type(value) not in _ORJSON_EXACT:
+            return dumps(obj)
+    try:
+        return orjson.dumps(obj)
+    except TypeError:  # a key that is not a str, an int beyond 64 bits, a lone surrogate
+        return dumps(obj)
 
 
 def loads_object(text: bytes) -> dict[str, Any] | None:
     """`text` as JSON if it is an object, else None: what json.loads gives, sooner.
 
-    orjson parses what it accepts as json does, except long integers (see above); what it
-    refuses (NaN, a lone surrogate, a byte order mark, UTF-16...) json may still accept.
+    msgspec parses what it accepts as json does (integers of any length included, where
+    orjson turns those past 64 bits into floats); what it refuses (NaN, a lone surrogate,
+    a byte order mark, UTF-16, too deep a nesting...) json may still accept.
     """
-    if _LONG_DIGIT_RUN not in text.translate(_DIGITS_AS_ZERO):
-        try:
-            value = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            pass
-        else:
-            return value if type(value) is dict else None
-    return _loads_object_json(text)
+    try:
+        value = _read_json(text)
+    except (msgspec.DecodeError, RecursionError):
+        return _loads_object_json(text)
+    return value if type(value) is dict else None
 
 
 def _loads_object_json(text: bytes) -> dict[str, Any] | None:
@@ -110,7 +107,8 @@ def query_body(
 def control_body(
     version: Version, device_id: str, t: int, dps: Mapping[str, DpValue]
 ) -> tuple[Command, bytes]:
-    dps = dict(dps)
+    if type(dps) is not dict:
+        dps = dict(dps)
     if version in _NEW_STYLE:
         return _CONTROL_NEW, _dumps_with_dps({"protocol": 5, "t": t, "data": {"dps": dps}}, dps)
     return _CONTROL, _dumps_with_dps(
@@ -128,7 +126,8 @@ def update_dps_body(dp_ids: Iterable[int]) -> tuple[Command, bytes]:
 
 def status_body(version: Version, device_id: str, t: int, dps: Mapping[str, DpValue]) -> bytes:
     """What a device pushes (cmd 8) or answers a query with, in its version's shape."""
-    dps = dict(dps)
+    if type(dps) is not dict:
+        dps = dict(dps)
     if version in _NEW_STYLE:
         return _dumps_with_dps({"protocol": 4, "t": t, "data": {"dps": dps}}, dps)
     return _dumps_with_dps({"devId": device_id, "dps": dps, "t": t}, dps)
