@@ -61,7 +61,8 @@ class _IvPool:
         return iv
 
 
-random_iv = _IvPool().take
+_IV_POOL = _IvPool()
+random_iv = _IV_POOL.take
 """A fresh random 12-byte AES-GCM IV."""
 
 

@@ -199,6 +199,10 @@ class ClientSession(_Endpoint):
                 obj = messages.loads_object(text)
                 if obj is not None:
                     return [Push(seqno, obj) if cmd == _STATUS else Reply(seqno, cmd, retcode, obj)]
+        return self._receive_frames(data)
+
+    def _receive_frames(self, data: bytes) -> list[Event]:
+        """receive_data the general way: frame by frame through the reader."""
         events: list[Event] = []
         for item in self._reader.frames(data):
             if self.state is _FAILED:
