@@ -162,6 +162,13 @@ class AesKey:
         """Return ciphertext followed by the 16-byte tag."""
         return self._gcm.encrypt(iv, plain, aad)
 
+    def gcm_open(self, iv: bytes, sealed: bytes, aad: bytes | None) -> bytes | None:
+        """`gcm_decrypt`, or None where it would raise."""
+        try:
+            return self._gcm.decrypt(iv, sealed, aad)
+        except InvalidTag:
+            return None
+
     def gcm_decrypt(self, iv: bytes, sealed: bytes, aad: bytes | None) -> bytes:
         """Decrypt ciphertext followed by its tag."""
         try:

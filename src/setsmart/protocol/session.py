@@ -166,6 +166,7 @@ class ClientSession(_Endpoint):
         clock: Clock = time.time,
     ) -> None:
         super().__init__(version, local_key, incoming_retcode=True)
+        self._open_reply = self.codec.reply_opener()
         self.device_id = device_id
         self.state = SessionState.IDLE
         self.device22 = version == "3.2" if device22 is None else device22
@@ -191,7 +192,7 @@ class ClientSession(_Endpoint):
         if self.state is _READY and not self._reader.pending:
             # The common read, one whole frame that opens, in one step; anything else
             # (or a payload that is not JSON) goes the general way, from the start.
-            opened = self.codec.open_reply(data)
+            opened = self._open_reply(data)
             if opened is not None:
                 seqno, cmd, retcode, text = opened
                 if not text:
