@@ -27,9 +27,9 @@ _DECODER = json.JSONDecoder()  # json.loads's own, when given no options
 _JSON_WHITESPACE = " \t\n\r"
 
 # DP values orjson writes exactly as json does. Floats are left out (orjson writes 1e-7
-# where json writes 1e-07, and NaN as null), and so are subclasses (json writes an
-# IntEnum's int, orjson its value, and orjson writes Enums json refuses); integers
-# beyond 64 bits and lone surrogates make orjson raise, and then json writes them.
+# where json writes 1e-07, and NaN as null), and so are subclasses (orjson writes any
+# Enum's value, where json refuses an Enum that is not an int or a str); integers beyond
+# 64 bits and lone surrogates make orjson raise, and then json writes them.
 _ORJSON_EXACT: frozenset[type] = frozenset({str, int, bool, type(None)})
 _read_json = msgspec.json.Decoder().decode
 _STR_ONLY: frozenset[type] = frozenset({str})
