@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
+from enum import Enum, IntEnum
+from types import MappingProxyType
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from setsmart.protocol.messages import dumps, loads_object
+from setsmart.protocol import Version
+from setsmart.protocol.messages import control_body, dumps, loads_object, status_body
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text()
 keys = st.text() | st.integers() | st.booleans() | st.none() | st.floats(allow_nan=False)
@@ -103,3 +107,59 @@ def test_loads_object_on_any_bytes(junk: bytes) -> None:
 )
 def test_loads_object_edge_cases(text: bytes) -> None:
     same_parse(text)
+
+
+class _Level(IntEnum):
+    LOW = 1
+
+
+class _Mode(Enum):
+    AUTO = "auto"
+
+
+dp_keys = st.text(max_size=4) | st.integers(-3, 300) | st.booleans() | st.none() | st.floats()
+dp_values = st.one_of(
+    scalars,
+    st.integers(-(2**70), 2**70),
+    st.just(_Level.LOW),
+    st.text().map(lambda s: s + "\ud800"),  # a lone surrogate: utf-8 refuses it
+    st.lists(st.integers(), max_size=2),
+)
+
+
+def _result(make: Callable[[], bytes]) -> bytes | type[Exception]:
+    try:
+        return make()
+    except (TypeError, ValueError) as exc:  # what json refuses, or utf-8 (lone surrogates)
+        return type(exc)
+
+
+@given(
+    st.sampled_from(["3.1", "3.4"]),
+    st.dictionaries(dp_keys, dp_values, max_size=4),
+    st.booleans(),
+)
+def test_bodies_with_dps_are_what_json_writes(
+    version: Version, dps: dict[Any, Any], as_mapping: bool
+) -> None:
+    given_dps: Mapping[Any, Any] = MappingProxyType(dps) if as_mapping else dps
+    new = version == "3.4"
+    control = (
+        {"protocol": 5, "t": 5, "data": {"dps": dps}}
+        if new
+        else {"devId": "d", "uid": "d", "t": "5", "dps": dps}
+    )
+    status = (
+        {"protocol": 4, "t": 5, "data": {"dps": dps}} if new else {"devId": "d", "dps": dps, "t": 5}
+    )
+    assert _result(lambda: control_body(version, "d", 5, given_dps)[1]) == _result(
+        lambda: reference_dumps(control)
+    )
+    assert _result(lambda: status_body(version, "d", 5, given_dps)) == _result(
+        lambda: reference_dumps(status)
+    )
+
+
+def test_values_json_refuses_are_refused() -> None:
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        control_body("3.3", "d", 5, {"1": _Mode.AUTO})  # type: ignore[dict-item]  # orjson writes it

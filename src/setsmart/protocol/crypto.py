@@ -6,13 +6,18 @@ instead of once per frame.
 
 from __future__ import annotations
 
-import zlib
+import os
+import struct
+from collections.abc import Iterator
 from hashlib import sha256
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from zlib_ng import zlib_ng
 
+from setsmart.protocol.constants import GCM_IV_LEN
 from setsmart.protocol.errors import WRONG_KEY_HINT, WrongKeyError
 
 BLOCK = 16
@@ -20,7 +25,45 @@ _PADS = [bytes([n]) * n for n in range(BLOCK + 1)]
 _SHA256_BLOCK = 64
 
 
-crc32 = zlib.crc32  # unsigned in Python 3: nothing to mask
+# zlib-ng's CRC32 (the same checksum as zlib's, unsigned, nothing to mask) uses the
+# CPU's carry-less multiply: for a frame it takes a fifth of the time of zlib's.
+crc32 = zlib_ng.crc32
+
+_IV = struct.Struct(f"{GCM_IV_LEN}s")
+_IV_BATCH = 341  # IVs read from the OS at a time: 4092 bytes
+
+
+class _IvPool:
+    """Fresh random GCM IVs, read from os.urandom a batch at a time.
+
+    One getrandom() call costs about as much as sealing a whole frame. Each IV is handed
+    out once: next() on the C iterator is atomic under the GIL, and two threads that both
+    find it empty each start a batch of their own. A forked child starts afresh, so that
+    it never hands out the IVs its parent does.
+    """
+
+    __slots__ = ("_ivs",)
+
+    def __init__(self) -> None:
+        self._ivs: Iterator[tuple[Any, ...]] = iter(())
+        os.register_at_fork(after_in_child=self.drop)
+
+    def drop(self) -> None:
+        self._ivs = iter(())
+
+    def take(self) -> bytes:
+        iv: bytes
+        try:
+            (iv,) = next(self._ivs)
+        except StopIteration:
+            self._ivs = ivs = _IV.iter_unpack(os.urandom(GCM_IV_LEN * _IV_BATCH))
+            (iv,) = next(ivs)
+        return iv
+
+
+_IV_POOL = _IvPool()
+random_iv = _IV_POOL.take
+"""A fresh random 12-byte AES-GCM IV."""
 
 
 class AesKey:
@@ -76,6 +119,27 @@ class AesKey:
             encryptor = self._ecb.encryptor()
             return encryptor.update(data) + encryptor.finalize()
 
+    def ecb_seal(self, data: bytes) -> bytes:
+        """`ecb_encrypt(data)`, padded, as one plain call: the per-message path."""
+        data += _PADS[BLOCK - len(data) % BLOCK]
+        try:
+            return self._ecb_encryptor.update(data)
+        except RuntimeError:  # "Already borrowed"
+            return self.ecb_encrypt(data, pad=False)
+
+    def ecb_open(self, data: bytes) -> bytes | None:
+        """`ecb_decrypt(data)`, or None where it would raise: the per-message path."""
+        if not data or len(data) % BLOCK:
+            return None
+        try:
+            plain = self._ecb_decryptor.update(data)
+        except RuntimeError:  # "Already borrowed"
+            plain = self.ecb_decrypt(data, unpad=False)
+        n = plain[-1]
+        if n > BLOCK or plain[-n:] != _PADS[n]:  # n = 0: plain[-0:] is all of it, not b""
+            return None
+        return plain[:-n]
+
     def ecb_decrypt(self, data: bytes, *, unpad: bool = True) -> bytes:
         """Decrypt; a length or padding that the right key cannot give is WrongKeyError."""
         if not data or len(data) % BLOCK:
@@ -97,6 +161,13 @@ class AesKey:
     def gcm_encrypt(self, iv: bytes, plain: bytes, aad: bytes | None) -> bytes:
         """Return ciphertext followed by the 16-byte tag."""
         return self._gcm.encrypt(iv, plain, aad)
+
+    def gcm_open(self, iv: bytes, sealed: bytes, aad: bytes | None) -> bytes | None:
+        """`gcm_decrypt`, or None where it would raise."""
+        try:
+            return self._gcm.decrypt(iv, sealed, aad)
+        except InvalidTag:
+            return None
 
     def gcm_decrypt(self, iv: bytes, sealed: bytes, aad: bytes | None) -> bytes:
         """Decrypt ciphertext followed by its tag."""

@@ -8,7 +8,6 @@ garbage so that one bad frame never stalls the stream. Nothing here raises anyth
 
 from __future__ import annotations
 
-import os
 import struct
 from collections.abc import Iterator
 from enum import Enum
@@ -31,7 +30,7 @@ from setsmart.protocol.constants import (
     SUFFIX_6699_BYTES,
     SUFFIX_LEN,
 )
-from setsmart.protocol.crypto import AesKey, crc32
+from setsmart.protocol.crypto import AesKey, crc32, random_iv
 from setsmart.protocol.errors import (
     WRONG_KEY_HINT,
     ChecksumError,
@@ -85,7 +84,7 @@ def encode_frame(
         header = _HEADER_6699.pack(
             PREFIX_6699, 0, frame.seqno, frame.cmd, GCM_IV_LEN + len(plain) + GCM_TAG_LEN
         )
-        iv = iv or os.urandom(GCM_IV_LEN)
+        iv = iv or random_iv()
         return header + iv + key.gcm_encrypt(iv, plain, header[4:]) + SUFFIX_6699_BYTES
     body = frame.payload if frame.retcode is None else _U32.pack(frame.retcode) + frame.payload
     footer_len = HMAC_LEN if framing is _HMAC else CRC_LEN
@@ -216,12 +215,13 @@ class FrameReader:
         self.framing = framing
         self.key = key
         self.retcode = retcode
-        self._buf = b""
+        self.pending = b""
+        """Bytes held while waiting for the rest of a frame (read only)."""
 
     @property
     def buffered(self) -> int:
-        """Bytes held while waiting for the rest of a frame."""
-        return len(self._buf)
+        """How many bytes are held while waiting for the rest of a frame."""
+        return len(self.pending)
 
     def feed(self, data: bytes) -> list[Frame | ProtocolError]:
         """Every frame `data` completes, decoded with the key set now."""
@@ -234,15 +234,15 @@ class FrameReader:
         the frames that followed it in the same read with the new key. `data` is taken
         at once, whether or not the iterator is consumed.
         """
-        self._buf = self._buf + data if self._buf else data
+        self.pending = self.pending + data if self.pending else data
         return self._decode_buffered()
 
     def _decode_buffered(self) -> Iterator[Frame | ProtocolError]:
-        while self._buf:
-            buf = self._buf
+        while self.pending:
+            buf = self.pending
             start = _find_prefix(buf)
             if start:
-                self._buf = buf = buf[start:]
+                self.pending = buf = buf[start:]
                 yield FrameError(f"skipped {start} bytes that are not a frame")
             if len(buf) < 4:
                 return
@@ -250,7 +250,7 @@ class FrameReader:
             if result is None:
                 return
             item, used = result
-            self._buf = buf[used:]
+            self.pending = buf[used:]
             yield item
 
 
