@@ -87,3 +87,28 @@ def test_one_key_serves_several_threads_at_once() -> None:
     for thread in threads:
         thread.join(timeout=10)
     assert results == [True] * 800
+
+
+def _made(key: AesKey) -> set[str]:
+    """The key's cipher objects that exist (read through the slots, making none)."""
+    made = set()
+    for name in AesKey.__slots__:
+        try:
+            AesKey.__dict__[name].__get__(key, AesKey)
+        except AttributeError:
+            continue
+        made.add(name)
+    return made - {"raw", "_hmac_inner", "_hmac_outer"}
+
+
+def test_cipher_objects_are_made_only_when_first_used() -> None:
+    # Each holds OpenSSL state (5 KB in all), and no key needs them all.
+    key = AesKey(RAW)
+    assert _made(key) == set()
+    key.ecb_decrypt(key.ecb_encrypt(b"ecb only"))
+    assert _made(key) == {"_ecb", "_ecb_encryptor", "_ecb_decryptor"}
+    other = AesKey(RAW)
+    other.gcm_decrypt(bytes(12), other.gcm_encrypt(bytes(12), b"gcm only", None), None)
+    assert _made(other) == {"_gcm"}
+    with pytest.raises(AttributeError, match="no attribute '_nothing'"):
+        _ = other._nothing
