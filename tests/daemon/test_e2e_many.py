@@ -12,7 +12,7 @@ from setsmart.daemon.supervisor import Supervisor
 from setsmart.mqtt.discovery import discovery_documents, encode_discovery
 from setsmart.sim import SimFleet, make_local_key
 from tests.daemon.harness import BASE, PREFIX, Dev, config_text, daemon
-from tests.support.broker import running_broker
+from tests.support.broker import restart_and_reconnect, running_broker
 from tests.support.mqtt_client import Recorder, recorder
 
 pytestmark = pytest.mark.timeout(120)
@@ -91,15 +91,7 @@ async def test_every_document_is_sent_again_after_a_broker_restart_and_for_home_
         async with recorder(broker.host, broker.port, f"{BASE}/#") as mqtt:
             await all_online(mqtt, names)
         await expect_every_document(broker.host, broker.port, supervisor, names)
-        connections = supervisor.bridge.connections
-        await broker.stop()
-        await broker.start()  # no persistence: every retained message is gone
-        async with asyncio.timeout(30):
-            while (  # noqa: ASYNC110 (waiting for a reconnect the test cannot hook)
-                supervisor.bridge.connections == connections
-                or not supervisor.bridge.connected.is_set()
-            ):
-                await asyncio.sleep(0.05)
+        await restart_and_reconnect(broker, supervisor.bridge)
         await expect_every_document(broker.host, broker.port, supervisor, names)
         async with recorder(broker.host, broker.port, f"{PREFIX}/#") as ha:
             mark = ha.mark()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import pytest
 
 from setsmart.sim import SimDevice
 from tests.daemon.harness import BASE, KEY, PREFIX, Dev, config_text, daemon
-from tests.support.broker import running_broker
+from tests.support.broker import restart_and_reconnect, running_broker
 from tests.support.mqtt_client import Received, recorder
 
 pytestmark = pytest.mark.timeout(90)
@@ -256,15 +255,7 @@ async def test_broker_restart_republishes_everything(tmp_path: Path) -> None:
     ):
         async with recorder(broker.host, broker.port, f"{BASE}/#") as mqtt:
             await mqtt.wait_for(f"{BASE}/plug")
-        connections = supervisor.bridge.connections
-        await broker.stop()
-        await broker.start()  # no persistence: every retained message is gone
-        async with asyncio.timeout(30):
-            while (  # noqa: ASYNC110 (waiting for a reconnect the test cannot hook)
-                supervisor.bridge.connections == connections
-                or not supervisor.bridge.connected.is_set()
-            ):
-                await asyncio.sleep(0.05)
+        await restart_and_reconnect(broker, supervisor.bridge)
         async with recorder(broker.host, broker.port, f"{BASE}/#") as mqtt:
             assert (await mqtt.wait_for(f"{BASE}/bridge/state")).payload == b"online"
             assert (await mqtt.wait_for(f"{BASE}/plug")).retain

@@ -14,7 +14,7 @@ from pathlib import Path
 from setsmart.config import MqttConfig
 from setsmart.mqtt.bridge import Incoming, MqttBridge
 from tests.lan.helpers import wait_until
-from tests.support.broker import Broker, running_broker
+from tests.support.broker import Broker, restart_and_reconnect, running_broker
 from tests.support.mqtt_client import recorder
 
 STATUS = "t/bridge/state"
@@ -109,9 +109,7 @@ async def test_incoming_messages_reach_on_message_in_order(tmp_path: Path) -> No
 async def test_messages_flow_both_ways_again_after_a_broker_restart(tmp_path: Path) -> None:
     received: list[Incoming] = []
     async with running_broker(tmp_path) as broker, running_bridge(broker, received) as bridge:
-        await broker.stop()
-        await broker.start()
-        await wait_until(lambda: bridge.connections >= 2 and bridge.connected.is_set(), within=20)
+        await restart_and_reconnect(broker, bridge)
         async with recorder(broker.host, broker.port, "t/out/#") as rec:
             bridge.publish("t/out/again", "after the restart")
             assert (await rec.wait_for("t/out/again")).payload == b"after the restart"

@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from setsmart.mqtt.bridge import MqttBridge
+
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 
 
@@ -71,3 +73,14 @@ async def running_broker(workdir: Path) -> AsyncIterator[Broker]:
         yield broker
     finally:
         await broker.stop()
+
+
+async def restart_and_reconnect(broker: Broker, bridge: MqttBridge, within: float = 30.0) -> None:
+    """Restart the broker (no persistence: every retained message is gone) and wait until
+    `bridge` is connected to it again."""
+    connections = bridge.connections
+    await broker.stop()
+    await broker.start()
+    async with asyncio.timeout(within):
+        while bridge.connections == connections or not bridge.connected.is_set():  # noqa: ASYNC110 (a reconnect the test cannot hook)
+            await asyncio.sleep(0.05)

@@ -7,7 +7,9 @@
 - A payload may be a `Render`: made from the topic at the moment it is sent (and at each
   republish), so the cache and the queue hold a reference instead of the bytes, and a
   burst of them (every Home Assistant document at start-up or when HA comes online)
-  costs one payload at a time, as the broker acknowledges them.
+  costs a window of payloads at a time, as the broker acknowledges them.
+- aiomqtt keeps the connection; the messages themselves go through its paho client
+  directly (`fastpath`), in order, with at most `_INFLIGHT` QoS 1 ones unacknowledged.
 - The last will marks the bridge offline; `online_payload` is published on connect.
 - Incoming messages on the subscriptions go to `on_message` (sync, must not block).
 """
@@ -220,15 +222,15 @@ class MqttBridge:
 
     async def _window_open(self) -> None:
         unacked = self._unacked
-        while unacked and unacked[0].is_published():
-            unacked.popleft()
-        # paho tells of a PUBACK only through on_publish, which costs two objects for every
-        # QoS 0 message it writes (see fastpath.skip_publish_callbacks): look instead. Only
-        # a burst (start-up, Home Assistant coming online) ever fills the window.
-        while len(unacked) >= _INFLIGHT:
-            await asyncio.sleep(_ACK_POLL)
+        while True:
             while unacked and unacked[0].is_published():
                 unacked.popleft()
+            if len(unacked) < _INFLIGHT:
+                return
+            # paho tells of a PUBACK only through on_publish, which costs two objects for
+            # every QoS 0 message it writes (fastpath.skip_publish_callbacks): look instead.
+            # Only a burst (start-up, Home Assistant coming online) fills the window.
+            await asyncio.sleep(_ACK_POLL)
 
     def _send(self, paho: mqtt.Client, message: Outgoing) -> mqtt.MQTTMessageInfo:
         properties = None
