@@ -47,24 +47,10 @@ _CRC_SUFFIX = struct.Struct(">II")
 _U32 = struct.Struct(">I")
 _PADS = [bytes([n]) * n for n in range(17)]
 _EXACT = frozenset({str, int, bool, type(None)})
-_STR = frozenset({str})
 _HANDSHAKE = frozenset({3, 4, 5})
 _READY = SessionState.READY
 _outgoing = partial(tuple.__new__, Outgoing)
 _read_json = messages._read_json
-
-
-def _dps_of(data: dict[str, Any]) -> dict[str, Any] | None:
-    dps = data.get("dps")
-    if dps is None:
-        inner = data.get("data")
-        if isinstance(inner, dict):
-            dps = inner.get("dps")
-    if not isinstance(dps, dict):
-        return None
-    if _STR.issuperset(map(type, dps)):
-        return dict(dps)
-    return {str(k): v for k, v in dps.items()}
 
 
 def fused(client: ClientSession, push: bytes) -> Side:
@@ -161,7 +147,7 @@ def fused(client: ClientSession, push: bytes) -> Side:
         events = receive(push)
         assert events is not None
         (event,) = events
-        return _dps_of(event.data)
+        return messages.extract_dps(event.data)
 
     return Side(pack, unpack)
 
