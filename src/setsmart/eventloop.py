@@ -1,8 +1,8 @@
 """The event loop the daemon and the command line run on.
 
-uvloop (libuv) when it is installed, which it is wherever setsmart's dependencies have a
-wheel: it spends less CPU per socket event than asyncio's selector loop, and that time is
-the daemon's latency. `SETSMART_EVENT_LOOP=asyncio` chooses the standard library's loop.
+uvloop (libuv) when it is installed (setsmart depends on it on CPython outside Windows):
+it spends less CPU per socket event than asyncio's selector loop, and that time is the
+daemon's latency. `SETSMART_EVENT_LOOP=asyncio` chooses the standard library's loop.
 """
 
 from __future__ import annotations
