@@ -24,7 +24,7 @@ others drop:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -84,24 +84,35 @@ def discovery_documents(
     `profile` is the device's resolved profile (for `type: auto`, resolved from the DPs
     it reported). Publish each document retained, encoded with `encode_discovery`.
     """
+    builders = _builders(device, profile, topics)
+    return {topic: build(*args) for topic, (build, args) in builders.items()}
+
+
+#: What makes one entity's document: an `_EntityFactory` method and its arguments.
+_Builder = tuple[Callable[..., Document], tuple[object, ...]]
+
+
+def _builders(device: DeviceConfig, profile: DeviceProfile, topics: Topics) -> dict[str, _Builder]:
+    """`{config topic: what makes its document}`, in `discovery_documents`' order."""
     entity = _EntityFactory(device, profile, topics)
-    documents: dict[str, Document] = {}
+    builders: dict[str, _Builder] = {}
     if profile.is_light:
-        documents[topics.ha_config("light", device.id, "light")] = entity.light(profile)
+        builders[topics.ha_config("light", device.id, "light")] = (entity.light, (profile,))
     elif profile.is_strip:
         for gang in range(1, profile.gangs + 1):
-            key = f"state_l{gang}"
             object_id = gang_object(gang)
-            documents[topics.ha_config("switch", device.id, object_id)] = entity.switch(
-                object_id, f"Socket {gang}", key
+            builders[topics.ha_config("switch", device.id, object_id)] = (
+                entity.switch,
+                (object_id, f"Socket {gang}", f"state_l{gang}"),
             )
     elif profile.gangs:
-        documents[topics.ha_config("switch", device.id, "switch")] = entity.switch(
-            "switch", None, "state"
+        builders[topics.ha_config("switch", device.id, "switch")] = (
+            entity.switch,
+            ("switch", None, "state"),
         )
     for role in profile.sensors:
-        documents[topics.ha_config("sensor", device.id, role)] = entity.sensor(role)
-    return documents
+        builders[topics.ha_config("sensor", device.id, role)] = (entity.sensor, (role,))
+    return builders
 
 
 def encode_discovery(document: Document) -> str:
@@ -123,8 +134,8 @@ class DiscoveryPayloads:
     topics: Topics
 
     def __call__(self, topic: str) -> bytes:
-        document = discovery_documents(self.device, self.profile, self.topics)[topic]
-        return encode_discovery(document).encode()
+        build, args = _builders(self.device, self.profile, self.topics)[topic]  # only this one
+        return encode_discovery(build(*args)).encode()
 
 
 def possible_discovery_topics(device_id: str, topics: Topics) -> tuple[str, ...]:
