@@ -172,10 +172,11 @@ class MqttBridge:
             held = True
 
             def deliver(message: mqtt.MQTTMessage) -> None:
+                incoming = _incoming(message)
                 if held:
-                    early.append(_incoming(message))
+                    early.append(incoming)
                 else:
-                    self.on_message(_incoming(message))
+                    self.on_message(incoming)
 
             fastpath.deliver_at_once(paho, deliver)
             for topic in self.subscriptions:
