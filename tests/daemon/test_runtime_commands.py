@@ -1,5 +1,6 @@
-"""A device's commands: carried out one at a time in arrival order, at most 64 waiting,
-and no queue or task kept for them while there is none."""
+"""A device's commands through the runtime: answered in arrival order, typed errors for
+awaiting callers, and no queue or task kept for them while there is none (the rules
+themselves, such as the limit of 64 waiting, are tested on the machine alone)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import contextvars
 from collections.abc import Coroutine
 from typing import Any
 
+import pytest
+
 from setsmart.config import DeviceConfig, LanConfig
 from setsmart.config.secret import Secret
-from setsmart.daemon.runtime import Command, DeviceRuntime
+from setsmart.daemon.commands import Command, CommandError, DeviceOffline
+from setsmart.daemon.runtime import DeviceRuntime
 from setsmart.mqtt.payloads import LogLevel
 
 
@@ -47,8 +51,8 @@ class Answers(list[tuple[int, str | None]]):
         self.changed = asyncio.Event()
 
     def command(self, n: int) -> Command:
-        def done(error: str | None) -> None:
-            self.append((n, error))
+        def done(error: CommandError | None) -> None:
+            self.append((n, None if error is None else str(error)))
             self.changed.set()
 
         return Command("get", None, f"st/desk/get#{n}", done)
@@ -71,24 +75,18 @@ async def test_commands_are_answered_in_order_then_nothing_is_kept() -> None:
         assert [n for n, _ in answers] == [0, 1, 2, 3, 4]
         assert all(error and "device is offline" in error for _, error in answers)
         await asyncio.sleep(0)
-        assert runtime._commands is None  # what an idle device keeps
-        assert runtime._command_task is None
+        assert runtime.machine.idle  # what an idle device keeps
+        assert not [t for t in asyncio.all_tasks() if t.get_name() == "desk:command"]
     finally:
         await runtime.stop()
 
 
-async def test_a_command_beyond_64_waiting_is_refused() -> None:
+async def test_an_awaited_command_raises_a_typed_error_naming_the_device() -> None:
     runtime = offline_runtime()
     runtime.start(spawn)
     try:
-        answers = Answers()
-        for n in range(66):  # before the first has had a chance to run: all wait
-            runtime.submit(answers.command(n))
-        refused = [(n, error) for n, error in answers]
-        assert [n for n, _ in refused] == [64, 65]
-        assert all(error and "64 commands are already waiting" in error for _, error in refused)
-        await answers.wait_for(66)
-        assert [n for n, _ in answers[2:]] == list(range(64))
+        with pytest.raises(DeviceOffline, match=r"^desk: device is offline"):
+            await runtime.request("set", {"state": "ON"})
     finally:
         await runtime.stop()
 

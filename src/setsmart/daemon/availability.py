@@ -41,6 +41,13 @@ class Availability:
             return True
         return False
 
+    @property
+    def deadline(self) -> float | None:
+        """When `check` may turn the device offline (None: nothing pending)."""
+        if not self.online or self.down_since is None:
+            return None
+        return self.down_since + self.grace
+
     def seconds_left(self, now: float) -> float | None:
         """How long until `check` may turn the device offline (None: nothing pending)."""
         if not self.online or self.down_since is None:

@@ -1,30 +1,15 @@
 """One configured device while the daemon runs: its link, its state, its commands.
 
-The runtime merges what the device reports, publishes the state document when it changes,
-decides availability without flapping, and carries out `/set` and `/get` one at a time in
-arrival order (a burst is queued, not lost).
+The runtime drives the device's `machine.DeviceMachine` (where the rules are: routing
+between the LAN and the cloud, availability, local keys, the order of commands): it
+turns what its link, the cloud and its callers do into the machine's events, and carries
+out the machine's actions (start and restart the link, poll the cloud, send a command,
+tell the outbox). Its own job is the data: merging what the device reports, publishing
+the state document when it changes, and the energy count.
 
-Routing, when the daemon gives the runtime a `Fallback` (the cloud):
-- A device without a local key has no LAN link: it is read through the fallback every
-  `cloud_poll` seconds, and is online while the fallback answers and says it is online.
-- A LAN device whose session is down has its commands and `/get` sent through the
-  fallback at once. Once the LAN has been unavailable for the availability grace (or
-  never came up within it after start), the runtime polls the fallback like a cloud-only
-  device, so the device stays online with `source: cloud`. The moment the session is
-  back, polling stops and the state says `source: lan` again. Nothing is ever sent to
-  the fallback while the LAN session is up.
-- Presence (is the device connected to the cloud?) costs a call of its own, so it is
-  asked on the first poll, every `PRESENCE_EVERY` polls after, and whenever the last
-  answer was not "online"; a command the cloud refuses as "device offline" counts too.
-
-Local keys: the configured key is used first. When the device refuses it (a wrong-key
-error; for 3.1-3.3 devices, which ignore a wrong key, `SILENT_SESSIONS` sessions in a row
-that never got an answer),
-a key learnt from the cloud earlier (`learnt_key`, from the state directory) is tried;
-when that is refused too, or there is none, the current key is fetched from the
-`KeySource` (the cloud), announced through the outbox (which keeps it, never in the
-user's YAML) and the link restarts with it. A fetch for the same refused key is not
-repeated for `KEY_RETRY` seconds.
+Commands come in through `submit` (a callback answers) or `request` (an awaitable that
+raises a `commands.CommandError`): one at a time, in arrival order, and a command for a
+device whose session is reconnecting waits for it up to `lan.timeout`.
 """
 
 from __future__ import annotations
@@ -33,17 +18,27 @@ import asyncio
 import contextlib
 import contextvars
 import functools
-from collections import deque
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Protocol
 
 from setsmart._structlog import structlog
 from setsmart.config import DeviceConfig, LanConfig
 from setsmart.config.secret import Secret
-from setsmart.daemon.availability import Availability
+from setsmart.daemon import machine as m
+from setsmart.daemon.clock import LOOP_CLOCK, Clock, Timer
+from setsmart.daemon.commands import (
+    Command,
+    CommandError,
+    CommandFailed,
+    CommandKind,
+    DeviceOffline,
+    InvalidCommand,
+    NoAnswer,
+)
 from setsmart.daemon.logs import device_context
+from setsmart.daemon.machine import Connection, Route
 from setsmart.devices import (
     DeviceProfile,
     DpMapError,
@@ -54,7 +49,13 @@ from setsmart.devices import (
     profile_for,
 )
 from setsmart.lan.connection import dps_to_query
-from setsmart.lan.errors import LanError, NotConnected, ReplyTimeout, WrongLocalKey
+from setsmart.lan.errors import (
+    ConnectionLost,
+    LanError,
+    NotConnected,
+    ReplyTimeout,
+    WrongLocalKey,
+)
 from setsmart.lan.link import (
     DeviceLink,
     DpsReport,
@@ -68,16 +69,18 @@ from setsmart.mqtt.payloads import LogLevel
 from setsmart.protocol import Dps, DpValue, Version
 from setsmart.protocol.constants import as_version
 
+__all__ = [
+    "Command",
+    "DeviceRuntime",
+    "Fallback",
+    "KeySource",
+    "Outbox",
+    "RouteError",
+    "Spawn",
+]
+
 log = structlog.get_logger("setsmart.device")
 
-Connection = Literal["lan", "cloud", "offline"]
-_QUEUE_LIMIT = 64
-#: Polls between two presence checks of a device read through the cloud.
-PRESENCE_EVERY: Final = 10
-#: Seconds before the cloud is asked again for the key of a device that refuses it.
-KEY_RETRY: Final = 300.0
-#: Sessions in a row a 3.1-3.3 device left unanswered before its key is suspected.
-SILENT_SESSIONS: Final = 2
 _SILENT_KEY_VERSIONS = frozenset({"3.1", "3.2", "3.3"})
 #: Seconds between attempts when `cloud_poll` is 0 and the first cloud read failed.
 RETRY_WITHOUT_POLL: Final = 60.0
@@ -138,16 +141,6 @@ def _link_settings(
     return LinkSettings(heartbeat=heartbeat, timeout=timeout, poll=poll, energy_poll=energy_poll)
 
 
-@dataclass(frozen=True, slots=True)
-class Command:
-    """A `/set` payload (decoded) or a `/get`; `done(None)` on success, `done(error)` else."""
-
-    kind: Literal["set", "get"]
-    payload: object
-    topic: str
-    done: Callable[[str | None], None]
-
-
 @dataclass(eq=False, slots=True)
 class DeviceRuntime:
     config: DeviceConfig
@@ -158,47 +151,38 @@ class DeviceRuntime:
     keys: KeySource | None = None
     learnt_key: Secret | None = None
     cloud_poll: float = 60.0
+    clock: Clock = LOOP_CLOCK
+    machine: m.DeviceMachine = field(init=False)
     link: DeviceLink | None = field(init=False, default=None)
     profile: DeviceProfile | None = field(init=False, default=None)
     dps: dict[str, DpValue] = field(init=False, default_factory=dict)
-    source: Literal["lan", "cloud"] = field(init=False, default="lan")
-    availability: Availability = field(init=False)
     _published: dict[str, object] | None = field(init=False, default=None)
-    _last_error: str | None = field(init=False, default=None)
-    # Waiting commands, and the task carrying them out: both exist only while there are
-    # some (an idle device holds no queue and no task for commands).
-    _commands: deque[Command] | None = field(init=False, default=None)
-    _command_task: asyncio.Task[None] | None = field(init=False, default=None)
-    _timer: asyncio.TimerHandle | None = field(init=False, default=None)
-    _start_timer: asyncio.TimerHandle | None = field(init=False, default=None)
+    _timer: Timer | None = field(init=False, default=None)
+    _wake_at: float | None = field(init=False, default=None)
     _tasks: set[asyncio.Task[None]] = field(init=False, default_factory=set)
     _spawner: Spawn | None = field(init=False, default=None)
+    _closed: bool = field(init=False, default=False)
     _context: contextvars.Context | None = field(init=False, default=None)
     _link_task: asyncio.Task[None] | None = field(init=False, default=None)
     _link_generation: int = field(init=False, default=0)
-    _key: str = field(init=False, default="", repr=False)
-    _tried_learnt: bool = field(init=False, default=False)
-    _session_up: bool = field(init=False, default=False)
-    _silent_sessions: int = field(init=False, default=0)
-    _key_task: asyncio.Task[None] | None = field(init=False, default=None)
-    _fetched_for: str | None = field(init=False, default=None, repr=False)
-    _key_retry_at: float = field(init=False, default=0.0)
     _cloud_task: asyncio.Task[None] | None = field(init=False, default=None)
-    _cloud_mode: bool = field(init=False, default=False)
-    _cloud_online: bool = field(init=False, default=False)
-    _presence: bool | None = field(init=False, default=None)
-    _cloud_error: str | None = field(init=False, default=None)
     _cloud_lock: asyncio.Lock = field(init=False, default_factory=asyncio.Lock)
-    _announced: tuple[bool, Connection] = field(init=False, default=(False, "offline"))
 
     def __post_init__(self) -> None:
         lan, config = self.lan, self.config
-        self.availability = Availability(grace=max(2 * lan.heartbeat, 2 * lan.timeout, 5.0))
-        if config.local_key is not None:
-            self._key = config.local_key.reveal()
-            self.link = self._make_link(self._key, config.host, as_version(config.version))
-        else:
-            self.source = "cloud"
+        configured = config.local_key.reveal() if config.local_key is not None else None
+        self.machine = m.DeviceMachine(
+            config.name,
+            timeout=lan.timeout,
+            grace=max(2 * lan.heartbeat, 2 * lan.timeout, 5.0),
+            has_link=configured is not None,
+            fallback=self.fallback is not None,
+            key_source=self.keys is not None,
+            configured_key=configured,
+            learnt_key=self.learnt_key.reveal() if self.learnt_key is not None else None,
+        )
+        if configured is not None:
+            self.link = self._make_link(configured, config.host, as_version(config.version))
 
     @property
     def name(self) -> str:
@@ -207,27 +191,22 @@ class DeviceRuntime:
     @property
     def online(self) -> bool:
         """Reachable now: a live LAN session (within its grace), or through the cloud."""
-        return self.availability.online or self._cloud_online
+        return self.machine.online
 
     @property
     def connection(self) -> Connection:
-        if not self.online:
-            return "offline"
-        return self.source
+        return self.machine.connection
+
+    @property
+    def source(self) -> m.Source:
+        return self.machine.source
 
     def start(self, spawn: Spawn) -> None:
         """Serve the device, in tasks started through `spawn`, until `stop()`."""
         self._spawner = spawn
         # One context for all of the device's tasks: every line they log names it.
         self._context = device_context(self.name)
-        if self.link is not None:
-            self._start_link()
-            if self.fallback is not None:
-                self._arm_start_check()
-        elif self.fallback is not None:
-            self._start_cloud_mode()
-        if self._commands:
-            self._command_task = self._spawn(self._serve_commands(), "commands")
+        self._feed(m.Start(self.clock.now()))
 
     async def stop(self) -> None:
         """Cancel the device's timers and tasks, and wait until they are over."""
@@ -237,11 +216,10 @@ class DeviceRuntime:
 
     def close(self) -> list[asyncio.Task[None]]:
         """Cancel the device's timers and tasks (without waiting); the tasks cancelled."""
-        self._spawner = None
-        for timer in (self._timer, self._start_timer):
-            if timer is not None:
-                timer.cancel()
-        self._timer = self._start_timer = None
+        self._spawner, self._closed = None, True
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self._wake_at = None
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -252,17 +230,78 @@ class DeviceRuntime:
         return self._spawner is not None
 
     def submit(self, command: Command) -> None:
-        commands = self._commands
-        if commands is None:
-            commands = self._commands = deque()
-        if len(commands) >= _QUEUE_LIMIT:
-            command.done(
-                f"{self.name}: {_QUEUE_LIMIT} commands are already waiting; this one is dropped"
-            )
+        """Carry out `command` in its turn; `command.done` gets the outcome."""
+        self._feed(m.CommandArrived(self.clock.now(), command))
+
+    async def request(self, kind: CommandKind, payload: object = None, topic: str = "") -> None:
+        """Carry out a `/set` (`payload`: the decoded document) or a `/get` in its turn;
+        returns once the device (or the cloud) did, else raises a `CommandError`."""
+        answer: asyncio.Future[CommandError | None] = asyncio.get_running_loop().create_future()
+
+        def done(error: CommandError | None) -> None:
+            if not answer.done():
+                answer.set_result(error)
+
+        self.submit(Command(kind, payload, topic, done))
+        error = await answer
+        if error is not None:
+            raise error
+
+    # The machine ------------------------------------------------------------------------
+
+    def _feed(self, event: m.Event) -> None:
+        if self._closed:
             return
-        commands.append(command)
-        if self._command_task is None and self._spawner is not None:
-            self._command_task = self._spawn(self._serve_commands(), "commands")
+        for action in self.machine.handle(event):
+            self._do(action)
+        wake = self.machine.wake_at
+        if wake != self._wake_at and not self._closed:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._wake_at = wake
+            self._timer = None if wake is None else self.clock.call_at(wake, self._on_timer)
+
+    def _on_timer(self) -> None:
+        when, self._timer, self._wake_at = self._wake_at, None, None
+        # A loop may run a timer a clock tick early: it fired for `when`.
+        now = self.clock.now()
+        self._feed(m.Tick(now if when is None else max(now, when)))
+
+    def _do(self, action: m.Action) -> None:  # noqa: PLR0912 (one branch per action)
+        match action:
+            case m.ApplyDps(dps, full, count_energy):
+                self._on_dps(dps, full=full, count_energy=count_energy)
+            case m.Publish():
+                self._publish_state()
+            case m.Announce(online, online_changed):
+                if online_changed:
+                    self.outbox.availability(self, online)
+                self.outbox.connection(self)
+            case m.Report(level, message):
+                self.outbox.problem(self, level, message)
+            case m.SendLan(command):
+                self._spawn(self._carry_out(command, lan=True), "command")
+            case m.SendCloud(command):
+                self._spawn(self._carry_out(command, lan=False), "command")
+            case m.Refuse(command, error):
+                command.done(error)
+            case m.StartLink():
+                self._start_link()
+            case m.UseKey(key):
+                self._use_key(key)
+            case m.FetchKey(refused):
+                if self.keys is not None:
+                    self._spawn(self._refresh_key(self.keys, refused), "key")
+            case m.SaveKey(key):
+                self.learnt_key = None if key is None else Secret(key)
+                self.outbox.learnt_key(self, self.learnt_key)
+            case m.StartPoll():
+                if self._cloud_task is None or self._cloud_task.done():
+                    self._cloud_task = self._spawn(self._poll_cloud(), "cloud")
+            case m.StopPoll():
+                if self._cloud_task is not None:
+                    self._cloud_task.cancel()
+                    self._cloud_task = None
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         spawn, context = self._spawner, self._context
@@ -303,28 +342,45 @@ class DeviceRuntime:
             self._link_task.cancel()
         self._link_task = self._spawn(self.link.run(), "link")
 
-    def _lan_connected(self) -> bool:
-        return self.link is not None and self.link.connected
+    def _use_key(self, key: str) -> None:
+        """Restart the link with another key, keeping what it learnt of the device."""
+        old = self.link
+        assert old is not None  # noqa: S101 (LAN devices only)
+        self.link = self._make_link(key, old.host, old.version)
+        self.link.energy_dps = old.energy_dps
+        self._start_link()
 
     def _on_link_event(self, event: LinkEvent) -> None:
         if isinstance(event, DpsReport):
-            self.source = "lan"
-            self._on_dps(event.dps, full=event.full)
+            self._feed(m.LanReport(event.dps, event.full))
         elif isinstance(event, LinkUp):
-            self.source = "lan"
-            self._last_error = None
-            self._session_up, self._silent_sessions = True, 0
-            self.availability.up()
-            self._stop_cloud_mode()
-            self._key_works()
-            self._publish_state()
-            self._announce()
+            self._feed(m.LinkUp(self.clock.now()))
         elif isinstance(event, LinkDown):
-            self._on_down(event.error)
+            error = event.error
+            version = self.link.version if self.link is not None else None
+            self._feed(
+                m.LinkDown(
+                    self.clock.now(),
+                    str(error),
+                    wrong_key=isinstance(error, WrongLocalKey),
+                    reply_timeout=isinstance(error, ReplyTimeout),
+                    silent_version=version in _SILENT_KEY_VERSIONS,
+                )
+            )
         elif isinstance(event, LinkProblem):
             self.outbox.problem(self, "warning", str(event.error))
 
-    def _on_dps(self, dps: Dps, *, full: bool, count_energy: bool = True) -> None:
+    async def _refresh_key(self, keys: KeySource, refused: str) -> None:
+        try:
+            key = await keys.local_key()
+        except RouteError as exc:
+            self._feed(m.KeyFetchFailed(str(exc)))
+        else:
+            self._feed(m.KeyFetched(key, refused))
+
+    # The state --------------------------------------------------------------------------
+
+    def _on_dps(self, dps: Dps, *, full: bool, count_energy: bool) -> None:
         self.dps.update(dps)
         if self.profile is None or full:
             try:
@@ -332,7 +388,6 @@ class DeviceRuntime:
             except DpMapError as exc:
                 self.outbox.problem(self, "error", f"{self.name}: {exc}")
                 return
-        # The cloud repeats the last energy increment it heard: only the LAN's count.
         if count_energy and self.energy_meter.add_from(self.profile, dps):
             self.outbox.energy(self)
         if self.link is not None:
@@ -351,7 +406,7 @@ class DeviceRuntime:
             self.profile,
             self.dps,
             energy_kwh=self.energy_meter.kwh if "energy" in self.profile.sensors else None,
-            source=self.source,
+            source=self.machine.source,
             last_seen=datetime.now(UTC),
         )
         comparable = {k: v for k, v in document.items() if k != "last_seen"}
@@ -359,187 +414,16 @@ class DeviceRuntime:
             self._published = comparable
             self.outbox.state(self, document)
 
-    def _announce(self) -> None:
-        """Tell the outbox when availability or the connection kind changed."""
-        now = (self.online, self.connection)
-        if now == self._announced:
-            return
-        was_online = self._announced[0]
-        self._announced = now
-        if now[0] != was_online:
-            self.outbox.availability(self, now[0])
-        self.outbox.connection(self)
-
-    def _on_down(self, error: LanError) -> None:
-        message = str(error)
-        if message != self._last_error:
-            self._last_error = message
-            self.outbox.problem(self, "error", message)
-        silent = self._silent_session(error)
-        if isinstance(error, WrongLocalKey) or silent:
-            self._wrong_key()
-        now = asyncio.get_running_loop().time()
-        if self.availability.down(now):
-            self._lan_lost()
-        else:
-            self._arm_timer(now)
-
-    def _silent_session(self, error: LanError) -> bool:
-        """Whether this is one more 3.1-3.3 session in a row that the device never
-        answered: such devices ignore requests sealed with a wrong key."""
-        was_up, self._session_up = self._session_up, False
-        link = self.link
-        if was_up or link is None or link.version not in _SILENT_KEY_VERSIONS:
-            self._silent_sessions = 0
-            return False
-        if not isinstance(error, ReplyTimeout):
-            self._silent_sessions = 0
-            return False
-        self._silent_sessions += 1
-        return self._silent_sessions >= SILENT_SESSIONS
-
-    def _arm_timer(self, now: float) -> None:
-        left = self.availability.seconds_left(now)
-        if left is None or self._timer is not None:
-            return
-        self._timer = asyncio.get_running_loop().call_later(left, self._on_timer)
-
-    def _on_timer(self) -> None:
-        self._timer = None
-        now = asyncio.get_running_loop().time()
-        if self.availability.check(now):
-            self._lan_lost()
-        else:
-            self._arm_timer(now)
-
-    def _arm_start_check(self) -> None:
-        """A LAN device that is not up within the grace after start goes to the cloud."""
-        loop = asyncio.get_running_loop()
-        self._start_timer = loop.call_later(self.availability.grace, self._start_check)
-
-    def _start_check(self) -> None:
-        self._start_timer = None
-        if not self.availability.online and not self._lan_connected():
-            self._lan_lost()
-
-    def _lan_lost(self) -> None:
-        """The LAN is judged unavailable: the cloud if allowed (announced after its first
-        read, so the device does not blink offline), else offline now."""
-        if not self._start_cloud_mode():
-            self._announce()
-
-    # Keys -------------------------------------------------------------------------------
-
-    def _wrong_key(self) -> None:
-        configured = self.config.local_key
-        learnt = self.learnt_key.reveal() if self.learnt_key is not None else None
-        if (
-            configured is not None
-            and self._key == configured.reveal()
-            and learnt
-            and learnt != self._key
-            and not self._tried_learnt
-        ):
-            self._tried_learnt = True
-            self.outbox.problem(
-                self,
-                "info",
-                f"{self.name}: the configured local key is refused; "
-                "using the key learnt from the Tuya cloud earlier",
-            )
-            self._use_key(learnt)
-            return
-        self._fetch_key()
-
-    def _fetch_key(self) -> None:
-        if self.keys is None or not self.running:
-            return
-        if self._key_task is not None and not self._key_task.done():
-            return
-        now = asyncio.get_running_loop().time()
-        if self._fetched_for == self._key and now < self._key_retry_at:
-            return
-        self._fetched_for, self._key_retry_at = self._key, now + KEY_RETRY
-        self._key_task = self._spawn(self._refresh_key(self.keys, self._key), "key")
-
-    async def _refresh_key(self, keys: KeySource, refused: str) -> None:
-        try:
-            key = await keys.local_key()
-        except RouteError as exc:
-            self.outbox.problem(
-                self, "error", f"{exc} (while asking the Tuya cloud for the device's local key)"
-            )
-            return
-        if key == refused:
-            self.outbox.problem(
-                self,
-                "error",
-                f"{self.name}: the Tuya cloud has the same local key as the one in use, so the "
-                "key is not what fails: check the device's protocol version and address",
-            )
-            return
-        if self._key != refused or self._lan_connected():
-            return  # another key was tried meanwhile, or the LAN works again
-        self.learnt_key = Secret(key)
-        self.outbox.learnt_key(self, self.learnt_key)
-        self.outbox.problem(
-            self,
-            "info",
-            f"{self.name}: the device's local key has changed; now using its new key from "
-            "the Tuya cloud (kept in the state directory; the configuration file is unchanged)",
-        )
-        self._use_key(key)
-
-    def _use_key(self, key: str) -> None:
-        """Restart the link with another key, keeping what it learnt of the device."""
-        old = self.link
-        assert old is not None  # noqa: S101 (LAN devices only)
-        self._key = key
-        self._silent_sessions = 0
-        self.link = self._make_link(key, old.host, old.version)
-        self.link.energy_dps = old.energy_dps
-        self._start_link()
-
-    def _key_works(self) -> None:
-        """The session is up: a learnt key is obsolete once the configured one works."""
-        configured = self.config.local_key
-        if configured is not None and self._key == configured.reveal():
-            self._tried_learnt = False
-            if self.learnt_key is not None:
-                self.learnt_key = None
-                self.outbox.learnt_key(self, None)
-
     # The cloud --------------------------------------------------------------------------
 
-    def _start_cloud_mode(self) -> bool:
-        """Poll the fallback until the LAN is back; False when there is none to poll."""
-        if self.fallback is None or not self.running:
-            return False
-        self._cloud_mode = True
-        if self._cloud_task is None or self._cloud_task.done():
-            self._cloud_task = self._spawn(self._poll_cloud(), "cloud")
-        return True
-
-    def _stop_cloud_mode(self) -> None:
-        if self._cloud_task is not None:
-            self._cloud_task.cancel()
-            self._cloud_task = None
-        self._cloud_mode = False
-        self._cloud_online = False
-        self._presence = None
-        self._cloud_error = None
-
     async def _poll_cloud(self) -> None:
-        polls = 0
         while True:
-            presence = polls % PRESENCE_EVERY == 0 or self._presence is not True
             ok = True
             try:
-                await self._cloud_read(presence=presence)
+                await self._cloud_read(presence=self.machine.presence_due, polled=True)
             except RouteError as exc:
                 ok = False
-                self._cloud_failed(exc, report=True)
-            polls += 1
+                self._feed(m.CloudFailed(str(exc), exc.device_offline, polled=True))
             if self.cloud_poll > 0:
                 await asyncio.sleep(self.cloud_poll)
             elif ok:
@@ -547,74 +431,46 @@ class DeviceRuntime:
             else:
                 await asyncio.sleep(RETRY_WITHOUT_POLL)
 
-    async def _cloud_read(self, *, presence: bool) -> None:
+    async def _cloud_read(self, *, presence: bool, polled: bool) -> None:
         fallback = self.fallback
-        assert fallback is not None  # noqa: S101 (checked by the callers)
+        assert fallback is not None  # noqa: S101 (the machine polls only with one)
         async with self._cloud_lock:
-            if presence:
-                self._presence = await fallback.online()
-                if not self._presence:
-                    raise RouteError(
-                        f"{self.name}: the Tuya cloud says the device is offline",
-                        device_offline=True,
-                    )
+            if presence and not await fallback.online():
+                raise RouteError(
+                    f"{self.name}: the Tuya cloud says the device is offline",
+                    device_offline=True,
+                )
             dps = await fallback.read()
-        if self._lan_connected():
-            return  # the session came back meanwhile: the LAN's data wins
-        self.source = "cloud"
-        self._cloud_ok()
-        self._on_dps(dps, full=True, count_energy=False)
-        self._announce()
-
-    def _cloud_ok(self) -> None:
-        self._cloud_error = None
-        if self._cloud_mode and self._presence is not False:
-            self._cloud_online = True
-
-    def _cloud_failed(self, error: RouteError, *, report: bool) -> None:
-        """A cloud failure: reported once (until the cloud answers again), and the device
-        is offline while it is read through the cloud."""
-        if error.device_offline:
-            self._presence = False
-        message = str(error)
-        if report and message != self._cloud_error:
-            level: LogLevel = "warning" if error.device_offline else "error"
-            self.outbox.problem(self, level, message)
-        self._cloud_error = message
-        if self._cloud_mode:
-            self._cloud_online = False
-            self._announce()
+        self._feed(m.CloudRead(dps, polled=polled, presence=presence))
 
     # Commands ---------------------------------------------------------------------------
 
-    async def _serve_commands(self) -> None:
-        """Carry out the waiting commands in order, then end (the next one starts again)."""
+    async def _carry_out(self, command: Command, *, lan: bool) -> None:
+        """Send one command the machine let out, answer it, and tell the machine."""
+        error: CommandError | None = None
         try:
-            while self._commands:
-                command = self._commands.popleft()
-                try:
-                    await self._execute(command)
-                except (LanError, RouteError) as exc:
-                    command.done(str(exc))
-                except SetError as exc:
-                    command.done(f"{self.name}: {exc}")
-                else:
-                    command.done(None)
-        finally:
-            # No await between the last check and here: a command submitted from now on
-            # starts a new task.
-            self._command_task = None
-            if not self._commands:
-                self._commands = None
+            await self._execute(command, lan=lan)
+        except (NotConnected, ConnectionLost) as exc:
+            if lan:  # the session dropped under it: the machine holds it for the next
+                self._feed(m.CommandLost(self.clock.now(), str(exc)))
+                return
+            error = DeviceOffline(str(exc))
+        except ReplyTimeout as exc:
+            error = NoAnswer(str(exc))
+        except LanError as exc:
+            error = CommandFailed(str(exc))
+        except RouteError as exc:
+            error = DeviceOffline(str(exc)) if exc.device_offline else CommandFailed(str(exc))
+        except SetError as exc:
+            error = InvalidCommand(f"{self.name}: {exc}")
+        command.done(error)
+        self._feed(m.CommandDone(self.clock.now()))
 
-    async def _execute(self, command: Command) -> None:
+    async def _execute(self, command: Command, *, lan: bool) -> None:
         link = self.link
-        use_lan = link is not None and link.connected
-        if not use_lan and self.fallback is None:
-            raise LanError(self.name, "device is offline (no LAN session and no cloud route)")
         if command.kind == "get":
             self._published = None  # a /get publishes the state even when unchanged
-            if use_lan and link is not None:
+            if lan and link is not None:
                 await link.query()
             else:
                 await self._read_through_fallback()
@@ -622,45 +478,37 @@ class DeviceRuntime:
         if self.profile is None:
             raise LanError(self.name, "the device's state has not been read yet; try again shortly")
         order = parse_set(self.profile, command.payload, self.dps)
-        await self._write(order.dps)
+        await self._write(order.dps, lan=lan)
         if order.restore_after is not None:
             delay, restore = order.restore_after
             self._spawn(self._restore(delay, restore), "power-cycle")
 
-    async def _write(self, dps: Mapping[str, DpValue]) -> None:
+    async def _write(self, dps: Mapping[str, DpValue], *, lan: bool) -> None:
         link = self.link
-        if link is not None and link.connected:
-            try:
-                await link.set_dps(dps)
-            except NotConnected:
-                if self.fallback is None:
-                    raise
-            else:
-                return
+        if lan and link is not None:
+            await link.set_dps(dps)
+            return
         if self.fallback is None:
-            raise LanError(self.name, "device is offline (no LAN session and no cloud route)")
+            raise NotConnected(self.name, "device is offline (no LAN session and no cloud route)")
         try:
             async with self._cloud_lock:
                 await self.fallback.write(dps)
         except RouteError as exc:
-            self._cloud_failed(exc, report=False)
+            self._feed(m.CloudFailed(str(exc), exc.device_offline))
             raise
-        self.source = "cloud"
-        self._cloud_ok()
-        self._on_dps(dict(dps), full=False, count_energy=False)
-        self._announce()
+        self._feed(m.CloudWritten(dict(dps)))
 
     async def _read_through_fallback(self) -> None:
         try:
-            await self._cloud_read(presence=self._presence is False)
+            await self._cloud_read(presence=self.machine.presence_for_get, polled=False)
         except RouteError as exc:
-            self._cloud_failed(exc, report=False)
+            self._feed(m.CloudFailed(str(exc), exc.device_offline))
             raise
 
     async def _restore(self, delay: float, dps: Mapping[str, DpValue]) -> None:
         """The second half of a power cycle on a device without a countdown DP."""
         await asyncio.sleep(delay)
         try:
-            await self._write(dps)
+            await self._write(dps, lan=self.machine.route is Route.LAN)
         except (LanError, RouteError) as exc:
             self.outbox.problem(self, "error", f"power_cycle could not turn it back on: {exc}")

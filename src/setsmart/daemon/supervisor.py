@@ -32,6 +32,7 @@ from setsmart.config.secret import Secret
 from setsmart.daemon import firmware
 from setsmart.daemon.cloud_route import CloudRoute, CloudTuning, make_client
 from setsmart.daemon.coalesce import Coalescer
+from setsmart.daemon.commands import CommandError
 from setsmart.daemon.logs import register_secret
 from setsmart.daemon.runtime import Command, DeviceRuntime, RouteError
 from setsmart.daemon.store import (
@@ -355,8 +356,8 @@ class Supervisor:
         name, kind = parsed
         device = self.devices.get(name)
 
-        def done(error: str | None) -> None:
-            self._answer(message, name if device else None, error)
+        def done(error: CommandError | str | None) -> None:
+            self._answer(message, name if device else None, None if error is None else str(error))
 
         if device is None:
             done(f"no device named {name!r} is configured")

@@ -1,0 +1,705 @@
+"""One device's rules, without I/O: its route, its availability, its key, its commands.
+
+`DeviceMachine.handle(event)` takes what happened (events below, each with the time it
+happened when time matters) and returns what to do (actions below); it keeps the state
+and nothing else: no asyncio, no socket, no clock of its own. `runtime.DeviceRuntime`
+turns what its link, the cloud and MQTT do into events and carries out the actions; it
+arms one timer at `wake_at` and sends `Tick` when it fires.
+
+Route (where the device is reached; `ROUTES` is the table):
+- STARTING: a LAN device whose session has not come up since start. With a fallback (the
+  cloud), it is judged lost when the availability grace passes without a session.
+- LAN: the session is up: online, `source: lan`; nothing is ever sent to the cloud.
+- RECONNECTING: the session went down. The device stays online (no flapping) until the
+  session has been down for the grace or `max_failures` reconnects in a row failed
+  (`availability.Availability`); then it is lost.
+- Lost: CLOUD with a fallback (the device is polled through it, and online while it
+  answers and says the device is online; announced after the first read, so the device
+  does not blink offline), else OFFLINE. A device without a local key starts in CLOUD
+  (or OFFLINE without a fallback).
+- A session coming up moves every route to LAN: polling stops at once.
+
+Presence (is the device connected to the cloud?) costs a call of its own: asked on the
+first poll, every `PRESENCE_EVERY` polls after, and whenever the last answer was not
+"online"; a command the cloud refuses as "device offline" counts too. A failure is
+reported once, until the cloud answers again.
+
+Commands: carried out one at a time, in arrival order; at most `QUEUE_LIMIT` wait. The
+first waiting one goes out by the route (`DISPATCH`): over the session (LAN); held until
+the session is back (RECONNECTING), but at most `timeout` seconds after it arrived, then
+through the fallback or refused; through the fallback at once, or refused (any other
+route). A LAN command whose session dropped under it is held the same way for a new
+session and sent once more (a reconnect loses nothing).
+
+Local keys: the configured key is used first. When the device refuses it (a wrong-key
+error; for 3.1-3.3 devices, which ignore a wrong key, `SILENT_SESSIONS` sessions in a row
+that never got an answer), a key learnt from the cloud earlier is tried; when that is
+refused too, or there is none, the current key is fetched from the key source (the
+cloud), kept (never in the user's YAML) and the link restarts with it. A fetch for the
+same refused key is not repeated for `KEY_RETRY` seconds. Once the configured key works
+again, the learnt one is forgotten.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+from setsmart.daemon.availability import Availability
+from setsmart.daemon.commands import Command, CommandError, CommandFailed, DeviceOffline
+from setsmart.mqtt.payloads import LogLevel
+from setsmart.protocol import Dps
+
+#: Commands that may wait for a device; one more is refused.
+QUEUE_LIMIT: Final = 64
+#: Polls between two presence checks of a device read through the cloud.
+PRESENCE_EVERY: Final = 10
+#: Seconds before the cloud is asked again for the key of a device that refuses it.
+KEY_RETRY: Final = 300.0
+#: Sessions in a row a 3.1-3.3 device left unanswered before its key is suspected.
+SILENT_SESSIONS: Final = 2
+
+Source = Literal["lan", "cloud"]
+Connection = Literal["lan", "cloud", "offline"]
+
+
+class Route(enum.Enum):
+    STARTING = "starting"
+    LAN = "lan"
+    RECONNECTING = "reconnecting"
+    CLOUD = "cloud"
+    OFFLINE = "offline"
+
+
+class Signal(enum.Enum):
+    """What moves the route: a session up or down, or the grace over (`LOST`)."""
+
+    UP = "up"
+    DOWN = "down"
+    LOST = "lost"
+
+
+#: Route transitions; LOST stands for CLOUD or OFFLINE (with or without a fallback). A
+#: signal missing from a route's row leaves the route as it is.
+ROUTES: Final[dict[Route, dict[Signal, Route | None]]] = {
+    Route.STARTING: {Signal.UP: Route.LAN, Signal.LOST: None},
+    Route.LAN: {Signal.DOWN: Route.RECONNECTING, Signal.LOST: None},
+    Route.RECONNECTING: {Signal.UP: Route.LAN, Signal.LOST: None},
+    Route.CLOUD: {Signal.UP: Route.LAN},
+    Route.OFFLINE: {Signal.UP: Route.LAN},
+}
+
+
+class Via(enum.Enum):
+    LAN = "lan"
+    HOLD = "hold"  # wait for the session, up to `timeout` after arrival
+    FALLBACK = "fallback"  # through the cloud, or refused without one
+
+
+#: How the first waiting command goes out, by route.
+DISPATCH: Final[dict[Route, Via]] = {
+    Route.STARTING: Via.FALLBACK,
+    Route.LAN: Via.LAN,
+    Route.RECONNECTING: Via.HOLD,
+    Route.CLOUD: Via.FALLBACK,
+    Route.OFFLINE: Via.FALLBACK,
+}
+
+# Events ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Time passed (the timer armed at `wake_at` fired)."""
+
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class LinkUp:
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class LinkDown:
+    """The session ended or a connect failed. `silent_version`: a 3.1-3.3 device (which
+    ignores a wrong key); `reply_timeout`: the device never answered."""
+
+    now: float
+    message: str
+    wrong_key: bool = False
+    reply_timeout: bool = False
+    silent_version: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LanReport:
+    dps: Dps
+    full: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CloudRead:
+    """The fallback answered a read; `polled` by the poll loop (not a `/get`);
+    `presence`: its presence was asked and it said online."""
+
+    dps: Dps
+    polled: bool = False
+    presence: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CloudWritten:
+    dps: Dps
+
+
+@dataclass(frozen=True, slots=True)
+class CloudFailed:
+    """A fallback call failed; `polled` failures are reported, a command's are its answer."""
+
+    message: str
+    device_offline: bool = False
+    polled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class KeyFetched:
+    key: str = field(repr=False)
+    refused: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyFetchFailed:
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommandArrived:
+    now: float
+    command: Command
+
+
+@dataclass(frozen=True, slots=True)
+class CommandDone:
+    """The command sent out was answered (its `done` was called)."""
+
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class CommandLost:
+    """The LAN session dropped under the command sent out; `message` says how."""
+
+    now: float
+    message: str
+
+
+Event = (
+    Start
+    | Tick
+    | LinkUp
+    | LinkDown
+    | LanReport
+    | CloudRead
+    | CloudWritten
+    | CloudFailed
+    | KeyFetched
+    | KeyFetchFailed
+    | CommandArrived
+    | CommandDone
+    | CommandLost
+)
+
+# Actions --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StartLink:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Announce:
+    """Availability or the connection kind changed; `online_changed`: availability did."""
+
+    online: bool
+    online_changed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Publish:
+    """Publish the state document (its source changed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyDps:
+    dps: Dps
+    full: bool
+    count_energy: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StartPoll:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class StopPoll:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class UseKey:
+    """Restart the link with this key."""
+
+    key: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchKey:
+    refused: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SaveKey:
+    """Keep this learnt key across restarts (None: forget the one kept)."""
+
+    key: str | None = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    level: LogLevel
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendLan:
+    command: Command
+
+
+@dataclass(frozen=True, slots=True)
+class SendCloud:
+    command: Command
+
+
+@dataclass(frozen=True, slots=True)
+class Refuse:
+    command: Command
+    error: CommandError
+
+
+Action = (
+    StartLink
+    | Announce
+    | Publish
+    | ApplyDps
+    | StartPoll
+    | StopPoll
+    | UseKey
+    | FetchKey
+    | SaveKey
+    | Report
+    | SendLan
+    | SendCloud
+    | Refuse
+)
+
+
+@dataclass(slots=True)
+class _Waiting:
+    command: Command
+    deadline: float  # when holding it for the session ends
+    lost: str | None = None  # why its LAN session last dropped under it
+    losses: int = 0  # sent again over the LAN after the first only
+    fresh_session: bool = False  # held for a session that comes up after the loss
+
+
+@dataclass(eq=False, slots=True)
+class DeviceMachine:
+    """The state of one device and its rules (see the module's docstring)."""
+
+    name: str
+    timeout: float  # `lan.timeout`: how long a command waits for a reconnect
+    grace: float
+    has_link: bool
+    fallback: bool
+    key_source: bool = False
+    configured_key: str | None = field(default=None, repr=False)
+    learnt_key: str | None = field(default=None, repr=False)
+    route: Route = field(init=False)
+    source: Source = field(init=False)
+    availability: Availability = field(init=False)
+    started: bool = field(init=False, default=False)
+    cloud_online: bool = field(init=False, default=False)
+    presence: bool | None = field(init=False, default=None)
+    polls: int = field(init=False, default=0)
+    polling: bool = field(init=False, default=False)
+    key: str = field(init=False, default="", repr=False)
+    _start_deadline: float | None = field(init=False, default=None)
+    _last_error: str | None = field(init=False, default=None)
+    _cloud_error: str | None = field(init=False, default=None)
+    _announced: tuple[bool, Connection] = field(init=False, default=(False, "offline"))
+    _session_up: bool = field(init=False, default=False)
+    _silent_sessions: int = field(init=False, default=0)
+    _tried_learnt: bool = field(init=False, default=False)
+    _fetching: bool = field(init=False, default=False)
+    _fetched_for: str | None = field(init=False, default=None, repr=False)
+    _key_retry_at: float = field(init=False, default=0.0)
+    # Waiting commands, only while there are some (an idle device holds no queue).
+    _queue: deque[_Waiting] | None = field(init=False, default=None)
+    _sent: _Waiting | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.availability = Availability(grace=self.grace)
+        self.key = self.configured_key or ""
+        if self.has_link:
+            self.route, self.source = Route.STARTING, "lan"
+        else:
+            self.route, self.source = Route.OFFLINE, "cloud"
+
+    # Queries ----------------------------------------------------------------------------
+
+    @property
+    def online(self) -> bool:
+        """Reachable now: a live LAN session (within its grace), or through the cloud."""
+        return self.availability.online or self.cloud_online
+
+    @property
+    def connection(self) -> Connection:
+        return self.source if self.online else "offline"
+
+    @property
+    def presence_due(self) -> bool:
+        """Whether the next poll asks the cloud for the device's presence too."""
+        return self.polls % PRESENCE_EVERY == 0 or self.presence is not True
+
+    @property
+    def presence_for_get(self) -> bool:
+        """Whether a `/get` through the cloud asks for presence first."""
+        return self.presence is False
+
+    @property
+    def idle(self) -> bool:
+        """No command waiting or out."""
+        return self._queue is None and self._sent is None
+
+    @property
+    def waiting(self) -> int:
+        return len(self._queue) if self._queue else 0
+
+    @property
+    def wake_at(self) -> float | None:
+        """When the machine wants a `Tick` (None: nothing pending)."""
+        times = [self._start_deadline] if self._start_deadline is not None else []
+        if self.route is Route.RECONNECTING:
+            left = self.availability.deadline
+            if left is not None:
+                times.append(left)
+        head = self._holding()
+        if head is not None:
+            times.append(head.deadline)
+        return min(times) if times else None
+
+    # Events -----------------------------------------------------------------------------
+
+    def handle(self, event: Event) -> list[Action]:
+        return _HANDLERS[type(event)](self, event)
+
+    def _start(self, event: Start) -> list[Action]:
+        self.started = True
+        actions: list[Action] = []
+        if self.has_link:
+            actions.append(StartLink())
+            if self.fallback:
+                self._start_deadline = event.now + self.grace
+        elif self.fallback:
+            actions += self._enter(Route.CLOUD)
+        return actions + self._next(event.now)
+
+    def _tick(self, event: Tick) -> list[Action]:
+        now, actions = event.now, []
+        if self._start_deadline is not None and now >= self._start_deadline:
+            self._start_deadline = None
+            actions += self._signal(Signal.LOST)
+        if self.route is Route.RECONNECTING and self.availability.check(now):
+            actions += self._signal(Signal.LOST)
+        return actions + self._next(now)
+
+    def _link_up(self, event: LinkUp) -> list[Action]:
+        self.source, self._last_error = "lan", None
+        self._session_up, self._silent_sessions = True, 0
+        self._start_deadline = None
+        self.availability.up()
+        actions = self._signal(Signal.UP) + self._key_works()
+        head = self._queue[0] if self._queue else None
+        if head is not None:
+            head.fresh_session = False
+        return [*actions, Publish(), *self._announce(), *self._next(event.now)]
+
+    def _link_down(self, event: LinkDown) -> list[Action]:
+        actions: list[Action] = []
+        if event.message != self._last_error:
+            self._last_error = event.message
+            actions.append(Report("error", event.message))
+        if event.wrong_key or self._silent_session(event):
+            actions += self._wrong_key(event.now)
+        lost = self.availability.down(event.now)
+        actions += self._signal(Signal.LOST if lost else Signal.DOWN)
+        return actions + self._next(event.now)
+
+    def _lan_report(self, event: LanReport) -> list[Action]:
+        self.source = "lan"
+        return [ApplyDps(event.dps, event.full, count_energy=True)]
+
+    def _cloud_read(self, event: CloudRead) -> list[Action]:
+        if event.polled:
+            self.polls += 1
+        if event.presence:
+            self.presence = True
+        if self.route is Route.LAN:
+            return []  # the session came back meanwhile: the LAN's data wins
+        return self._cloud_ok(event.dps, full=True)
+
+    def _cloud_written(self, event: CloudWritten) -> list[Action]:
+        return self._cloud_ok(event.dps, full=False)
+
+    def _cloud_ok(self, dps: Dps, *, full: bool) -> list[Action]:
+        self.source, self._cloud_error = "cloud", None
+        if self.route is Route.CLOUD and self.presence is not False:
+            self.cloud_online = True
+        # The cloud repeats the last energy increment it heard: only the LAN's count.
+        return [ApplyDps(dps, full, count_energy=False), *self._announce()]
+
+    def _cloud_failed(self, event: CloudFailed) -> list[Action]:
+        actions: list[Action] = []
+        if event.polled:
+            self.polls += 1
+        if event.device_offline:
+            self.presence = False
+        if event.polled and event.message != self._cloud_error:
+            level: LogLevel = "warning" if event.device_offline else "error"
+            actions.append(Report(level, event.message))
+        self._cloud_error = event.message
+        if self.route is Route.CLOUD:
+            self.cloud_online = False
+            actions += self._announce()
+        return actions
+
+    # Route ------------------------------------------------------------------------------
+
+    def _signal(self, signal: Signal) -> list[Action]:
+        row = ROUTES[self.route]
+        if signal not in row:
+            return []
+        target = row[signal]
+        if target is None:
+            target = Route.CLOUD if self.fallback and self.started else Route.OFFLINE
+        return self._enter(target)
+
+    def _enter(self, route: Route) -> list[Action]:
+        before, self.route = self.route, route
+        actions: list[Action] = []
+        if route is Route.CLOUD:
+            if not self.polling:
+                self.polling, self.polls = True, 0
+                actions.append(StartPoll())
+            return actions  # announced after the first read
+        if route is Route.LAN:
+            self.cloud_online, self.presence, self._cloud_error = False, None, None
+            if self.polling:
+                self.polling = False
+                actions.append(StopPoll())
+        if route is Route.OFFLINE and before is not Route.OFFLINE:
+            actions += self._announce()
+        return actions
+
+    def _announce(self) -> list[Action]:
+        now = (self.online, self.connection)
+        if now == self._announced:
+            return []
+        was_online = self._announced[0]
+        self._announced = now
+        return [Announce(now[0], now[0] != was_online)]
+
+    # Keys -------------------------------------------------------------------------------
+
+    def _silent_session(self, event: LinkDown) -> bool:
+        """Whether this is one more 3.1-3.3 session in a row that the device never
+        answered: such devices ignore requests sealed with a wrong key."""
+        was_up, self._session_up = self._session_up, False
+        if was_up or not event.silent_version or not event.reply_timeout:
+            self._silent_sessions = 0
+            return False
+        self._silent_sessions += 1
+        return self._silent_sessions >= SILENT_SESSIONS
+
+    def _wrong_key(self, now: float) -> list[Action]:
+        learnt = self.learnt_key
+        if (
+            self.configured_key is not None
+            and self.key == self.configured_key
+            and learnt
+            and learnt != self.key
+            and not self._tried_learnt
+        ):
+            self._tried_learnt = True
+            message = (
+                f"{self.name}: the configured local key is refused; "
+                "using the key learnt from the Tuya cloud earlier"
+            )
+            return [Report("info", message), *self._use_key(learnt)]
+        if not self.key_source or not self.started or self._fetching:
+            return []
+        if self._fetched_for == self.key and now < self._key_retry_at:
+            return []
+        self._fetching = True
+        self._fetched_for, self._key_retry_at = self.key, now + KEY_RETRY
+        return [FetchKey(self.key)]
+
+    def _use_key(self, key: str) -> list[Action]:
+        self.key, self._silent_sessions = key, 0
+        return [UseKey(key)]
+
+    def _key_works(self) -> list[Action]:
+        """The session is up: a learnt key is obsolete once the configured one works."""
+        if self.configured_key is None or self.key != self.configured_key:
+            return []
+        self._tried_learnt = False
+        if self.learnt_key is None:
+            return []
+        self.learnt_key = None
+        return [SaveKey(None)]
+
+    def _key_fetched(self, event: KeyFetched) -> list[Action]:
+        self._fetching = False
+        if event.key == event.refused:
+            return [
+                Report(
+                    "error",
+                    f"{self.name}: the Tuya cloud has the same local key as the one in use, so "
+                    "the key is not what fails: check the device's protocol version and address",
+                )
+            ]
+        if self.key != event.refused or self.route is Route.LAN:
+            return []  # another key was tried meanwhile, or the LAN works again
+        self.learnt_key = event.key
+        message = (
+            f"{self.name}: the device's local key has changed; now using its new key from "
+            "the Tuya cloud (kept in the state directory; the configuration file is unchanged)"
+        )
+        return [SaveKey(event.key), Report("info", message), *self._use_key(event.key)]
+
+    def _key_fetch_failed(self, event: KeyFetchFailed) -> list[Action]:
+        self._fetching = False
+        message = f"{event.message} (while asking the Tuya cloud for the device's local key)"
+        return [Report("error", message)]
+
+    # Commands ---------------------------------------------------------------------------
+
+    def _command_arrived(self, event: CommandArrived) -> list[Action]:
+        queue = self._queue
+        if queue is None:
+            queue = self._queue = deque()
+        if len(queue) >= QUEUE_LIMIT:
+            error = CommandFailed(
+                f"{self.name}: {QUEUE_LIMIT} commands are already waiting; this one is dropped"
+            )
+            return [Refuse(event.command, error)]
+        queue.append(_Waiting(event.command, event.now + self.timeout))
+        return self._next(event.now)
+
+    def _command_done(self, event: CommandDone) -> list[Action]:
+        self._sent = None
+        return self._next(event.now)
+
+    def _command_lost(self, event: CommandLost) -> list[Action]:
+        sent, self._sent = self._sent, None
+        if sent is None:
+            return self._next(event.now)
+        sent.lost, sent.losses = event.message, sent.losses + 1
+        sent.fresh_session = sent.losses == 1  # held for a new session, then sent again
+        sent.deadline = event.now + self.timeout
+        if self._queue is None:
+            self._queue = deque()
+        self._queue.appendleft(sent)
+        return self._next(event.now)
+
+    def _holding(self) -> _Waiting | None:
+        """The first waiting command when it is held for the session."""
+        if self._sent is not None or not self._queue or not self.started:
+            return None
+        head = self._queue[0]
+        return head if self._via(head) is Via.HOLD else None
+
+    def _via(self, waiting: _Waiting) -> Via:
+        via = DISPATCH[self.route]
+        if waiting.losses > 1:
+            return Via.FALLBACK
+        if waiting.fresh_session and via is Via.LAN:
+            return Via.HOLD  # the session it was lost on is not down yet
+        return via
+
+    def _next(self, now: float) -> list[Action]:
+        """Send out (or refuse) the first waiting commands, while nothing is out."""
+        actions: list[Action] = []
+        queue = self._queue
+        while queue and self._sent is None and self.started:
+            head = queue[0]
+            via = self._via(head)
+            if via is Via.HOLD:
+                if now < head.deadline:
+                    break
+                via = Via.FALLBACK
+            queue.popleft()
+            if via is Via.LAN:
+                self._sent = head
+                actions.append(SendLan(head.command))
+            elif self.fallback:
+                self._sent = head
+                actions.append(SendCloud(head.command))
+            else:
+                actions.append(Refuse(head.command, self._offline(head)))
+        if not queue:
+            self._queue = None
+        return actions
+
+    def _offline(self, waiting: _Waiting) -> CommandError:
+        if waiting.losses > 1:
+            return CommandFailed(waiting.lost or self.name)
+        if waiting.lost is not None:
+            return DeviceOffline(
+                f"{waiting.lost}; the session did not come back within {self.timeout:g} s "
+                "(no cloud route)"
+            )
+        if self.route is Route.RECONNECTING:
+            return DeviceOffline(
+                f"{self.name}: device is offline (its LAN session did not come back within "
+                f"{self.timeout:g} s, and there is no cloud route)"
+            )
+        return DeviceOffline(f"{self.name}: device is offline (no LAN session and no cloud route)")
+
+
+_HANDLERS: Final[dict[type, Callable[[DeviceMachine, Any], list[Action]]]] = {
+    Start: DeviceMachine._start,
+    Tick: DeviceMachine._tick,
+    LinkUp: DeviceMachine._link_up,
+    LinkDown: DeviceMachine._link_down,
+    LanReport: DeviceMachine._lan_report,
+    CloudRead: DeviceMachine._cloud_read,
+    CloudWritten: DeviceMachine._cloud_written,
+    CloudFailed: DeviceMachine._cloud_failed,
+    KeyFetched: DeviceMachine._key_fetched,
+    KeyFetchFailed: DeviceMachine._key_fetch_failed,
+    CommandArrived: DeviceMachine._command_arrived,
+    CommandDone: DeviceMachine._command_done,
+    CommandLost: DeviceMachine._command_lost,
+}
