@@ -47,8 +47,9 @@ from bench.driver import git_revision
 from setsmart.config import Config, DeviceConfig, HomeAssistantConfig, LanConfig, MqttConfig
 from setsmart.config.model import CloudConfig
 from setsmart.config.secret import Secret
+from setsmart.daemon.commands import CommandError
 from setsmart.daemon.logs import configure_logging
-from setsmart.daemon.runtime import Command, DeviceRuntime
+from setsmart.daemon.runtime import DeviceRuntime
 from setsmart.daemon.store import StateStore
 from setsmart.daemon.supervisor import Supervisor
 from setsmart.protocol import Version
@@ -141,11 +142,12 @@ def runtimes(supervisor: Supervisor) -> list[DeviceRuntime]:
 
 async def one_command(runtime: DeviceRuntime) -> tuple[float, str | None]:
     """Seconds from handing a TOGGLE to the runtime to its answer, and the error if any."""
-    answered: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
     started = time.perf_counter()
-    runtime.submit(Command("set", "TOGGLE", "bench", answered.set_result))
-    error = await asyncio.wait_for(answered, COMMAND_LIMIT)
-    return time.perf_counter() - started, error
+    try:
+        await asyncio.wait_for(runtime.request("set", "TOGGLE", "bench"), COMMAND_LIMIT)
+    except CommandError as exc:
+        return time.perf_counter() - started, str(exc)
+    return time.perf_counter() - started, None
 
 
 async def latency(path: str, runtime: DeviceRuntime, commands: int) -> dict[str, Any]:
@@ -215,7 +217,7 @@ async def lan_scenarios(args: argparse.Namespace, cloud: FakeCloud, state: Path)
             await first.stop()
             await wait_until(
                 lambda: devices[0].connection == "cloud",
-                devices[0].availability.grace + START_LIMIT,
+                devices[0].machine.grace + START_LIMIT,
                 "the stopped device did not go over to the cloud",
             )
             degraded = await count_calls(

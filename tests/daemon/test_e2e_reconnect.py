@@ -1,0 +1,81 @@
+"""Nothing lost in a reconnect: another client (the phone app) takes the device's one
+connection, a command arrives at that moment, and it is carried out once the daemon's
+session is back (within `lan.timeout`), not refused as "device is offline"."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from setsmart.protocol import Version
+from setsmart.sim import SimDevice
+from tests.daemon.harness import BASE, KEY, Dev, config_text, daemon
+from tests.sim.wire import WireClient
+from tests.support.broker import running_broker
+from tests.support.mqtt_client import Received, recorder
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def state_of(message: Received) -> dict[str, object]:
+    document = message.json()
+    assert isinstance(document, dict)
+    return document
+
+
+def lan_config(text: str) -> str:
+    # Room for a reconnect on a loaded CI machine: the backoff's first pause (up to
+    # 0.5 s), the handshake and the first read.
+    return text.replace("  timeout: 1\n", "  timeout: 3\n")
+
+
+@pytest.mark.parametrize(("version", "host"), [("3.3", "127.0.0.97"), ("3.5", "127.0.0.98")])
+async def test_a_set_during_a_taken_connection_is_carried_out(
+    tmp_path: Path, version: Version, host: str
+) -> None:
+    async with (
+        running_broker(tmp_path) as broker,
+        SimDevice(
+            "bfreconnect000000001", KEY, version, "plug", host=host, dps={"1": False}
+        ) as plug,
+        recorder(broker.host, broker.port, f"{BASE}/#", "reply/#") as mqtt,
+        daemon(tmp_path, lan_config(config_text(broker, [Dev("plug", plug)]))),
+    ):
+        await mqtt.wait_for(f"{BASE}/plug", lambda m: state_of(m)["state"] == "OFF")
+        mark = mqtt.mark()
+        async with await WireClient.connect(plug) as phone:  # the daemon's session is dropped
+            await mqtt.publish(
+                f"{BASE}/plug/set", json.dumps({"state": "ON"}), response_topic="reply/set"
+            )
+            assert (await mqtt.wait_for("reply/set", since=mark)).json() == {"status": "ok"}
+            assert await phone.closed_by_device()  # the daemon took the connection back
+        assert plug.dps["1"] is True
+        on = await mqtt.wait_for(f"{BASE}/plug", lambda m: state_of(m)["state"] == "ON", since=mark)
+        assert state_of(on)["source"] == "lan"
+        assert plug.stats.replaced >= 2
+        errors = [m.json() for m in mqtt.messages[mark:] if m.topic == f"{BASE}/bridge/log"]
+        assert not [e for e in errors if e["level"] == "error" and "offline" in e["message"]]
+        availability = [
+            m.payload for m in mqtt.messages[mark:] if m.topic.endswith("/availability")
+        ]
+        assert b"offline" not in availability
+
+
+async def test_a_get_during_a_taken_connection_publishes_the_state(tmp_path: Path) -> None:
+    async with (
+        running_broker(tmp_path) as broker,
+        SimDevice("bfreconnect000000002", KEY, "3.4", "plug", host="127.0.0.96") as plug,
+        recorder(broker.host, broker.port, f"{BASE}/#", "reply/#") as mqtt,
+        daemon(tmp_path, lan_config(config_text(broker, [Dev("plug", plug)]))),
+    ):
+        await mqtt.wait_for(f"{BASE}/plug")
+        async with await WireClient.connect(plug) as phone:
+            await plug.set_dps({"1": True})  # switched in the app while it holds the line
+            mark = mqtt.mark()
+            await mqtt.publish(f"{BASE}/plug/get", "", response_topic="reply/get")
+            assert (await mqtt.wait_for("reply/get", since=mark)).json() == {"status": "ok"}
+            assert await phone.closed_by_device()
+        got = await mqtt.wait_for(f"{BASE}/plug", since=mark)
+        assert state_of(got)["state"] == "ON"

@@ -1,0 +1,463 @@
+"""The device machine alone, in memory: every route transition, the cloud, the keys and
+the commands, with time passed in by hand (no broker, socket, loop or sleep)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from setsmart.daemon import machine as m
+from setsmart.daemon.commands import (
+    Command,
+    CommandError,
+    CommandFailed,
+    CommandKind,
+    DeviceOffline,
+)
+from setsmart.daemon.machine import Route
+
+GRACE = 5.0
+TIMEOUT = 1.0
+CONFIGURED = "configuredkey000"
+LEARNT = "learntkey0000000"
+FETCHED = "fetchedkey000000"
+
+
+def device(
+    *, fallback: bool = False, link: bool = True, keys: bool = False, learnt: str | None = None
+) -> m.DeviceMachine:
+    return m.DeviceMachine(
+        "desk",
+        timeout=TIMEOUT,
+        grace=GRACE,
+        has_link=link,
+        fallback=fallback,
+        key_source=keys,
+        configured_key=CONFIGURED if link else None,
+        learnt_key=learnt,
+    )
+
+
+def where(machine: m.DeviceMachine) -> tuple[Route, str]:
+    """The route and the source (a call: what an event changes is read afresh)."""
+    return machine.route, machine.source
+
+
+def kinds(actions: list[m.Action]) -> list[type]:
+    return [type(action) for action in actions]
+
+
+_downs = iter(range(1_000_000))
+
+
+def down(now: float, **flags: bool) -> m.LinkDown:
+    """A session end with a message of its own (repeated messages are reported once)."""
+    return m.LinkDown(now, f"desk: connection lost #{next(_downs)}", **flags)
+
+
+def drive(machine: m.DeviceMachine, route: Route) -> float:
+    """Bring a started LAN device to `route`; the time it is then."""
+    machine.handle(m.Start(0.0))
+    if route is Route.STARTING:
+        return 0.0
+    machine.handle(m.LinkUp(1.0))
+    if route is Route.LAN:
+        return 1.0
+    machine.handle(down(2.0))
+    if route is Route.RECONNECTING:
+        return 2.0
+    machine.handle(m.Tick(2.0 + GRACE))
+    assert machine.route is route
+    return 2.0 + GRACE
+
+
+@dataclass
+class Answers:
+    """Commands with a number; what each was answered."""
+
+    got: dict[int, CommandError | None] = field(default_factory=dict)
+
+    def command(self, n: int, kind: CommandKind = "set") -> Command:
+        def done(error: CommandError | None) -> None:
+            self.got[n] = error
+
+        return Command(kind, {"state": "ON"}, f"st/desk/{kind}#{n}", done)
+
+
+def sent(actions: list[m.Action]) -> list[tuple[str, str]]:
+    """The commands sent out by these actions: (how, topic)."""
+    out = []
+    for action in actions:
+        if isinstance(action, m.SendLan):
+            out.append(("lan", action.command.topic))
+        elif isinstance(action, m.SendCloud):
+            out.append(("cloud", action.command.topic))
+        elif isinstance(action, m.Refuse):
+            out.append(("refused", action.command.topic))
+    return out
+
+
+# Routes ---------------------------------------------------------------------------------
+
+UP, DOWN, GRACE_OVER = "up", "down", "grace over"
+
+#: (route before, with a fallback, what happens, route after, actions). The grace over is
+#: a Tick past both the start and the availability grace.
+ROUTE_CASES = [
+    (Route.STARTING, False, UP, Route.LAN, [m.Publish, m.Announce]),
+    (Route.STARTING, True, UP, Route.LAN, [m.Publish, m.Announce]),
+    (Route.STARTING, False, DOWN, Route.STARTING, [m.Report]),
+    (Route.STARTING, True, DOWN, Route.STARTING, [m.Report]),
+    (Route.STARTING, False, GRACE_OVER, Route.STARTING, []),  # no fallback: keeps trying
+    (Route.STARTING, True, GRACE_OVER, Route.CLOUD, [m.StartPoll]),
+    (Route.LAN, False, DOWN, Route.RECONNECTING, [m.Report]),  # still online: no Announce
+    (Route.LAN, True, DOWN, Route.RECONNECTING, [m.Report]),
+    (Route.LAN, True, GRACE_OVER, Route.LAN, []),
+    (Route.RECONNECTING, False, UP, Route.LAN, [m.Publish]),
+    (Route.RECONNECTING, True, UP, Route.LAN, [m.Publish]),
+    (Route.RECONNECTING, False, DOWN, Route.RECONNECTING, [m.Report]),
+    (Route.RECONNECTING, False, GRACE_OVER, Route.OFFLINE, [m.Announce]),
+    (Route.RECONNECTING, True, GRACE_OVER, Route.CLOUD, [m.StartPoll]),  # announced on read
+    (Route.CLOUD, True, UP, Route.LAN, [m.StopPoll, m.Publish]),  # never seen offline
+    (Route.CLOUD, True, DOWN, Route.CLOUD, [m.Report]),
+    (Route.CLOUD, True, GRACE_OVER, Route.CLOUD, []),
+    (Route.OFFLINE, False, UP, Route.LAN, [m.Publish, m.Announce]),
+    (Route.OFFLINE, False, DOWN, Route.OFFLINE, [m.Report]),
+    (Route.OFFLINE, False, GRACE_OVER, Route.OFFLINE, []),
+]
+
+
+@pytest.mark.parametrize(("before", "fallback", "what", "after", "actions"), ROUTE_CASES)
+def test_route_transitions(
+    before: Route, fallback: bool, what: str, after: Route, actions: list[type]
+) -> None:
+    machine = device(fallback=fallback)
+    now = drive(machine, before) + 0.5
+    events: dict[str, m.Event] = {
+        UP: m.LinkUp(now),
+        DOWN: down(now),
+        GRACE_OVER: m.Tick(now + GRACE + 1),
+    }
+    event = events[what]
+    assert kinds(machine.handle(event)) == actions
+    assert machine.route is after
+
+
+def test_every_route_and_signal_is_covered_by_the_cases() -> None:
+    covered = {(before, what) for before, _, what, _, _ in ROUTE_CASES}
+    for route in Route:
+        for what in (UP, DOWN, GRACE_OVER):
+            if (route, what) == (Route.LAN, UP):
+                continue  # a session cannot come up twice
+            assert (route, what) in covered, (route, what)
+
+
+def test_a_device_goes_offline_after_max_failures_within_the_grace() -> None:
+    machine = device()
+    drive(machine, Route.RECONNECTING)  # one failure
+    assert kinds(machine.handle(down(2.1))) == [m.Report]
+    actions = machine.handle(down(2.2))  # the third in a row
+    assert machine.route is Route.OFFLINE
+    assert actions[-1] == m.Announce(online=False, online_changed=True)
+    assert machine.connection == "offline"
+
+
+def test_reconnecting_asks_to_be_woken_at_the_end_of_the_grace() -> None:
+    machine = device()
+    drive(machine, Route.RECONNECTING)
+    assert machine.wake_at == 2.0 + GRACE
+    assert machine.online  # no flapping while it reconnects
+    assert machine.handle(m.Tick(2.0 + GRACE - 0.1)) == []
+    assert machine.route is Route.RECONNECTING
+
+
+def test_a_lan_device_with_a_fallback_is_woken_at_the_end_of_the_start_grace() -> None:
+    machine = device(fallback=True)
+    assert kinds(machine.handle(m.Start(10.0))) == [m.StartLink]
+    assert machine.wake_at == 10.0 + GRACE
+    machine.handle(m.LinkUp(11.0))
+    assert machine.wake_at is None
+
+
+def test_lan_reports_set_the_source_and_count_energy() -> None:
+    machine = device(fallback=True)
+    drive(machine, Route.CLOUD)
+    machine.handle(m.CloudRead({"1": True}))
+    assert where(machine) == (Route.CLOUD, "cloud")
+    assert machine.handle(m.LanReport({"1": False}, full=False)) == [
+        m.ApplyDps({"1": False}, full=False, count_energy=True)
+    ]
+    assert where(machine) == (Route.CLOUD, "lan")
+
+
+# The cloud ------------------------------------------------------------------------------
+
+
+def test_a_cloud_only_device_is_polled_and_online_while_the_cloud_answers() -> None:
+    machine = device(link=False, fallback=True)
+    assert where(machine) == (Route.OFFLINE, "cloud")
+    assert kinds(machine.handle(m.Start(0.0))) == [m.StartPoll]
+    assert where(machine) == (Route.CLOUD, "cloud")
+    assert machine.presence_due
+    actions = machine.handle(m.CloudRead({"1": True}, polled=True, presence=True))
+    assert actions == [
+        m.ApplyDps({"1": True}, full=True, count_energy=False),  # the cloud's energy: no
+        m.Announce(online=True, online_changed=True),
+    ]
+    assert (machine.online, machine.connection) == (True, "cloud")
+
+
+def test_presence_is_asked_every_tenth_poll_and_after_any_doubt() -> None:
+    machine = device(link=False, fallback=True)
+    machine.handle(m.Start(0.0))
+    due = []
+    for _ in range(2 * m.PRESENCE_EVERY):
+        due.append(machine.presence_due)
+        machine.handle(m.CloudRead({}, polled=True, presence=machine.presence_due))
+    assert due == ([True] + [False] * (m.PRESENCE_EVERY - 1)) * 2
+    machine.handle(m.CloudFailed("desk: the cloud timed out", polled=True))
+    assert (machine.presence_due, machine.presence_for_get) == (False, False)  # no news
+    machine.handle(m.CloudFailed("desk: offline", device_offline=True, polled=True))
+    assert (machine.presence_due, machine.presence_for_get) == (True, True)
+
+
+def test_a_cloud_failure_is_reported_once_and_takes_the_device_offline() -> None:
+    machine = device(link=False, fallback=True)
+    machine.handle(m.Start(0.0))
+    machine.handle(m.CloudRead({"1": True}, polled=True))
+    offline = m.CloudFailed("desk: the Tuya cloud says the device is offline", True, polled=True)
+    assert machine.handle(offline) == [
+        m.Report("warning", offline.message),
+        m.Announce(online=False, online_changed=True),
+    ]
+    assert machine.handle(offline) == []
+    assert machine.connection == "offline"
+    # A command's failure is its answer, not a report.
+    assert machine.handle(m.CloudFailed("desk: quota", polled=False)) == []
+    machine.handle(m.CloudRead({"1": True}, polled=True, presence=True))
+    assert machine.online
+
+
+def test_a_cloud_read_that_arrives_after_the_session_came_back_is_dropped() -> None:
+    machine = device(fallback=True)
+    drive(machine, Route.LAN)
+    assert machine.handle(m.CloudRead({"1": False})) == []
+    assert machine.source == "lan"
+
+
+def test_a_cloud_write_while_reconnecting_keeps_the_device_online_through_the_cloud() -> None:
+    machine = device(fallback=True)
+    drive(machine, Route.RECONNECTING)
+    actions = machine.handle(m.CloudWritten({"1": True}))
+    assert actions == [
+        m.ApplyDps({"1": True}, full=False, count_energy=False),
+        m.Announce(online=True, online_changed=False),  # lan -> cloud
+    ]
+    assert machine.connection == "cloud"
+
+
+# Keys -----------------------------------------------------------------------------------
+
+
+def test_a_refused_configured_key_tries_the_learnt_one_then_the_cloud() -> None:
+    machine = device(keys=True, learnt=LEARNT)
+    machine.handle(m.Start(0.0))
+    actions = machine.handle(down(1.0, wrong_key=True))
+    assert kinds(actions) == [m.Report, m.Report, m.UseKey]
+    assert actions[1] == m.Report(
+        "info",
+        "desk: the configured local key is refused; using the key learnt from the "
+        "Tuya cloud earlier",
+    )
+    assert machine.key == LEARNT
+    actions = machine.handle(down(2.0, wrong_key=True))
+    assert actions[-1] == m.FetchKey(LEARNT)
+    # Not again while the fetch runs, nor for KEY_RETRY after it for the same key.
+    assert kinds(machine.handle(down(3.0, wrong_key=True))) == [m.Report]
+    machine.handle(m.KeyFetchFailed("desk: the Tuya cloud did not answer"))
+    assert kinds(machine.handle(down(4.0, wrong_key=True))) == [m.Report]
+    assert machine.handle(down(2.0 + m.KEY_RETRY, wrong_key=True))[-1] == m.FetchKey(LEARNT)
+
+
+def test_a_fetched_key_is_kept_reported_and_used() -> None:
+    machine = device(keys=True)
+    machine.handle(m.Start(0.0))
+    assert machine.handle(down(1.0, wrong_key=True))[-1] == m.FetchKey(CONFIGURED)
+    actions = machine.handle(m.KeyFetched(FETCHED, refused=CONFIGURED))
+    assert kinds(actions) == [m.SaveKey, m.Report, m.UseKey]
+    assert actions[0] == m.SaveKey(FETCHED)
+    assert actions[2] == m.UseKey(FETCHED)
+    assert "local key has changed" in actions[1].message  # type: ignore[union-attr]
+    assert FETCHED not in actions[1].message  # type: ignore[union-attr]
+    assert machine.key == FETCHED
+
+
+@pytest.mark.parametrize(
+    ("key", "route", "expected"),
+    [
+        (CONFIGURED, Route.STARTING, [m.Report]),  # the cloud's key is the refused one
+        (FETCHED, Route.LAN, []),  # the LAN works again meanwhile
+    ],
+)
+def test_a_fetched_key_that_cannot_help_is_not_used(
+    key: str, route: Route, expected: list[type]
+) -> None:
+    machine = device(keys=True)
+    drive(machine, route)
+    machine.handle(down(3.0, wrong_key=True))
+    if route is Route.LAN:
+        machine.handle(m.LinkUp(3.5))
+    assert kinds(machine.handle(m.KeyFetched(key, refused=CONFIGURED))) == expected
+    assert machine.key == CONFIGURED
+
+
+def test_silent_33_sessions_in_a_row_count_as_a_refused_key() -> None:
+    machine = device(keys=True)
+    drive(machine, Route.LAN)
+    silent = {"reply_timeout": True, "silent_version": True}
+    # The first end of a session that was up says nothing of the key.
+    assert m.FetchKey(CONFIGURED) not in machine.handle(down(2.0, **silent))
+    assert m.FetchKey(CONFIGURED) not in machine.handle(down(3.0, **silent))
+    assert m.FetchKey(CONFIGURED) in machine.handle(down(4.0, **silent))
+    # 3.4 and later devices say when a key is wrong: a timeout is only a timeout.
+    other = device(keys=True)
+    other.handle(m.Start(0.0))
+    for now in (1.0, 2.0, 3.0):
+        assert m.FetchKey(CONFIGURED) not in other.handle(down(now, reply_timeout=True))
+
+
+def test_the_learnt_key_is_forgotten_once_the_configured_one_works() -> None:
+    machine = device(keys=True, learnt=LEARNT)
+    machine.handle(m.Start(0.0))
+    assert machine.handle(m.LinkUp(1.0))[0] == m.SaveKey(None)
+    assert machine.learnt_key is None
+
+
+# Commands -------------------------------------------------------------------------------
+
+
+def test_commands_go_out_one_at_a_time_in_order() -> None:
+    machine, answers = device(), Answers()
+    now = drive(machine, Route.LAN)
+    assert sent(machine.handle(m.CommandArrived(now, answers.command(0)))) == [
+        ("lan", "st/desk/set#0")
+    ]
+    assert machine.handle(m.CommandArrived(now, answers.command(1, "get"))) == []
+    assert sent(machine.handle(m.CommandDone(now))) == [("lan", "st/desk/get#1")]
+    assert machine.handle(m.CommandDone(now)) == []
+    assert machine.idle
+
+
+def test_a_command_beyond_64_waiting_is_refused() -> None:
+    machine, answers = device(), Answers()
+    now = drive(machine, Route.LAN)
+    machine.handle(m.CommandArrived(now, answers.command(0)))  # out
+    for n in range(1, 1 + m.QUEUE_LIMIT):
+        assert machine.handle(m.CommandArrived(now, answers.command(n))) == []
+    (refused,) = machine.handle(m.CommandArrived(now, answers.command(99)))
+    assert isinstance(refused, m.Refuse)
+    assert isinstance(refused.error, CommandFailed)
+    assert str(refused.error) == "desk: 64 commands are already waiting; this one is dropped"
+    assert machine.waiting == m.QUEUE_LIMIT
+
+
+def test_commands_wait_for_the_start() -> None:
+    machine, answers = device(link=False, fallback=True), Answers()
+    assert machine.handle(m.CommandArrived(0.0, answers.command(0))) == []
+    assert ("cloud", "st/desk/set#0") in sent(machine.handle(m.Start(0.0)))
+
+
+#: (route, with a fallback, how a command arriving then goes out at once)
+DISPATCH_CASES = [
+    (Route.STARTING, False, "refused"),
+    (Route.STARTING, True, "cloud"),
+    (Route.LAN, False, "lan"),
+    (Route.LAN, True, "lan"),
+    (Route.RECONNECTING, False, None),  # held
+    (Route.RECONNECTING, True, None),
+    (Route.CLOUD, True, "cloud"),
+    (Route.OFFLINE, False, "refused"),
+]
+
+
+@pytest.mark.parametrize(("route", "fallback", "how"), DISPATCH_CASES)
+def test_how_a_command_goes_out_by_route(route: Route, fallback: bool, how: str | None) -> None:
+    machine, answers = device(fallback=fallback), Answers()
+    now = drive(machine, route)
+    actions = machine.handle(m.CommandArrived(now, answers.command(0)))
+    assert sent(actions) == ([] if how is None else [(how, "st/desk/set#0")])
+
+
+def test_a_refusal_without_a_route_says_why() -> None:
+    machine = device()
+    now = drive(machine, Route.OFFLINE)
+    (refused,) = machine.handle(m.CommandArrived(now, Answers().command(0)))
+    assert isinstance(refused, m.Refuse)
+    assert isinstance(refused.error, DeviceOffline)
+    assert str(refused.error) == "desk: device is offline (no LAN session and no cloud route)"
+
+
+def test_a_command_held_during_a_reconnect_goes_out_when_the_session_is_back() -> None:
+    machine, answers = device(), Answers()
+    now = drive(machine, Route.RECONNECTING)
+    machine.handle(m.CommandArrived(now, answers.command(0)))
+    machine.handle(m.CommandArrived(now + 0.5, answers.command(1)))
+    assert machine.wake_at == now + TIMEOUT
+    actions = machine.handle(m.LinkUp(now + 0.6))
+    assert sent(actions) == [("lan", "st/desk/set#0")]
+    assert sent(machine.handle(m.CommandDone(now + 0.7))) == [("lan", "st/desk/set#1")]
+
+
+@pytest.mark.parametrize(("fallback", "how"), [(False, "refused"), (True, "cloud")])
+def test_a_held_command_goes_on_after_lan_timeout(fallback: bool, how: str) -> None:
+    machine, answers = device(fallback=fallback), Answers()
+    now = drive(machine, Route.RECONNECTING)
+    machine.handle(m.CommandArrived(now, answers.command(0)))
+    machine.handle(m.CommandArrived(now + 0.5, answers.command(1)))
+    assert machine.handle(m.Tick(now + TIMEOUT - 0.01)) == []
+    actions = machine.handle(m.Tick(now + TIMEOUT))
+    assert sent(actions)[0] == (how, "st/desk/set#0")
+    if how == "refused":
+        error = actions[0].error  # type: ignore[union-attr]
+        assert "did not come back within 1 s" in str(error)
+        assert sent(actions)[1:] == []  # the second has waited only 0.5 s
+        assert machine.wake_at == now + 0.5 + TIMEOUT
+
+
+def test_held_commands_go_at_once_when_the_device_is_judged_lost() -> None:
+    machine, answers = device(fallback=True), Answers()
+    now = drive(machine, Route.RECONNECTING)
+    machine.handle(m.CommandArrived(now, answers.command(0)))
+    machine.handle(down(now + 0.1))
+    actions = machine.handle(down(now + 0.2))  # the third failure: lost
+    assert machine.route is Route.CLOUD
+    assert sent(actions) == [("cloud", "st/desk/set#0")]
+
+
+def test_a_command_lost_with_its_session_is_sent_again_on_the_next() -> None:
+    machine, answers = device(), Answers()
+    now = drive(machine, Route.LAN)
+    machine.handle(m.CommandArrived(now, answers.command(0)))
+    # The session drops under it, before the link says so: held, not sent again at once.
+    assert machine.handle(m.CommandLost(now + 0.1, "desk: connection closed")) == []
+    assert machine.wake_at == now + 0.1 + TIMEOUT
+    machine.handle(down(now + 0.2))
+    assert sent(machine.handle(m.LinkUp(now + 0.5))) == [("lan", "st/desk/set#0")]
+    # Lost a second time: not again.
+    (refused,) = machine.handle(m.CommandLost(now + 0.6, "desk: connection closed again"))
+    assert isinstance(refused, m.Refuse)
+    assert str(refused.error) == "desk: connection closed again"
+
+
+def test_a_lost_command_whose_session_does_not_come_back_is_refused_with_both_reasons() -> None:
+    machine, answers = device(), Answers()
+    now = drive(machine, Route.LAN)
+    machine.handle(m.CommandArrived(now, answers.command(0)))
+    machine.handle(m.CommandLost(now, "desk: connection closed"))
+    (refused,) = machine.handle(m.Tick(now + TIMEOUT))
+    assert isinstance(refused, m.Refuse)
+    assert isinstance(refused.error, DeviceOffline)
+    assert str(refused.error) == (
+        "desk: connection closed; the session did not come back within 1 s (no cloud route)"
+    )
