@@ -9,20 +9,24 @@ once when the interval is over, with the state as it is then.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
+
+from setsmart.daemon.clock import LOOP_CLOCK, Clock, Timer
 
 
 class Coalescer:
     """`request()` runs `action` now or at the end of the current interval; see above."""
 
-    __slots__ = ("_action", "_interval", "_last", "_timer")
+    __slots__ = ("_action", "_clock", "_interval", "_last", "_timer")
 
-    def __init__(self, action: Callable[[], None], interval: float) -> None:
+    def __init__(
+        self, action: Callable[[], None], interval: float, clock: Clock = LOOP_CLOCK
+    ) -> None:
         self._action = action
         self._interval = interval
+        self._clock = clock
         self._last: float | None = None
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: Timer | None = None
 
     @property
     def pending(self) -> bool:
@@ -31,12 +35,11 @@ class Coalescer:
     def request(self) -> None:
         if self._timer is not None:
             return  # the run already scheduled will see this change too
-        loop = asyncio.get_running_loop()
-        wait = 0.0 if self._last is None else self._last + self._interval - loop.time()
-        if wait <= 0:
+        due = None if self._last is None else self._last + self._interval
+        if due is None or due <= self._clock.now():
             self._run()
         else:
-            self._timer = loop.call_later(wait, self._run)
+            self._timer = self._clock.call_at(due, self._run)
 
     def flush(self) -> None:
         """Run now if a run is pending (before the state is said goodbye to, or replaced)."""
@@ -51,5 +54,5 @@ class Coalescer:
 
     def _run(self) -> None:
         self._timer = None
-        self._last = asyncio.get_running_loop().time()
+        self._last = self._clock.now()
         self._action()

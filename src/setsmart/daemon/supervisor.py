@@ -1,17 +1,20 @@
-"""The daemon: one supervisor owning every task (asyncio TaskGroup).
+"""The daemon: one supervisor owning every task (asyncio TaskGroup), and routing.
 
 It owns the MQTT bridge, one runtime per device, the discovery listener, the systemd
-watchdog, the state saver and, when `cloud:` is configured, the one Tuya cloud client
-the devices share; it wires device events to MQTT topics and MQTT commands to devices,
-reloads the configuration on request (applying only the differences), and on stop says
-goodbye on MQTT (availability offline, bridge offline) before cancelling.
+watchdog and the periodic saves; it wires device events to MQTT topics and MQTT commands
+to devices, reloads the configuration on request (applying only the differences), and
+on stop says goodbye on MQTT (availability offline, bridge offline) before cancelling.
+What it keeps lives in objects of their own: the cloud account and its quota
+(`cloud_account`), the register of retained topics (`retained`), the energy totals
+(`energy`); firmware requests are `firmware_request`; time comes from one `clock`.
 
-Cloud routing (see `runtime`): every device gets a `CloudRoute` to fetch a local key
+Cloud routing (see `machine`): every device gets a `CloudRoute` to fetch a local key
 it needs; as a `Fallback` only a device without a local key (cloud-only) or, when
 `cloud.fallback` is on, a LAN device, and in both cases only if the device's own `cloud`
-is true. The client's monthly call count is kept in the state directory and a warning
-goes to `B/bridge/log` at 80 % of the allowance and when it is reached. Firmware topics:
-see `firmware`.
+is true. Firmware topics: see `firmware`.
+
+Other parts of the daemon start a task with `spawn(coroutine, name)` (it ends with the
+daemon) and reach a device with `device(name).request(...)` (see `runtime`).
 """
 
 from __future__ import annotations
@@ -19,37 +22,29 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import gc
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from setsmart._structlog import structlog
-from setsmart.cloud import CallBudget, CloudError
 from setsmart.cloud.models import UpgradeInfo
 from setsmart.config import Config, DeviceConfig
 from setsmart.config.secret import Secret
 from setsmart.daemon import firmware
-from setsmart.daemon.cloud_route import CloudRoute, CloudTuning, make_client
+from setsmart.daemon.clock import LOOP_CLOCK, Clock
+from setsmart.daemon.cloud_account import CloudAccount
+from setsmart.daemon.cloud_route import CloudRoute, CloudTuning
 from setsmart.daemon.coalesce import Coalescer
-from setsmart.daemon.commands import CommandError
+from setsmart.daemon.commands import Command, CommandError
+from setsmart.daemon.energy import SAVE_EVERY, EnergyStore
+from setsmart.daemon.firmware_request import firmware_request
 from setsmart.daemon.logs import register_secret
-from setsmart.daemon.runtime import Command, DeviceRuntime, RouteError
-from setsmart.daemon.store import (
-    CloudUsage,
-    StateError,
-    StateStore,
-    load_cloud_usage,
-    load_energy,
-    load_local_keys,
-    load_published,
-    save_cloud_usage,
-    save_energy,
-    save_local_keys,
-    save_published,
-)
+from setsmart.daemon.retained import RetainedTopics
+from setsmart.daemon.runtime import DeviceRuntime
+from setsmart.daemon.saver import StateSaver
+from setsmart.daemon.store import StateStore, load_local_keys, save_local_keys
 from setsmart.daemon.systemd import Notifier
-from setsmart.devices import EnergyMeter
 from setsmart.lan.discovery import DiscoveryListener, Sighting
 from setsmart.mqtt.bridge import Incoming, MqttBridge
 from setsmart.mqtt.discovery import (
@@ -76,7 +71,6 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("setsmart.daemon")
 
-_ENERGY_SAVE_EVERY = 60.0  # seconds between two saves of energy totals that changed
 _PROBE_EVERY = 60.0  # seconds between two 3.5 probes while a device has no address
 _FLUSH_WITHIN = 3.0  # seconds to get the goodbye messages out on stop
 _SUMMARY_EVERY = 1.0  # seconds between two bridge/devices documents (and STATUS= lines)
@@ -97,7 +91,7 @@ class Supervisor:
     store: StateStore
     notifier: Notifier = field(default_factory=Notifier)
     cloud_tuning: CloudTuning = field(default_factory=CloudTuning)
-    cloud: CloudClient | None = field(init=False, default=None)
+    clock: Clock = LOOP_CLOCK
     devices: dict[str, _Device] = field(init=False, default_factory=dict)
     bridge: MqttBridge = field(init=False)
     topics: Topics = field(init=False)
@@ -106,25 +100,35 @@ class Supervisor:
     _listener: DiscoveryListener | None = field(init=False, default=None)
     ready: asyncio.Event = field(init=False, default_factory=asyncio.Event)
     _stop: asyncio.Event = field(init=False, default_factory=asyncio.Event)
-    _energy_dirty: bool = field(init=False, default=False)
-    _meters: dict[str, EnergyMeter] = field(init=False, default_factory=dict)
-    # Per device id, the retained topics it has published (sorted: a tuple is a tenth of a set).
-    _published: dict[str, tuple[str, ...]] = field(init=False, default_factory=dict)
-    _save_lock: asyncio.Lock = field(init=False, default_factory=asyncio.Lock)
-    _published_dirty: bool = field(init=False, default=False)
-    _published_saver: asyncio.Task[None] | None = field(init=False, default=None)
+    saver: StateSaver = field(init=False)
+    energy_totals: EnergyStore = field(init=False)
+    retained: RetainedTopics = field(init=False)
+    account: CloudAccount = field(init=False)
     _pending_reload: Config | None = field(init=False, default=None)
     _reload_requested: asyncio.Event = field(init=False, default_factory=asyncio.Event)
-    _usage: CloudUsage = field(init=False, default_factory=CloudUsage)
-    _saved_calls: int = field(init=False, default=0)
     _learnt_keys: dict[str, Secret] = field(init=False, default_factory=dict)
-    _cloud_requests: set[asyncio.Task[None]] = field(init=False, default_factory=set)
     _devices_summary: Coalescer = field(init=False)
     _status_summary: Coalescer = field(init=False)
 
     def __post_init__(self) -> None:
-        self._devices_summary = Coalescer(self._publish_devices_now, _SUMMARY_EVERY)
-        self._status_summary = Coalescer(self._notify_status, _SUMMARY_EVERY)
+        self.saver = StateSaver(self.store, self._log_error)
+        self.energy_totals = EnergyStore(self.saver)
+        self.retained = RetainedTopics(self.saver, self.spawn)
+        self.account = CloudAccount(
+            self.saver, self.cloud_tuning, self._log, self._spawn_if_running
+        )
+        self._devices_summary = Coalescer(self._publish_devices_now, _SUMMARY_EVERY, self.clock)
+        self._status_summary = Coalescer(self._notify_status, _SUMMARY_EVERY, self.clock)
+
+    @property
+    def cloud(self) -> CloudClient | None:
+        """The shared Tuya cloud client (None without `cloud:`, or when it is unusable)."""
+        return self.account.client
+
+    def device(self, name: str) -> DeviceRuntime | None:
+        """The runtime of a configured device, to send it commands (`request`)."""
+        known = self.devices.get(name)
+        return known.runtime if known is not None else None
 
     # Lifecycle ------------------------------------------------------------------------
 
@@ -135,7 +139,7 @@ class Supervisor:
                 self._group = group
                 self._start_bridge()
                 self._load_state()
-                self._start_cloud()
+                self.account.open(self.config.cloud)
                 for device in self.config.devices:
                     self._start_device(device)
                 await self._start_discovery()
@@ -158,8 +162,8 @@ class Supervisor:
             self._status_summary.cancel()
             if self._listener is not None:
                 self._listener.close()
-            self._save_energy_now()
-            await self._close_cloud()
+            self.energy_totals.save_now()
+            await self.account.close()
 
     def stop(self) -> None:
         self._stop.set()
@@ -174,11 +178,23 @@ class Supervisor:
 
     # Tasks ------------------------------------------------------------------------------
 
-    def _spawn(
-        self, coro: object, name: str, context: contextvars.Context | None = None
+    def spawn(
+        self,
+        coro: Coroutine[Any, Any, None],
+        name: str,
+        context: contextvars.Context | None = None,
     ) -> asyncio.Task[None]:
+        """Start a task that ends with the daemon (a failure in it ends the daemon)."""
         assert self._group is not None  # noqa: S101 (only called while running)
-        return self._group.create_task(coro, name=name, context=context)  # type: ignore[arg-type]
+        return self._group.create_task(coro, name=name, context=context)
+
+    def _spawn_if_running(
+        self, coro: Coroutine[Any, Any, None], name: str
+    ) -> asyncio.Task[None] | None:
+        if self._group is None:
+            coro.close()
+            return None
+        return self.spawn(coro, name)
 
     def _start_bridge(self) -> None:
         config = self.config
@@ -193,11 +209,11 @@ class Supervisor:
             on_message=self._on_message,
             on_connect=self._on_connect,
         )
-        self._bridge_task = self._spawn(self.bridge.run(), "mqtt")
+        self._bridge_task = self.spawn(self.bridge.run(), "mqtt")
 
     def _start_device(self, config: DeviceConfig) -> None:
-        meter = self._meters.setdefault(config.id, EnergyMeter())
-        route = self._route(config)
+        meter = self.energy_totals.meter(config.id)
+        route = self.account.route(config)
         cloud = self.config.cloud
         routed = config.cloud and (config.local_key is None or (cloud and cloud.fallback))
         runtime = DeviceRuntime(
@@ -209,6 +225,7 @@ class Supervisor:
             keys=route if config.local_key is not None else None,
             learnt_key=self._learnt_keys.get(config.id),
             cloud_poll=cloud.poll if cloud else 0.0,
+            clock=self.clock,
         )
         if config.local_key is None and runtime.fallback is None:
             why = "`cloud: false` is set for it" if self.cloud else "no cloud is usable"
@@ -217,7 +234,7 @@ class Supervisor:
                 f"{config.name} has no local_key and {why}: it cannot be reached",
                 device=config.name,
             )
-        runtime.start(self._spawn)
+        runtime.start(self.spawn)
         self.devices[config.name] = _Device(runtime)
         self.bridge.publish(self.topics.availability(config.name), "offline", retain=True, qos=1)
 
@@ -228,10 +245,9 @@ class Supervisor:
             config = device.runtime.config
             topics = {
                 *removed_device_topics(config, self.topics),
-                *self._published.pop(config.id, ()),
+                *self.retained.forget(config.id),
             }
             self._clear(topics)
-            self._save_published()
 
     async def _start_discovery(self) -> None:
         lan = self.config.lan
@@ -272,11 +288,9 @@ class Supervisor:
 
     async def _save_periodically(self) -> None:
         while True:
-            await asyncio.sleep(_ENERGY_SAVE_EVERY)
-            if self._energy_dirty:
-                self._energy_dirty = False
-                await self._write_state(save_energy, self._energy_snapshot())
-            await self._save_usage()
+            await asyncio.sleep(SAVE_EVERY)
+            await self.energy_totals.save()
+            await self.account.save_usage()
 
     async def _probe_periodically(self) -> None:
         probe = self.config.lan.probe
@@ -313,8 +327,8 @@ class Supervisor:
             elif restart_all or wanted[name] != current:
                 await self._stop_device(name, forget=False)
         if cloud_changed:
-            await self._close_cloud()
-            self._start_cloud()
+            await self.account.close()
+            self.account.open(new.cloud)
         for name, device in wanted.items():
             if name not in self.devices:
                 self._start_device(device)
@@ -403,7 +417,7 @@ class Supervisor:
         else:
             register_secret(key)
             self._learnt_keys[device_id] = key
-        self._spawn(self._write_state(save_local_keys, dict(self._learnt_keys)), "save-keys")
+        self.spawn(self.saver.write(save_local_keys, dict(self._learnt_keys)), "save-keys")
 
     def connection(self, device: DeviceRuntime) -> None:
         self._publish_devices()
@@ -414,7 +428,7 @@ class Supervisor:
         self._log(level, message, device=device.name, topic=topic)
 
     def energy(self, device: DeviceRuntime) -> None:
-        self._energy_dirty = True
+        self.energy_totals.changed()
 
     def _republish(self, runtime: DeviceRuntime) -> None:
         self.bridge.publish(
@@ -431,7 +445,7 @@ class Supervisor:
             return
         device_id = runtime.config.id
         documents = discovery_documents(runtime.config, runtime.profile, self.topics)
-        before = self._published.get(device_id, ())
+        before = self.retained.of(device_id)
         # A type change or a lost gang: drop the entities that no longer exist.
         self._clear(
             t for t in stale_discovery_topics(device_id, self.topics, documents) if t in before
@@ -441,18 +455,11 @@ class Supervisor:
             self.bridge.publish(topic, payloads, retain=True, qos=1)
         now = {*documents, self.topics.state(runtime.name), self.topics.availability(runtime.name)}
         now |= set(before) & {firmware.state_topic(self.topics.base, runtime.name)}
-        if now != set(before):
-            self._published[device_id] = tuple(sorted(now))
-            self._save_published()
+        self.retained.set(device_id, now)
 
     def _clear_removed_devices(self) -> None:
         """Devices published by an earlier run but no longer configured lose their topics."""
-        configured = {d.id for d in self.config.devices}
-        gone = [device_id for device_id in self._published if device_id not in configured]
-        for device_id in gone:
-            self._clear(self._published.pop(device_id))
-        if gone:
-            self._save_published()
+        self._clear(self.retained.forget_all_but(d.id for d in self.config.devices))
 
     def _clear(self, topics: Iterable[str]) -> None:
         for topic in topics:
@@ -496,54 +503,14 @@ class Supervisor:
         log.debug(message)
 
     def _load_state(self) -> None:
-        energy = load_energy(self.store)
-        published = load_published(self.store)
         keys = load_local_keys(self.store)
-        usage = load_cloud_usage(self.store)
-        for problem in (*energy.problems, *published.problems, *keys.problems, *usage.problems):
+        problems = [*self.energy_totals.load(), *self.retained.load(), *keys.problems]
+        problems += self.account.load()
+        for problem in problems:
             self._log("warning", str(problem))
         for key in keys.value.values():
             register_secret(key)
         self._learnt_keys = keys.value
-        self._usage = usage.value
-        self._saved_calls = usage.value.calls
-        self._meters = energy.value
-        self._published = {
-            device_id: tuple(sorted(set(topics))) for device_id, topics in published.value.items()
-        }
-
-    def _energy_snapshot(self) -> dict[str, EnergyMeter]:
-        return {device_id: EnergyMeter(meter.kwh) for device_id, meter in self._meters.items()}
-
-    async def _write_state(self, save: Callable[[StateStore, Any], None], data: object) -> None:
-        """Write a state file off the event loop (fsync can take long on an SD card);
-        one write at a time, so the newest data is written last."""
-        async with self._save_lock:
-            try:
-                await asyncio.to_thread(save, self.store, data)
-            except StateError as exc:
-                self._log("error", f"could not save state: {exc}")
-
-    def _save_published(self) -> None:
-        """Save the published topics soon: one save at a time, taking the map as it is then
-        (a save per device coming online would copy the whole map each time)."""
-        self._published_dirty = True
-        if self._published_saver is None or self._published_saver.done():
-            self._published_saver = self._spawn(self._save_published_soon(), "save-published")
-
-    async def _save_published_soon(self) -> None:
-        while self._published_dirty:
-            self._published_dirty = False
-            data = {device_id: list(topics) for device_id, topics in self._published.items()}
-            await self._write_state(save_published, data)
-
-    def _save_energy_now(self) -> None:
-        """The last save, at exit: there is no loop left to hand it to."""
-        if self._energy_dirty:
-            try:
-                save_energy(self.store, self._energy_snapshot())
-            except StateError as exc:
-                log.error("could not save energy totals", error=str(exc))  # noqa: TRY400 (one line)
 
     def _notify_status(self) -> None:
         self.notifier.status(self._status_text())
@@ -560,86 +527,8 @@ class Supervisor:
         document = log_document(level, message, device=device, topic=topic)
         self.bridge.publish(self.topics.bridge_log, encode_json(document))
 
-    # The cloud --------------------------------------------------------------------------
-
-    def _start_cloud(self) -> None:
-        """The shared client, when the configuration has a cloud section."""
-        settings = self.config.cloud
-        self.cloud = None
-        if settings is None:
-            return
-        try:
-            client = make_client(settings, self.cloud_tuning, on_budget=self._on_budget)
-        except CloudError as exc:
-            self._log("error", f"the Tuya cloud is not used: {exc}")
-            return
-        client.restore_calls(self._usage.month, self._usage.calls)
-        self.cloud = client
-        budget = client.call_budget
-        if budget.warning:
-            self._on_budget(budget)
-
-    async def _close_cloud(self) -> None:
-        for task in list(self._cloud_requests):
-            task.cancel()
-        client, self.cloud = self.cloud, None
-        if client is None:
-            return
-        self._usage = self._usage_now(client)
-        await client.aclose()
-        if self._usage.calls != self._saved_calls:
-            try:
-                save_cloud_usage(self.store, self._usage)
-            except StateError as exc:
-                log.error("could not save the cloud call count", error=str(exc))  # noqa: TRY400 (one line)
-            else:
-                self._saved_calls = self._usage.calls
-
-    def _route(self, config: DeviceConfig) -> CloudRoute | None:
-        if self.cloud is None:
-            return None
-        return CloudRoute(self.cloud, config.id, config.name, on_failure=self._count_failure)
-
-    def _count_failure(self) -> None:
-        if self.cloud is not None:
-            self._usage = self._usage_now(self.cloud)
-        self._usage.failures += 1
-
-    def _usage_now(self, client: CloudClient) -> CloudUsage:
-        budget = client.call_budget
-        failures = self._usage.failures if budget.month == self._usage.month else 0
-        return CloudUsage(budget.month, budget.calls, failures)
-
-    async def _save_usage(self) -> None:
-        if self.cloud is None:
-            return
-        self._usage = self._usage_now(self.cloud)
-        if self._usage.calls != self._saved_calls:
-            self._saved_calls = self._usage.calls
-            await self._write_state(
-                save_cloud_usage,
-                CloudUsage(self._usage.month, self._usage.calls, self._usage.failures),
-            )
-
-    def _on_budget(self, budget: CallBudget) -> None:
-        share = round(100 * budget.calls / budget.limit)
-        if budget.calls >= budget.limit:
-            state = (
-                f"the plan's monthly allowance of about {budget.limit} calls is reached; "
-                "the cloud may refuse calls until next month"
-            )
-        else:
-            state = (
-                f"{share}% of the plan's monthly allowance of about {budget.limit} calls; "
-                "past it the cloud may refuse calls until next month"
-            )
-        self._log(
-            "warning",
-            f"the Tuya cloud has been called {budget.calls} times this month ({budget.month}): "
-            f"{state}. Give devices their local_key, or raise cloud.poll, to call it less",
-        )
-        if self._group is not None:
-            self._spawn(self._save_usage(), "save-usage")
+    def _log_error(self, message: str) -> None:
+        self._log("error", message)
 
     # Firmware ---------------------------------------------------------------------------
 
@@ -652,7 +541,7 @@ class Supervisor:
         if device is None:
             done(f"no device named {name!r} is configured")
             return
-        route = self._route(device.runtime.config)
+        route = self.account.route(device.runtime.config)
         if route is None:
             done(f"{name}: firmware versions come from the Tuya cloud, and no cloud is configured")
             return
@@ -663,9 +552,7 @@ class Supervisor:
             except firmware.FirmwareRequestError as exc:
                 done(f"{name}: {exc}")
                 return
-        task = self._spawn(self._firmware(route, order, done), f"firmware:{name}")
-        self._cloud_requests.add(task)
-        task.add_done_callback(self._cloud_requests.discard)
+        self.account.track(self.spawn(self._firmware(route, order, done), f"firmware:{name}"))
 
     async def _firmware(
         self,
@@ -673,40 +560,16 @@ class Supervisor:
         order: firmware.FirmwareOrder | None,
         done: Callable[[str | None], None],
     ) -> None:
-        name = route.name
-        try:
-            infos = await route.firmware()
-            if order is not None:
-                targets = [
-                    info
-                    for info in infos
-                    if info.available and order.module in (None, info.module_type)
-                ]
-                if not targets:
-                    self._publish_firmware(route, infos)
-                    which = "" if order.module is None else f" for module {order.module}"
-                    done(f"{name}: no firmware upgrade is available{which}")
-                    return
-                for info in targets:
-                    await route.upgrade(info.module_type)
-                    self._log(
-                        "info",
-                        f"firmware upgrade started: {firmware.module_name(info.module_type)} "
-                        f"{info.current_version or '?'} -> {info.upgrade_version or '?'}",
-                        device=name,
-                    )
-                infos = await route.firmware()
-        except RouteError as exc:
-            done(str(exc))
-            return
-        self._publish_firmware(route, infos)
-        done(None)
+        def started(line: str) -> None:
+            self._log("info", line, device=route.name)
+
+        outcome = await firmware_request(route, order, started)
+        if outcome.infos is not None:
+            self._publish_firmware(route, outcome.infos)
+        done(outcome.error)
 
     def _publish_firmware(self, route: CloudRoute, infos: list[UpgradeInfo]) -> None:
         topic = firmware.state_topic(self.topics.base, route.name)
         document = firmware.firmware_document(infos, datetime.now(UTC))
         self.bridge.publish(topic, encode_json(document), retain=True, qos=1)
-        published = self._published.get(route.device_id, ())
-        if topic not in published:
-            self._published[route.device_id] = tuple(sorted((*published, topic)))
-            self._save_published()
+        self.retained.add(route.device_id, topic)
