@@ -183,7 +183,8 @@ async def test_a_lan_device_falls_back_to_the_cloud_and_returns(tmp_path: Path) 
                 port = plug.port
                 await plug.stop()
                 mark = outage = mqtt.mark()
-                # The session is down: the command goes through the cloud at once.
+                # The session is down: the command waits lan.timeout for it, then goes
+                # through the cloud.
                 await mqtt.publish(f"{BASE}/desk/set", "ON", response_topic="reply/1")
                 assert (await mqtt.wait_for("reply/1", since=mark)).json() == {"status": "ok"}
                 assert cloud.device(device_id).status["switch_1"] is True
