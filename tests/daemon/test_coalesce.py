@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from setsmart.daemon.coalesce import Coalescer
+from tests.support.clock import ManualClock
 
 INTERVAL = 0.05
 
@@ -52,3 +53,21 @@ async def test_cancel_drops_what_is_pending() -> None:
     coalescer.cancel()
     await asyncio.sleep(INTERVAL * 2)
     assert len(runs) == 1
+
+
+def test_on_a_clock_driven_by_hand_a_burst_runs_at_the_end_of_the_interval() -> None:
+    clock = ManualClock()
+    runs: list[float] = []
+    coalescer = Coalescer(lambda: runs.append(clock.now()), 1.0, clock)
+    coalescer.request()
+    clock.advance(0.25)
+    for _ in range(10):
+        coalescer.request()
+    clock.advance(0.5)
+    assert runs == [1000.0]
+    clock.advance(0.5)
+    assert runs == [1000.0, 1001.0]
+    clock.advance(5.0)
+    coalescer.request()  # idle for longer than the interval: at once
+    assert runs == [1000.0, 1001.0, 1006.25]
+    assert clock.pending == 0

@@ -14,8 +14,12 @@ import pytest
 from setsmart.config import DeviceConfig, LanConfig
 from setsmart.config.secret import Secret
 from setsmart.daemon.commands import Command, CommandError, DeviceOffline
+from setsmart.daemon.machine import Route
 from setsmart.daemon.runtime import DeviceRuntime
 from setsmart.mqtt.payloads import LogLevel
+from setsmart.sim import SimDevice
+from tests.lan.helpers import wait_until
+from tests.support.clock import ManualClock
 
 
 class Outbox:
@@ -112,3 +116,37 @@ async def test_stop_ends_every_task_of_the_device() -> None:
     await runtime.stop()
     assert not runtime.running
     assert all(task.done() for task in asyncio.all_tasks() if task.get_name().startswith("desk:"))
+
+
+async def test_a_command_held_for_a_reconnect_is_refused_when_the_runtime_clock_says_so() -> None:
+    """The machine's deadlines run on the runtime's clock: here a test's, moved by hand."""
+    clock = ManualClock()
+    async with SimDevice(
+        "bfcommands0000000002", "0123456789abcdef", "3.4", "plug", host="127.0.0.99"
+    ) as plug:
+        config = DeviceConfig(
+            id=plug.device_id,
+            name="desk",
+            local_key=Secret(plug.local_key),
+            host=plug.host,
+            port=plug.port,
+            version="3.4",
+        )
+        runtime = DeviceRuntime(config, LanConfig(timeout=2.0), Outbox(), clock=clock)
+        runtime.start(spawn)
+        try:
+            await wait_until(lambda: runtime.connection == "lan")
+            await plug.stop()
+            await wait_until(lambda: runtime.machine.route is Route.RECONNECTING)
+            answers = Answers()
+            runtime.submit(answers.command(0))
+            await asyncio.sleep(0.05)
+            assert answers == []  # held: no time has passed for the runtime
+            clock.advance(1.9)
+            assert answers == []
+            clock.advance(0.1)
+            assert [n for n, _ in answers] == [0]
+            assert "did not come back within 2 s" in str(answers[0][1])
+            assert runtime.online  # still within the availability grace
+        finally:
+            await runtime.stop()
