@@ -79,3 +79,22 @@ async def test_a_get_during_a_taken_connection_publishes_the_state(tmp_path: Pat
             assert await phone.closed_by_device()
         got = await mqtt.wait_for(f"{BASE}/plug", since=mark)
         assert state_of(got)["state"] == "ON"
+
+
+async def test_a_power_cycle_without_a_countdown_turns_the_device_back_on(tmp_path: Path) -> None:
+    async with (
+        running_broker(tmp_path) as broker,
+        SimDevice(
+            "bfreconnect000000003", KEY, "3.3", "plug_legacy", host="127.0.0.95", dps={"1": True}
+        ) as plug,
+        recorder(broker.host, broker.port, f"{BASE}/#", "reply/#") as mqtt,
+        daemon(tmp_path, config_text(broker, [Dev("plug", plug)])),
+    ):
+        await mqtt.wait_for(f"{BASE}/plug", lambda m: state_of(m)["state"] == "ON")
+        mark = mqtt.mark()
+        payload = json.dumps({"power_cycle": 0.3})
+        await mqtt.publish(f"{BASE}/plug/set", payload, response_topic="reply/cycle")
+        assert (await mqtt.wait_for("reply/cycle", since=mark)).json() == {"status": "ok"}
+        await mqtt.wait_for(f"{BASE}/plug", lambda m: state_of(m)["state"] == "OFF", since=mark)
+        await mqtt.wait_for(f"{BASE}/plug", lambda m: state_of(m)["state"] == "ON", since=mark)
+        assert plug.dps["1"] is True

@@ -47,9 +47,3 @@ class Availability:
         if not self.online or self.down_since is None:
             return None
         return self.down_since + self.grace
-
-    def seconds_left(self, now: float) -> float | None:
-        """How long until `check` may turn the device offline (None: nothing pending)."""
-        if not self.online or self.down_since is None:
-            return None
-        return max(0.0, self.down_since + self.grace - now)

@@ -38,7 +38,7 @@ from setsmart.daemon.commands import (
     NoAnswer,
 )
 from setsmart.daemon.logs import device_context
-from setsmart.daemon.machine import Connection, Route
+from setsmart.daemon.machine import Connection
 from setsmart.devices import (
     DeviceProfile,
     DpMapError,
@@ -488,8 +488,7 @@ class DeviceRuntime:
         if lan and link is not None:
             await link.set_dps(dps)
             return
-        if self.fallback is None:
-            raise NotConnected(self.name, "device is offline (no LAN session and no cloud route)")
+        assert self.fallback is not None  # noqa: S101 (the machine sends to the cloud only then)
         try:
             async with self._cloud_lock:
                 await self.fallback.write(dps)
@@ -506,9 +505,13 @@ class DeviceRuntime:
             raise
 
     async def _restore(self, delay: float, dps: Mapping[str, DpValue]) -> None:
-        """The second half of a power cycle on a device without a countdown DP."""
+        """The second half of a power cycle on a device without a countdown DP: a command
+        of its own, in its turn (and held through a reconnect like any other)."""
         await asyncio.sleep(delay)
-        try:
-            await self._write(dps, lan=self.machine.route is Route.LAN)
-        except (LanError, RouteError) as exc:
-            self.outbox.problem(self, "error", f"power_cycle could not turn it back on: {exc}")
+
+        def done(error: CommandError | None) -> None:
+            if error is not None:
+                message = f"power_cycle could not turn it back on: {error}"
+                self.outbox.problem(self, "error", message)
+
+        self.submit(Command("set", {"dps": dict(dps)}, "", done))

@@ -36,7 +36,7 @@ from setsmart.daemon.clock import LOOP_CLOCK, Clock
 from setsmart.daemon.cloud_account import CloudAccount
 from setsmart.daemon.cloud_route import CloudRoute, CloudTuning
 from setsmart.daemon.coalesce import Coalescer
-from setsmart.daemon.commands import Command, CommandError
+from setsmart.daemon.commands import Command, CommandError, InvalidCommand, NoSuchDevice
 from setsmart.daemon.energy import SAVE_EVERY, EnergyStore
 from setsmart.daemon.firmware_request import firmware_request
 from setsmart.daemon.logs import register_secret
@@ -370,21 +370,20 @@ class Supervisor:
         name, kind = parsed
         device = self.devices.get(name)
 
-        def done(error: CommandError | str | None) -> None:
+        def done(error: CommandError | None) -> None:
             self._answer(message, name if device else None, None if error is None else str(error))
 
         if device is None:
-            done(f"no device named {name!r} is configured")
+            done(NoSuchDevice(f"no device named {name!r} is configured"))
             return
-        if kind == "get":
-            device.runtime.submit(Command("get", None, message.topic, done))
-            return
-        try:
-            payload = decode_set_payload(message.payload)
-        except CommandPayloadError as exc:
-            done(f"{name}: {exc}")
-            return
-        device.runtime.submit(Command("set", payload, message.topic, done))
+        payload = None
+        if kind == "set":
+            try:
+                payload = decode_set_payload(message.payload)
+            except CommandPayloadError as exc:
+                done(InvalidCommand(f"{name}: {exc}"))
+                return
+        device.runtime.submit(Command(kind, payload, message.topic, done))
 
     def _answer(self, message: Incoming, device: str | None, error: str | None) -> None:
         if error is not None:
