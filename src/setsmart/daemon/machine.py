@@ -109,26 +109,28 @@ DISPATCH: Final[dict[Route, Via]] = {
 }
 
 # Events ---------------------------------------------------------------------------------
+# Events and actions are never changed once made; not frozen, as a frozen dataclass takes
+# four times as long to build, and one is built for every report a device pushes.
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Start:
     now: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Tick:
     """Time passed (the timer armed at `wake_at` fired)."""
 
     now: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LinkUp:
     now: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LinkDown:
     """The session ended or a connect failed. `silent_version`: a 3.1-3.3 device (which
     ignores a wrong key); `reply_timeout`: the device never answered."""
@@ -140,13 +142,13 @@ class LinkDown:
     silent_version: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LanReport:
     dps: Dps
     full: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CloudRead:
     """The fallback answered a read; `polled` by the poll loop (not a `/get`);
     `presence`: its presence was asked and it said online."""
@@ -156,12 +158,12 @@ class CloudRead:
     presence: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CloudWritten:
     dps: Dps
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CloudFailed:
     """A fallback call failed; `polled` failures are reported, a command's are its answer."""
 
@@ -170,31 +172,31 @@ class CloudFailed:
     polled: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class KeyFetched:
     key: str = field(repr=False)
     refused: str = field(repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class KeyFetchFailed:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CommandArrived:
     now: float
     command: Command
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CommandDone:
     """The command sent out was answered (its `done` was called)."""
 
     now: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CommandLost:
     """The LAN session dropped under the command sent out; `message` says how."""
 
@@ -221,12 +223,12 @@ Event = (
 # Actions --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StartLink:
     pass
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Announce:
     """Availability or the connection kind changed; `online_changed`: availability did."""
 
@@ -234,64 +236,64 @@ class Announce:
     online_changed: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Publish:
     """Publish the state document (its source changed)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ApplyDps:
     dps: Dps
     full: bool
     count_energy: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StartPoll:
     pass
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StopPoll:
     pass
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class UseKey:
     """Restart the link with this key."""
 
     key: str = field(repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FetchKey:
     refused: str = field(repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SaveKey:
     """Keep this learnt key across restarts (None: forget the one kept)."""
 
     key: str | None = field(repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Report:
     level: LogLevel
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SendLan:
     command: Command
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SendCloud:
     command: Command
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Refuse:
     command: Command
     error: CommandError
@@ -399,15 +401,18 @@ class DeviceMachine:
     @property
     def wake_at(self) -> float | None:
         """When the machine wants a `Tick` (None: nothing pending)."""
-        times = [self._start_deadline] if self._start_deadline is not None else []
+        when = self._start_deadline
+        if when is None and not self._queue and self.route is not Route.RECONNECTING:
+            return None  # the usual case, asked after every event: kept short
         if self.route is Route.RECONNECTING:
-            left = self.availability.deadline
-            if left is not None:
-                times.append(left)
-        head = self._holding()
-        if head is not None:
-            times.append(head.deadline)
-        return min(times) if times else None
+            grace_over = self.availability.deadline
+            if grace_over is not None and (when is None or grace_over < when):
+                when = grace_over
+        if self._queue:
+            head = self._holding()
+            if head is not None and (when is None or head.deadline < when):
+                when = head.deadline
+        return when
 
     # Events -----------------------------------------------------------------------------
 
@@ -458,7 +463,7 @@ class DeviceMachine:
 
     def _lan_report(self, event: LanReport) -> list[Action]:
         self.source = "lan"
-        return [ApplyDps(event.dps, event.full, count_energy=True)]
+        return [ApplyDps(event.dps, event.full, True)]  # counted: the device's own report
 
     def _cloud_read(self, event: CloudRead) -> list[Action]:
         if event.polled:
