@@ -18,6 +18,7 @@ from setsmart.daemon.cloud_account import CloudAccount
 from setsmart.daemon.cloud_route import CloudTuning
 from setsmart.daemon.energy import EnergyStore
 from setsmart.daemon.firmware_request import FirmwareOutcome, firmware_request
+from setsmart.daemon.learnt_keys import LearntKeys
 from setsmart.daemon.retained import RetainedTopics
 from setsmart.daemon.runtime import RouteError
 from setsmart.daemon.saver import StateSaver
@@ -26,6 +27,7 @@ from setsmart.daemon.store import (
     StateStore,
     load_cloud_usage,
     load_energy,
+    load_local_keys,
     load_published,
     save_cloud_usage,
     save_energy,
@@ -125,6 +127,27 @@ async def test_an_unchanged_register_is_not_saved(tmp_path: Path) -> None:
     register.set(DEVICE_ID, ["st/a", "st/b"])
     register.add(DEVICE_ID, "st/a")
     assert tasks.started == []
+
+
+# Learnt keys ----------------------------------------------------------------------------
+
+
+async def test_learnt_keys_are_kept_forgotten_and_saved(tmp_path: Path) -> None:
+    tasks = Tasks()
+    keys = LearntKeys(saver(tmp_path), tasks)
+    assert keys.load() == []
+    keys.keep(DEVICE_ID, Secret("fedcba9876543210"))
+    await tasks.settle()
+    again = LearntKeys(saver(tmp_path), tasks)
+    again.load()
+    key = again.get(DEVICE_ID)
+    assert key is not None
+    assert key.reveal() == "fedcba9876543210"
+    again.keep(DEVICE_ID, None)
+    again.keep(DEVICE_ID, None)  # nothing kept: nothing to save
+    await tasks.settle()
+    assert len(tasks.started) == 2
+    assert load_local_keys(again.saver.store).value == {}
 
 
 # The cloud account ----------------------------------------------------------------------

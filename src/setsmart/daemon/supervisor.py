@@ -39,11 +39,11 @@ from setsmart.daemon.coalesce import Coalescer
 from setsmart.daemon.commands import Command, CommandError, InvalidCommand, NoSuchDevice
 from setsmart.daemon.energy import SAVE_EVERY, EnergyStore
 from setsmart.daemon.firmware_request import firmware_request
-from setsmart.daemon.logs import register_secret
+from setsmart.daemon.learnt_keys import LearntKeys
 from setsmart.daemon.retained import RetainedTopics
 from setsmart.daemon.runtime import DeviceRuntime
 from setsmart.daemon.saver import StateSaver
-from setsmart.daemon.store import StateStore, load_local_keys, save_local_keys
+from setsmart.daemon.store import StateStore
 from setsmart.daemon.systemd import Notifier
 from setsmart.lan.discovery import DiscoveryListener, Sighting
 from setsmart.mqtt.bridge import Incoming, MqttBridge
@@ -104,9 +104,9 @@ class Supervisor:
     energy_totals: EnergyStore = field(init=False)
     retained: RetainedTopics = field(init=False)
     account: CloudAccount = field(init=False)
+    keys: LearntKeys = field(init=False)
     _pending_reload: Config | None = field(init=False, default=None)
     _reload_requested: asyncio.Event = field(init=False, default_factory=asyncio.Event)
-    _learnt_keys: dict[str, Secret] = field(init=False, default_factory=dict)
     _devices_summary: Coalescer = field(init=False)
     _status_summary: Coalescer = field(init=False)
 
@@ -114,6 +114,7 @@ class Supervisor:
         self.saver = StateSaver(self.store, self._log_error)
         self.energy_totals = EnergyStore(self.saver)
         self.retained = RetainedTopics(self.saver, self.spawn)
+        self.keys = LearntKeys(self.saver, self.spawn)
         self.account = CloudAccount(
             self.saver, self.cloud_tuning, self._log, self._spawn_if_running
         )
@@ -223,7 +224,7 @@ class Supervisor:
             energy_meter=meter,
             fallback=route if routed else None,
             keys=route if config.local_key is not None else None,
-            learnt_key=self._learnt_keys.get(config.id),
+            learnt_key=self.keys.get(config.id),
             cloud_poll=cloud.poll if cloud else 0.0,
             clock=self.clock,
         )
@@ -409,14 +410,7 @@ class Supervisor:
         self._status_summary.request()
 
     def learnt_key(self, device: DeviceRuntime, key: Secret | None) -> None:
-        device_id = device.config.id
-        if key is None:
-            if self._learnt_keys.pop(device_id, None) is None:
-                return
-        else:
-            register_secret(key)
-            self._learnt_keys[device_id] = key
-        self.spawn(self.saver.write(save_local_keys, dict(self._learnt_keys)), "save-keys")
+        self.keys.keep(device.config.id, key)
 
     def connection(self, device: DeviceRuntime) -> None:
         self._publish_devices()
@@ -502,14 +496,9 @@ class Supervisor:
         log.debug(message)
 
     def _load_state(self) -> None:
-        keys = load_local_keys(self.store)
-        problems = [*self.energy_totals.load(), *self.retained.load(), *keys.problems]
-        problems += self.account.load()
-        for problem in problems:
+        problems = [*self.energy_totals.load(), *self.retained.load(), *self.keys.load()]
+        for problem in problems + self.account.load():
             self._log("warning", str(problem))
-        for key in keys.value.values():
-            register_secret(key)
-        self._learnt_keys = keys.value
 
     def _notify_status(self) -> None:
         self.notifier.status(self._status_text())
