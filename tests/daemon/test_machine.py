@@ -461,3 +461,14 @@ def test_a_lost_command_whose_session_does_not_come_back_is_refused_with_both_re
     assert str(refused.error) == (
         "desk: connection closed; the session did not come back within 1 s (no cloud route)"
     )
+
+
+def test_commands_not_answered_are_refused_when_the_device_stops() -> None:
+    machine, answers = device(), Answers()
+    now = drive(machine, Route.LAN)
+    machine.handle(m.CommandArrived(now, answers.command(0)))  # out
+    machine.handle(m.CommandArrived(now, answers.command(1)))  # waiting
+    actions = machine.handle(m.Stop())
+    assert sent(actions) == [("refused", "st/desk/set#0"), ("refused", "st/desk/set#1")]
+    assert all("stopped being served" in str(a.error) for a in actions)  # type: ignore[union-attr]
+    assert machine.idle

@@ -109,6 +109,15 @@ async def test_commands_submitted_before_start_are_carried_out_once_started() ->
         await runtime.stop()
 
 
+async def test_a_command_waiting_when_the_device_stops_is_answered() -> None:
+    runtime = offline_runtime()
+    answers = Answers()
+    runtime.submit(answers.command(0))  # not started: it waits
+    await runtime.stop()
+    assert [n for n, _ in answers] == [0]
+    assert "stopped being served" in str(answers[0][1])
+
+
 async def test_stop_ends_every_task_of_the_device() -> None:
     runtime = offline_runtime()
     runtime.start(spawn)

@@ -15,7 +15,6 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from setsmart._structlog import structlog
 from setsmart.cloud import CallBudget, CloudError
 from setsmart.config import CloudConfig, DeviceConfig
 from setsmart.daemon.cloud_route import CloudRoute, CloudTuning, make_client
@@ -25,8 +24,6 @@ from setsmart.mqtt.payloads import LogLevel
 
 if TYPE_CHECKING:
     from setsmart.cloud import CloudClient
-
-log = structlog.get_logger("setsmart.daemon")
 
 
 @dataclass(eq=False, slots=True)
@@ -74,13 +71,9 @@ class CloudAccount:
             return
         self.usage = self._usage_now(client)
         await client.aclose()
-        if self.usage.calls != self._saved_calls:
-            try:
-                save_cloud_usage(self.saver.store, self.usage)
-            except StateError as exc:
-                log.error("could not save the cloud call count", error=str(exc))  # noqa: TRY400 (one line)
-            else:
-                self._saved_calls = self.usage.calls
+        usage = self.usage
+        if usage.calls != self._saved_calls and self.saver.write_now(save_cloud_usage, usage):
+            self._saved_calls = usage.calls
 
     def route(self, config: DeviceConfig) -> CloudRoute | None:
         """The device's way through the cloud; None without a client."""
@@ -97,13 +90,11 @@ class CloudAccount:
         """Save the month's count if it changed since the last save."""
         if self.client is None:
             return
-        self.usage = self._usage_now(self.client)
-        if self.usage.calls != self._saved_calls:
-            self._saved_calls = self.usage.calls
-            usage = self.usage
-            await self.saver.write(
-                save_cloud_usage, CloudUsage(usage.month, usage.calls, usage.failures)
-            )
+        usage = self.usage = self._usage_now(self.client)
+        if usage.calls != self._saved_calls:
+            copy = CloudUsage(usage.month, usage.calls, usage.failures)
+            if await self.saver.write(save_cloud_usage, copy):
+                self._saved_calls = copy.calls  # saves end in the order asked
 
     def _count_failure(self) -> None:
         if self.client is not None:

@@ -43,4 +43,7 @@ class LearntKeys:
         else:
             register_secret(key)
             self._keys[device_id] = key
-        self.spawn(self.saver.write(save_local_keys, dict(self._keys)), "save-keys")
+        self.spawn(self._save(dict(self._keys)), "save-keys")
+
+    async def _save(self, keys: dict[str, Secret]) -> None:
+        await self.saver.write(save_local_keys, keys)

@@ -29,7 +29,8 @@ first waiting one goes out by the route (`DISPATCH`): over the session (LAN); he
 the session is back (RECONNECTING), but at most `timeout` seconds after it arrived, then
 through the fallback or refused; through the fallback at once, or refused (any other
 route). A LAN command whose session dropped under it is held the same way for a new
-session and sent once more (a reconnect loses nothing).
+session and sent once more (a reconnect loses nothing). When the device stops being
+served, every command not yet answered is refused.
 
 Local keys: the configured key is used first. When the device refuses it (a wrong-key
 error; for 3.1-3.3 devices, which ignore a wrong key, `SILENT_SESSIONS` sessions in a row
@@ -116,6 +117,11 @@ DISPATCH: Final[dict[Route, Via]] = {
 @dataclass(slots=True)
 class Start:
     now: float
+
+
+@dataclass(slots=True)
+class Stop:
+    """The device is no longer served (a reload, or the daemon's end)."""
 
 
 @dataclass(slots=True)
@@ -206,6 +212,7 @@ class CommandLost:
 
 Event = (
     Start
+    | Stop
     | Tick
     | LinkUp
     | LinkDown
@@ -429,6 +436,16 @@ class DeviceMachine:
         elif self.fallback:
             actions += self._enter(Route.CLOUD)
         return actions + self._next(event.now)
+
+    def _stop(self, event: Stop) -> list[Action]:
+        unanswered = [self._sent] if self._sent is not None else []
+        unanswered += self._queue or ()
+        self.started, self._sent, self._queue = False, None, None
+        error = (
+            f"{self.name}: not carried out: the device stopped being served "
+            "(a reload, or the daemon's end)"
+        )
+        return [Refuse(waiting.command, CommandFailed(error)) for waiting in unanswered]
 
     def _tick(self, event: Tick) -> list[Action]:
         now, actions = event.now, []
@@ -695,6 +712,7 @@ class DeviceMachine:
 
 _HANDLERS: Final[dict[type, Callable[[DeviceMachine, Any], list[Action]]]] = {
     Start: DeviceMachine._start,
+    Stop: DeviceMachine._stop,
     Tick: DeviceMachine._tick,
     LinkUp: DeviceMachine._link_up,
     LinkDown: DeviceMachine._link_down,

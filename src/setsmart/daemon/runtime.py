@@ -215,7 +215,9 @@ class DeviceRuntime:
                 await task
 
     def close(self) -> list[asyncio.Task[None]]:
-        """Cancel the device's timers and tasks (without waiting); the tasks cancelled."""
+        """Cancel the device's timers and tasks (without waiting); the tasks cancelled.
+        Commands not answered yet are refused."""
+        self._feed(m.Stop())
         self._spawner, self._closed = None, True
         if self._timer is not None:
             self._timer.cancel()

@@ -165,6 +165,7 @@ class Supervisor:
                 self._listener.close()
             self.energy_totals.save_now()
             await self.account.close()
+            self.saver.close()
 
     def stop(self) -> None:
         self._stop.set()
