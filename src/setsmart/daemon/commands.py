@@ -3,8 +3,10 @@
 A `Command` is a decoded `/set` payload or a `/get`; its `done` is called once, with
 None when the device (or the cloud) carried it out, else with a `CommandError` whose text
 is one readable line naming the device. The subclass says why, so that each front end
-can answer in its own terms (HTTP: 400, 503, 504; MQTT: the text on `bridge/log` and the
-response topic).
+can answer in its own terms (HTTP: `InvalidCommand` 400, `NoSuchDevice` 404,
+`DeviceOffline` 503, `NoAnswer` 504; MQTT: the text on `bridge/log` and the response
+topic). `runtime.DeviceRuntime.request` is the awaitable way in: it returns once the
+command is carried out, or raises one of these.
 """
 
 from __future__ import annotations
