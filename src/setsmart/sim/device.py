@@ -34,7 +34,7 @@ import time
 from collections import Counter
 from collections.abc import Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from setsmart.protocol import (
     VERSIONS,
@@ -222,7 +222,7 @@ class SimDevice:
 
     # Life cycle ---------------------------------------------------------------------
 
-    async def __aenter__(self) -> SimDevice:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
