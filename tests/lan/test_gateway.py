@@ -11,7 +11,7 @@ import pytest
 from setsmart.lan.errors import DeviceRefused, LanError, ReplyTimeout
 from setsmart.lan.gateway import ChildState, GatewayLink, SubdeviceLink
 from setsmart.lan.link import DpsReport, LinkDown, LinkEvent, LinkProblem, LinkSettings, LinkUp
-from setsmart.protocol import DpValue, Version
+from setsmart.protocol import Command, DpValue, Version
 from setsmart.sim import SimGateway
 from tests.lan.helpers import KEY, new_id, wait_until
 
@@ -142,6 +142,20 @@ async def test_a_child_that_does_not_answer_leaves_the_gateway_and_its_siblings_
         assert not hub.of("gateway", LinkDown)
 
 
+async def test_a_silent_child_stays_down_across_polls_without_flapping() -> None:
+    polling = LinkSettings(heartbeat=1, timeout=0.2, poll=0.3, energy_poll=0, backoff_base=0.05)
+    async with gateway("3.4") as sim:
+        sim.child(THERMO).silent = True
+        hub = Hub(sim, list(CHILDREN), polling)
+        async with hub.running():
+            await wait_until(lambda: sim.stats.requests[Command.LAN_EXT_STREAM] >= 4)
+            assert len(hub.of("hall_climate", LinkDown)) == 1
+            assert not hub.of("hall_climate", LinkUp)
+            assert len(hub.of("porch_plug", LinkUp)) == 1
+            assert len(hub.reports("porch_plug")) >= 4  # read at every poll
+            assert len(hub.of("gateway", LinkUp)) == 1
+
+
 async def test_the_gateways_online_reports_set_each_childs_availability() -> None:
     async with gateway("3.4") as sim:
         sim.child(DOOR).online = False
@@ -228,7 +242,9 @@ async def test_children_go_down_with_the_gateway_and_come_back_with_it() -> None
 async def test_a_child_of_a_gateway_that_is_down_says_so() -> None:
     sim = gateway("3.4")
     hub = Hub(sim, [PLUG])
-    with pytest.raises(LanError, match=r"^porch_plug \(via gateway hub\): not connected"):
+    with pytest.raises(
+        LanError, match=r"^porch_plug \(via gateway hub\): its gateway is not connected$"
+    ):
         await hub.children[PLUG].set_dps({"1": True})
     with pytest.raises(ValueError, match="node_id 'a4c1380000000001' is given to two"):
         hub.link.add_child("again", PLUG, print)

@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from setsmart.lan.connection import Connection, Target
-from setsmart.lan.errors import DeviceRefused, LanError, ReplyTimeout
+from setsmart.lan.errors import DeviceRefused, LanError, NotConnected, ReplyTimeout
 from setsmart.lan.link import DeviceLink, DpsReport, LinkDown, LinkEvent, LinkProblem, LinkUp
 from setsmart.protocol import Dps, DpValue, SubdevOnline
 
@@ -100,11 +100,13 @@ class SubdeviceLink:
             self.on_event(DpsReport(dps, full=False))
 
     def _reported(self, online: bool) -> None:
-        self.online = online
-        if online:
-            self._heard()
-        else:
+        """The gateway's word: offline is down at once; back online is up again, but a
+        child that stopped answering stays down until it answers (no flapping at polls)."""
+        was_offline, self.online = self.online is False, online
+        if not online:
             self._down(LanError(self.label, "the gateway reports it offline (out of its reach)"))
+        elif was_offline:
+            self._heard()
 
     def _heard(self) -> None:
         if self.state is not ChildState.UP and self.gateway.connected:
@@ -126,7 +128,9 @@ class SubdeviceLink:
 
     def _named(self, error: LanError) -> LanError:
         cause = error.cause
-        if isinstance(error, DeviceRefused) and "data unvalid" in cause:
+        if isinstance(error, NotConnected):
+            cause = "its gateway is not connected"
+        elif isinstance(error, DeviceRefused) and "data unvalid" in cause:
             cause = f"{cause}: the gateway does not know node_id {self.cid!r}"
         return type(error)(self.label, cause)
 
