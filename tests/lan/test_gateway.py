@@ -142,6 +142,23 @@ async def test_a_child_that_does_not_answer_leaves_the_gateway_and_its_siblings_
         assert not hub.of("gateway", LinkDown)
 
 
+async def test_a_late_answer_reaches_its_own_child_not_the_request_then_waiting() -> None:
+    async with gateway("3.5") as sim:  # 3.5 replies do not echo the seqno: only cid tells
+        sim.child(THERMO).delay = 0.6
+        hub = Hub(sim, list(CHILDREN))
+        async with hub.running():
+            await wait_until(lambda: bool(hub.of("hall_climate", LinkDown)))
+            plug_keys = sim.child(PLUG).dps.keys()
+            async with asyncio.timeout(3):
+                while not hub.reports("hall_climate"):
+                    assert (await hub.children[PLUG].query()).keys() == plug_keys
+            (late,) = hub.reports("hall_climate")
+            assert not late.full
+            assert late.dps == {"1": 215, "2": 48, "4": 100}
+            assert hub.children[THERMO].connected  # it answered after all
+            assert all(r.dps.keys() <= plug_keys for r in hub.reports("porch_plug"))
+
+
 async def test_a_silent_child_stays_down_across_polls_without_flapping() -> None:
     polling = LinkSettings(heartbeat=1, timeout=0.2, poll=0.3, energy_poll=0, backoff_base=0.05)
     async with gateway("3.4") as sim:

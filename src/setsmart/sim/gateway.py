@@ -11,13 +11,14 @@ Behaviour, as PROTOCOL.md ("Gateways and sub-devices") describes real gateways:
   gateway sends such a report on its own when a child comes or goes (`set_online`).
 - A query or control without a cid to a gateway without DPs of its own, or one naming a
   cid the gateway does not know, is answered "json obj data unvalid" (retcode 1).
-- A child the gateway cannot reach (offline) or one made `silent` never answers; its
-  siblings and the gateway go on.
+- A child the gateway cannot reach (offline) or one made `silent` never answers; a
+  child with a `delay` answers its queries that late, while its siblings' answers go on.
 Everything else (handshake, heartbeats, one client at a time, faults) is SimDevice's.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from collections.abc import Mapping
@@ -69,6 +70,7 @@ class SimChild:
         self.model = model
         self.online = True  # what the gateway reports; an offline child never answers
         self.silent = False  # reachable, but never answers (a fault for tests)
+        self.delay = 0.0  # seconds before it answers a query (a slow radio link)
 
     def __repr__(self) -> str:
         return f"SimChild({self.cid!r}, kind={self.kind!r}, online={self.online})"
@@ -182,7 +184,11 @@ class SimGateway(SimDevice):
         if not child.online or child.silent:
             return
         if cmd in _QUERIES:
-            await self._reply(client, self._child_reply(session, seqno, cmd, child))
+            frame = self._child_reply(session, seqno, cmd, child)
+            if child.delay > 0:
+                asyncio.get_running_loop().call_later(child.delay, self._send, client, frame)
+            else:
+                await self._reply(client, frame)
             return
         taken = child.model.apply(request.dps or {})
         await self._reply(client, self._ack(session, seqno, cmd))
