@@ -69,7 +69,7 @@ class SubdeviceLink:
     async def query(self) -> Dps:
         """Read the sub-device's full state now."""
         try:
-            dps = await self.gateway._with_connection(lambda conn: conn.child_query(self.cid))
+            dps = await self.gateway.child_query(self.cid)
         except LanError as exc:
             raise self._named(exc) from None
         self._heard()
@@ -78,7 +78,7 @@ class SubdeviceLink:
 
     async def set_dps(self, dps: Mapping[str, DpValue]) -> None:
         try:
-            await self.gateway._with_connection(lambda conn: conn.child_control(self.cid, dps))
+            await self.gateway.child_control(self.cid, dps)
         except LanError as exc:
             raise self._named(exc) from None
 
@@ -159,6 +159,14 @@ class GatewayLink(DeviceLink):
         child = SubdeviceLink(self, name, cid, on_event)
         self.children[cid] = child
         return child
+
+    async def child_query(self, cid: str) -> Dps:
+        """The state of the sub-device `cid`, in turn with every other request (no events:
+        its SubdeviceLink reports them)."""
+        return await self._with_connection(lambda conn: conn.child_query(cid))
+
+    async def child_control(self, cid: str, dps: Mapping[str, DpValue]) -> None:
+        await self._with_connection(lambda conn: conn.child_control(cid, dps))
 
     async def query_online(self) -> SubdevOnline:
         """Ask which sub-devices the gateway reaches now (their states follow)."""
