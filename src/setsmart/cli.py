@@ -43,6 +43,7 @@ from setsmart.daemon.control import device_set, device_status
 from setsmart.daemon.direct import DeviceNotFound, find_device
 from setsmart.daemon.firmware import module_document
 from setsmart.daemon.logs import configure_logging
+from setsmart.daemon.operations import scan_rows
 from setsmart.devices import SetError
 from setsmart.lan.errors import LanError
 from setsmart.lan.scan import scan
@@ -229,16 +230,7 @@ def _scan(args: argparse.Namespace) -> int:
     sightings = eventloop.run(
         scan(bind=lan.bind, ports=lan.discovery_ports, probe=lan.probe, duration=args.timeout)
     )
-    rows = [
-        {
-            "id": s.beacon.device_id,
-            "ip": s.beacon.ip,
-            "version": s.beacon.version,
-            "product_key": s.beacon.product_key,
-            "name": names.get(s.beacon.device_id),
-        }
-        for s in sightings
-    ]
+    rows = scan_rows(sightings, names)
     if args.json:
         print(json.dumps(rows, indent=2))
     else:

@@ -3,9 +3,12 @@ every problem by file, line and key path."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
+
+import yaml
 
 from setsmart.config import checks
 from setsmart.config.errors import ConfigError
@@ -16,6 +19,7 @@ from setsmart.config.fields import (
     checked_integer,
     describe_node,
     is_mapping,
+    is_null,
     is_sequence,
     join,
 )
@@ -33,6 +37,7 @@ from setsmart.config.model import (
     Config,
     DeviceConfig,
     HomeAssistantConfig,
+    HttpConfig,
     LanConfig,
     MqttConfig,
     TlsConfig,
@@ -42,7 +47,8 @@ from setsmart.config.roles import DP_ID_MAX, role_problem
 from setsmart.config.secret import Secret
 from setsmart.config.yamlsource import YamlSyntaxError, compose, line_of
 
-TOP_KEYS = ("mqtt", "homeassistant", "lan", "cloud", "devices")
+TOP_KEYS = ("mqtt", "homeassistant", "lan", "cloud", "devices", "http")
+HTTP_KEYS = ("bind", "port", "token")
 MQTT_KEYS = (
     "host",
     "port",
@@ -141,6 +147,7 @@ def _read_config(reader: Reader, top: Section, source: Path) -> Config:
         homeassistant=_read_homeassistant(section("homeassistant", HOMEASSISTANT_KEYS)),
         lan=_read_lan(section("lan", LAN_KEYS)),
         cloud=None if cloud_node is None else _read_cloud(section("cloud", CLOUD_KEYS)),
+        http=_read_http(section("http", HTTP_KEYS)) if _present(top.node("http")) else None,
         devices=_read_devices(reader, top),
         source=source,
     )
@@ -258,6 +265,21 @@ def _read_cloud(cloud: Section) -> CloudConfig | None:
         poll=poll,
         fallback=fallback,
     )
+
+
+def _present(node: yaml.Node | None) -> bool:
+    return node is not None and not is_null(node)
+
+
+def _read_http(http: Section) -> HttpConfig:
+    bind = http.text("bind", "127.0.0.1", checks.ip_address)
+    port = http.integer("port", 8080, 1, 65535)
+    token = http.secret("token", checks.not_empty)
+    if token is None and not ipaddress.ip_address(bind).is_loopback:
+        http.missing(
+            "token", f"required when bind is not a loopback address ({bind}), or token_file"
+        )
+    return HttpConfig(bind=bind, port=port, token=token)
 
 
 def _required_secret(cloud: Section, key: str) -> Secret | None:

@@ -73,6 +73,15 @@ class LanConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class HttpConfig:
+    """The local HTTP API and web page (absent from the YAML: no server)."""
+
+    bind: str = "127.0.0.1"
+    port: int = 8080
+    token: Secret | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CloudConfig:
     """The Tuya cloud project used as a fallback and for cloud-only devices."""
 
@@ -141,6 +150,7 @@ class Config:
     homeassistant: HomeAssistantConfig = field(default_factory=HomeAssistantConfig)
     lan: LanConfig = field(default_factory=LanConfig)
     cloud: CloudConfig | None = None
+    http: HttpConfig | None = None
     devices: tuple[DeviceConfig, ...] = ()
     source: Path | None = field(default=None, compare=False)
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from setsmart._structlog import structlog
 from setsmart.cloud.models import UpgradeInfo
-from setsmart.config import Config, DeviceConfig
+from setsmart.config import Config, DeviceConfig, HttpConfig
 from setsmart.config.secret import Secret
 from setsmart.daemon import firmware
 from setsmart.daemon.clock import LOOP_CLOCK, Clock
@@ -38,8 +38,11 @@ from setsmart.daemon.cloud_route import CloudRoute, CloudTuning
 from setsmart.daemon.coalesce import Coalescer
 from setsmart.daemon.commands import Command, CommandError, InvalidCommand, NoSuchDevice
 from setsmart.daemon.energy import SAVE_EVERY, EnergyStore
+from setsmart.daemon.events import EventHub
 from setsmart.daemon.firmware_request import firmware_request
+from setsmart.daemon.history import HistoryRecorder
 from setsmart.daemon.learnt_keys import LearntKeys
+from setsmart.daemon.operations import Operations, decode_request
 from setsmart.daemon.retained import RetainedTopics
 from setsmart.daemon.runtime import DeviceRuntime
 from setsmart.daemon.saver import StateSaver
@@ -64,6 +67,7 @@ from setsmart.mqtt.payloads import (
     response_document,
 )
 from setsmart.mqtt.topics import Topics
+from setsmart.operation_errors import OperationError
 from setsmart.protocol.constants import as_version
 
 if TYPE_CHECKING:
@@ -74,6 +78,7 @@ log = structlog.get_logger("setsmart.daemon")
 _PROBE_EVERY = 60.0  # seconds between two 3.5 probes while a device has no address
 _FLUSH_WITHIN = 3.0  # seconds to get the goodbye messages out on stop
 _SUMMARY_EVERY = 1.0  # seconds between two bridge/devices documents (and STATUS= lines)
+_HEARD_MAX = 4096  # devices heard on the LAN kept for the scan operation
 
 
 class _Stop(Exception):
@@ -109,8 +114,14 @@ class Supervisor:
     _reload_requested: asyncio.Event = field(init=False, default_factory=asyncio.Event)
     _devices_summary: Coalescer = field(init=False)
     _status_summary: Coalescer = field(init=False)
+    hub: EventHub = field(init=False, default_factory=EventHub)
+    history: HistoryRecorder | None = field(init=False, default=None)
+    operations: Operations = field(init=False)
+    heard: dict[str, Sighting] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.history = HistoryRecorder(self.store.directory, self._history_line)
+        self.operations = Operations(self, self.hub, self.history)
         self.saver = StateSaver(self.store, self._log_error)
         self.energy_totals = EnergyStore(self.saver)
         self.retained = RetainedTopics(self.saver, self.spawn)
@@ -139,6 +150,10 @@ class Supervisor:
             async with asyncio.TaskGroup() as group:
                 self._group = group
                 self._start_bridge()
+                if self.history is not None:
+                    group.create_task(self.history.run(), name="history")
+                if self.config.http is not None:
+                    await self._start_http(self.config.http)
                 self._load_state()
                 self.account.open(self.config.cloud)
                 for device in self.config.devices:
@@ -198,10 +213,33 @@ class Supervisor:
             return None
         return self.spawn(coro, name)
 
+    async def _start_http(self, settings: HttpConfig) -> None:
+        # Imported here: aiohttp costs 100 ms at start-up, and most daemons serve no page.
+        from setsmart.http.server import HttpServer  # noqa: PLC0415
+
+        token = settings.token.reveal() if settings.token is not None else None
+        server = HttpServer(
+            self.operations,
+            bind=settings.bind,
+            port=settings.port,
+            token=token,
+            report=self._log_error,
+        )
+        try:
+            await server.start()
+        except OSError as exc:
+            self._log("error", f"cannot serve HTTP on {settings.bind}:{settings.port}: {exc}")
+            return
+        self.spawn(server.serve_until_cancelled(), "http")
+
     def _start_bridge(self) -> None:
         config = self.config
         self.topics = Topics.from_config(config)
-        subscriptions = [*self.topics.command_filters, *firmware.filters(self.topics.base)]
+        subscriptions = [
+            *self.topics.command_filters,
+            *firmware.filters(self.topics.base),
+            self.topics.bridge_request_filter,
+        ]
         if config.homeassistant.discovery:
             subscriptions.append(self.topics.ha_status)
         self.bridge = MqttBridge(
@@ -243,6 +281,9 @@ class Supervisor:
     async def _stop_device(self, name: str, *, forget: bool) -> None:
         device = self.devices.pop(name)
         await device.runtime.stop()
+        self.hub.forget(name)
+        if self.history is not None and forget:
+            self.history.forget(name)
         if forget:
             config = device.runtime.config
             topics = {
@@ -362,6 +403,10 @@ class Supervisor:
                 for known in self.devices.values():
                     self._publish_discovery(known.runtime)
             return
+        op = self.topics.parse_bridge_request(message.topic)
+        if op is not None:
+            self.spawn(self._bridge_request(op, message), f"bridge:{op}")
+            return
         request = firmware.parse_topic(self.topics.base, message.topic)
         if request is not None:
             self._on_firmware(message, *request)
@@ -387,6 +432,18 @@ class Supervisor:
                 return
         device.runtime.submit(Command(kind, payload, message.topic, done))
 
+    async def _bridge_request(self, op: str, message: Incoming) -> None:
+        body: object = None
+        try:
+            body = decode_request(message.payload)
+            data = await self.operations.bridge_request(op, body)
+            document: dict[str, object] = {"status": "ok", "data": data}
+        except OperationError as exc:
+            document = {"status": "error", "data": {}, "error": str(exc)}
+        if isinstance(body, dict) and "transaction" in body:
+            document["transaction"] = body["transaction"]
+        self.bridge.publish(self.topics.bridge_response(op), encode_json(document))
+
     def _answer(self, message: Incoming, device: str | None, error: str | None) -> None:
         if error is not None:
             self._log("error", error, device=device, topic=message.topic)
@@ -397,6 +454,9 @@ class Supervisor:
     def state(self, device: DeviceRuntime, document: dict[str, object]) -> None:
         first = self.bridge.retained(self.topics.state(device.name)) is None
         self.bridge.publish(self.topics.state(device.name), encode_json(document), retain=True)
+        self.hub.state(device.name, document)
+        if self.history is not None:
+            self.history.observe(device.name, document)
         if first:
             self._publish_discovery(device)
             self._publish_devices()
@@ -408,6 +468,7 @@ class Supervisor:
             retain=True,
             qos=1,
         )
+        self.hub.publish("availability", {"device": device.name, "available": online})
         self._status_summary.request()
 
     def learnt_key(self, device: DeviceRuntime, key: Secret | None) -> None:
@@ -477,11 +538,14 @@ class Supervisor:
                     version=link.version if link else config.version,
                 )
             )
-        document = encode_json(bridge_devices_document(rows))
-        self.bridge.publish(self.topics.bridge_devices, document, retain=True, qos=1)
+        document = bridge_devices_document(rows)
+        self.bridge.publish(self.topics.bridge_devices, encode_json(document), retain=True, qos=1)
+        self.hub.publish("devices", document)
 
     def _on_sighting(self, sighting: Sighting) -> None:
         beacon = sighting.beacon
+        if beacon.device_id in self.heard or len(self.heard) < _HEARD_MAX:
+            self.heard[beacon.device_id] = sighting
         for device in self.devices.values():
             link = device.runtime.link
             if device.runtime.config.id == beacon.device_id and link is not None:
@@ -515,6 +579,12 @@ class Supervisor:
         getattr(log, level)(message, **context)
         document = log_document(level, message, device=device, topic=topic)
         self.bridge.publish(self.topics.bridge_log, encode_json(document))
+        self.hub.publish("log", {**document, "time": datetime.now(UTC).isoformat()})
+
+    log_line = _log
+
+    def _history_line(self, level: LogLevel, message: str) -> None:
+        self._log(level, message)
 
     def _log_error(self, message: str) -> None:
         self._log("error", message)
@@ -554,11 +624,12 @@ class Supervisor:
 
         outcome = await firmware_request(route, order, started)
         if outcome.infos is not None:
-            self._publish_firmware(route, outcome.infos)
+            self.publish_firmware(route, outcome.infos)
         done(outcome.error)
 
-    def _publish_firmware(self, route: CloudRoute, infos: list[UpgradeInfo]) -> None:
+    def publish_firmware(self, route: CloudRoute, infos: list[UpgradeInfo]) -> None:
         topic = firmware.state_topic(self.topics.base, route.name)
         document = firmware.firmware_document(infos, datetime.now(UTC))
         self.bridge.publish(topic, encode_json(document), retain=True, qos=1)
+        self.hub.publish("firmware", {"device": route.name, **document})
         self.retained.add(route.device_id, topic)

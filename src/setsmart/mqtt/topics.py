@@ -67,6 +67,21 @@ class Topics:
         """`B/bridge/log`: rejected commands and device errors, not retained."""
         return f"{self.base}/{BRIDGE}/log"
 
+    @property
+    def bridge_request_filter(self) -> str:
+        """`B/bridge/request/#`: the bridge requests (zigbee2mqtt's API)."""
+        return f"{self.base}/{BRIDGE}/request/#"
+
+    def bridge_response(self, op: str) -> str:
+        """`B/bridge/response/<op>`: the answer to `B/bridge/request/<op>`."""
+        return f"{self.base}/{BRIDGE}/response/{op}"
+
+    def parse_bridge_request(self, topic: str) -> str | None:
+        """The op of `B/bridge/request/<op>` (`firmware/check`...), else None."""
+        prefix = f"{self.base}/{BRIDGE}/request/"
+        op = topic[len(prefix) :] if topic.startswith(prefix) else ""
+        return op or None
+
     # -- per device ----------------------------------------------------------------------
 
     def state(self, name: str) -> str:

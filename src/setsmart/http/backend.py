@@ -1,0 +1,36 @@
+"""What the HTTP layer needs of the daemon: its operations and its live events.
+
+`daemon.operations.Operations` is the one implementation; the HTTP layer knows only this
+shape and the errors of `setsmart.operation_errors` (DESIGN.md: http imports devices).
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+#: An event for the stream: its name (`state`, `availability`, `log`, ...) and its data.
+Event = tuple[str, object]
+
+
+class Listener(Protocol):
+    async def next(self) -> Event | None:
+        """The next event; None once the listener fell behind and was dropped."""
+        ...
+
+
+class Backend(Protocol):
+    async def health(self) -> dict[str, object]: ...
+    async def devices(self) -> list[dict[str, object]]: ...
+    async def device(self, name: str) -> dict[str, object]: ...
+    async def set(self, name: str, raw: bytes) -> dict[str, object]: ...
+    async def get(self, name: str) -> dict[str, object]: ...
+    async def history(
+        self, name: str, key: str, since: str | None, until: str | None
+    ) -> dict[str, object]: ...
+    async def energy(
+        self, name: str, resolution: str, since: str | None, until: str | None
+    ) -> dict[str, object]: ...
+    async def log(self, limit: int) -> list[dict[str, object]]: ...
+    async def bridge_request(self, op: str, body: object) -> object: ...
+    def listen(self) -> AbstractContextManager[Listener]: ...

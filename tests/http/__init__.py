@@ -1,0 +1,1 @@
+# ruff: noqa: A005 (tests.http mirrors setsmart.http; never imported as a top-level http)
