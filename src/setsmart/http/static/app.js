@@ -398,9 +398,10 @@ function showFirmware(entry, found) {
     status.textContent = "No answer.";
     return;
   }
-  const available = found.upgrade_available ?? found.available ?? false;
-  const current = found.current_version ?? found.current ?? "?";
-  const latest = found.latest_version ?? found.latest ?? current;
+  // The firmware document of B/<name>/firmware: current, available, update_available.
+  const available = found.update_available ?? false;
+  const current = found.current ?? "?";
+  const latest = found.available ?? current;
   status.textContent = available ? `Version ${current}; ${latest} is available.` : `Version ${current}, up to date.`;
   upgrade.hidden = !available;
 }
@@ -458,13 +459,17 @@ function listen() {
     if (entry) setAvailable(entry, data.available ?? data.state === "online");
   }));
   events.addEventListener("devices", parse((data) => {
+    // bridge/devices rows: name, id, type, connection, host, version (no state).
     const list = Array.isArray(data) ? data : data.devices || [];
-    list.forEach(render);
+    list.forEach((row) => {
+      const known = devices.get(row.name);
+      render(known ? { ...known.info, ...row } : { available: false, state: null, ...row });
+    });
   }));
   events.addEventListener("log", parse(addLog));
   events.addEventListener("firmware", parse((data) => {
     const entry = devices.get(data.device);
-    if (entry) entry.card.querySelector(".firmware-status").textContent = data.message || JSON.stringify(data);
+    if (entry) showFirmware(entry, data);
   }));
 }
 
