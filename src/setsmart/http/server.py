@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from importlib.resources import files
 from typing import Final
@@ -246,6 +247,9 @@ class HttpServer:
         )
 
     async def start(self) -> None:
+        # aiohttp answers a malformed request line itself (400) and logs it with a
+        # traceback: a client's mistake is not the daemon's error.
+        logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.bind, self.port)
         try:
