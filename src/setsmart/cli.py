@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,11 +44,13 @@ from setsmart.daemon.control import device_set, device_status
 from setsmart.daemon.direct import DeviceNotFound, find_device
 from setsmart.daemon.firmware import module_document
 from setsmart.daemon.logs import configure_logging
-from setsmart.daemon.operations import scan_rows
+from setsmart.daemon.operations import read_history, scan_rows
+from setsmart.daemon.store import default_state_dir
 from setsmart.devices import SetError
 from setsmart.lan.errors import LanError
 from setsmart.lan.scan import scan
 from setsmart.mqtt.remote import RemoteError
+from setsmart.operation_errors import OperationError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -79,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ) as exc:
         _error(str(exc))
         return EXIT_USAGE
-    except (LanError, RemoteError, CommandFailed, CloudError, OutputError) as exc:
+    except (LanError, RemoteError, CommandFailed, CloudError, OutputError, OperationError) as exc:
         _error(str(exc))
         return EXIT_FAILURE
     except KeyboardInterrupt:
@@ -112,6 +115,8 @@ def _parser() -> argparse.ArgumentParser:
     scan_cmd.add_argument("--json", action="store_true", help="print JSON")
     _config_option(scan_cmd)
     scan_cmd.set_defaults(handler=_scan)
+
+    _history_options(commands.add_parser("history", help="print a device's recent readings"))
 
     status = commands.add_parser("status", help="print a device's state")
     status.add_argument("device", metavar="NAME|ID")
@@ -258,6 +263,55 @@ def _print_table(rows: list[dict[str, str | None]]) -> None:
         print(
             "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
         )
+
+
+def _history_options(history: argparse.ArgumentParser) -> None:
+    history.add_argument("device", metavar="NAME|ID")
+    history.add_argument("--key", default="power", help="the state key (power)")
+    history.add_argument(
+        "--since", type=_duration, default=86400.0, metavar="AGE", help="30m, 24h, 2d (24h)"
+    )
+    _config_option(history)
+    history.set_defaults(handler=_history)
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_BARS = "▁▂▃▄▅▆▇█"
+_SPARK_WIDTH = 60
+
+
+def _duration(text: str) -> float:
+    number, unit = text[:-1], text[-1:]
+    if unit not in _UNITS or not number.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not an age such as 30m, 24h or 2d")
+    return int(number) * _UNITS[unit]
+
+
+def _history(args: argparse.Namespace) -> int:
+    config = _load(args)
+    assert config is not None  # noqa: S101 (required=True)
+    device = find_device(config, args.device)
+    now = time.time()
+    document = read_history(default_state_dir(), device.name, args.key, now - args.since, now)
+    points = document["points"]
+    assert isinstance(points, list)  # noqa: S101 (history_document's shape)
+    unit = f" {document['unit']}" if document["unit"] else ""
+    if not points:
+        print(f"{device.name}: no {args.key} readings in that time")
+        return EXIT_OK
+    values = [float(p["v"]) for p in points]
+    low, high = min(values), max(values)
+    step = max(1, -(-len(values) // _SPARK_WIDTH))
+    buckets = [values[i : i + step] for i in range(0, len(values), step)]
+    spread = (high - low) or 1.0
+    line = "".join(
+        _BARS[round((sum(b) / len(b) - low) / spread * (len(_BARS) - 1))] for b in buckets
+    )
+    print(f"{device.name} {args.key}, {points[0]['t']} .. {points[-1]['t']}")
+    print(line)
+    last = values[-1]
+    print(f"min {low:g}{unit}  max {high:g}{unit}  last {last:g}{unit}  ({len(values)} readings)")
+    return EXIT_OK
 
 
 def _status(args: argparse.Namespace) -> int:

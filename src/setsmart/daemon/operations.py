@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from setsmart import __version__
@@ -28,7 +29,7 @@ from setsmart.daemon.commands import (
 from setsmart.daemon.events import EventHub, Listener
 from setsmart.daemon.firmware_request import firmware_request
 from setsmart.daemon.history import HistoryRecorder, HistoryUnavailable
-from setsmart.history import unit_of
+from setsmart.history import HistoryError, Point, open_database, unit_of
 from setsmart.lan.discovery import Sighting
 from setsmart.mqtt.payloads import CommandPayloadError, decode_set_payload
 from setsmart.operation_errors import (
@@ -43,7 +44,14 @@ if TYPE_CHECKING:
     from setsmart.daemon.runtime import DeviceRuntime
     from setsmart.daemon.supervisor import Supervisor
 
-__all__ = ["BRIDGE_OPS", "Operations", "parse_time", "scan_rows"]
+__all__ = [
+    "BRIDGE_OPS",
+    "Operations",
+    "history_document",
+    "parse_time",
+    "read_history",
+    "scan_rows",
+]
 
 #: The bridge requests (CONTRACT.md "Bridge requests"), as `B/bridge/request/<op>`.
 BRIDGE_OPS: Final = (
@@ -84,6 +92,30 @@ def parse_time(text: str | None, default: datetime) -> datetime:
 
 def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
+
+
+def history_document(key: str, points: Iterable[Point]) -> dict[str, object]:
+    """`{"key", "unit", "points": [{"t": ISO 8601, "v"}]}`: the API's history answer."""
+    return {
+        "key": key,
+        "unit": unit_of(key),
+        "points": [{"t": _iso(p.t), "v": p.v} for p in points],
+    }
+
+
+def read_history(
+    directory: Path, device: str, key: str, since: float, until: float
+) -> dict[str, object]:
+    """The history document read from the file in `directory` (the CLI, daemon or not:
+    SQLite in WAL mode lets a reader in beside the daemon's writer)."""
+    try:
+        db, _ = open_database(directory)
+    except HistoryError as exc:
+        raise Unavailable(str(exc)) from None
+    try:
+        return history_document(key, db.points(device, key, since, until))
+    finally:
+        db.close()
 
 
 def scan_rows(
