@@ -179,7 +179,6 @@ class Operations:
         runtimes = [self._runtime(name) for name in self._supervisor.devices]
         return {
             "status": "ok",
-            "healthy": True,
             "mqtt": "connected" if self._supervisor.bridge.connected.is_set() else "disconnected",
             "devices": {"online": sum(r.online for r in runtimes), "total": len(runtimes)},
             "version": __version__,

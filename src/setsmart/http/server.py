@@ -97,9 +97,7 @@ async def _body(request: web.Request) -> bytes:
 
 
 async def _health(request: web.Request) -> web.Response:
-    health = await request.app[_BACKEND].health()
-    health.pop("healthy", None)
-    return _json(health)
+    return _json(await request.app[_BACKEND].health())
 
 
 async def _devices(request: web.Request) -> web.Response:
