@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -267,3 +268,25 @@ async def test_the_event_stream_starts_with_the_state_and_pushes_changes(
 async def wait_for_state_with_token(port: int) -> None:
     async with client(port) as http:
         await wait_for_state(http, "plug")
+
+
+async def test_a_reload_moves_the_server(tmp_path: Path) -> None:
+    first, second = free_tcp_port(), free_tcp_port()
+    async with (
+        running_broker(tmp_path) as broker,
+        SimDevice("bfhttp00000000000006", KEY, "3.4", "plug", host="127.0.0.66") as plug,
+    ):
+        text = config_text(broker, [Dev("plug", plug)])
+        async with daemon(tmp_path, text + http_section(first)), client(first) as http:
+            (tmp_path / "config.yaml").write_text(text + http_section(second))
+            status, reloaded = await answer(await http.post("/api/bridge/reload"))
+            assert status == 200, reloaded
+            async with client(second) as moved, asyncio.timeout(10):
+                while True:
+                    with contextlib.suppress(aiohttp.ClientConnectionError):
+                        status, _ = await answer(await moved.get("/api/health"))
+                        break
+                    await asyncio.sleep(0.05)
+                assert status == 200
+            with pytest.raises(aiohttp.ClientConnectionError):
+                await http.get("/api/health")

@@ -20,6 +20,7 @@ daemon) and reach a device with `device(name).request(...)` (see `runtime`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import gc
 from collections.abc import Callable, Coroutine, Iterable
@@ -118,6 +119,7 @@ class Supervisor:
     history: HistoryRecorder | None = field(init=False, default=None)
     operations: Operations = field(init=False)
     heard: dict[str, Sighting] = field(init=False, default_factory=dict)
+    _http_task: asyncio.Task[None] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.history = HistoryRecorder(self.store.directory, self._history_line)
@@ -230,7 +232,16 @@ class Supervisor:
         except OSError as exc:
             self._log("error", f"cannot serve HTTP on {settings.bind}:{settings.port}: {exc}")
             return
-        self.spawn(server.serve_until_cancelled(), "http")
+        self._http_task = self.spawn(server.serve_until_cancelled(), "http")
+
+    async def _restart_http(self, settings: HttpConfig | None) -> None:
+        task, self._http_task = self._http_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if settings is not None:
+            await self._start_http(settings)
 
     def _start_bridge(self) -> None:
         config = self.config
@@ -369,6 +380,8 @@ class Supervisor:
                 await self._stop_device(name, forget=True)
             elif restart_all or wanted[name] != current:
                 await self._stop_device(name, forget=False)
+        if new.http != old.http:
+            await self._restart_http(new.http)
         if cloud_changed:
             await self.account.close()
             self.account.open(new.cloud)
