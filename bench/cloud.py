@@ -43,6 +43,8 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+from tests.support.fake_cloud import FakeCloud, FakeDevice, Fault
+
 from bench.driver import git_revision
 from setsmart.config import Config, DeviceConfig, HomeAssistantConfig, LanConfig, MqttConfig
 from setsmart.config.model import CloudConfig
@@ -53,7 +55,6 @@ from setsmart.daemon.store import StateStore
 from setsmart.daemon.supervisor import Supervisor
 from setsmart.protocol import Version
 from setsmart.sim import SimDevice
-from setsmart.sim.fake_cloud import FakeCloud, FakeDevice, Fault
 from setsmart.sim.fleet import SimFleet, make_device_id, make_local_key
 
 VERSIONS: tuple[Version, ...] = ("3.3", "3.4", "3.5")

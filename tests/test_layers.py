@@ -20,8 +20,7 @@ ALLOWED: dict[str, set[str]] = {
     "cloud": set(),
     "config": {"devices"},
     "mqtt": {"devices", "config", "backoff", "_structlog"},
-    # The fake cloud checks signatures exactly as Tuya does, with the real signer.
-    "sim": {"protocol", "devices", "cloud"},
+    "sim": {"protocol", "devices"},
     "daemon": {"protocol", "lan", "devices", "cloud", "mqtt", "config", "backoff", "_structlog"},
 }
 PURE = [
