@@ -4,7 +4,8 @@ It owns the MQTT bridge, one runtime per device, the discovery listener, the sys
 watchdog, the state saver and, when `cloud:` is configured, the one Tuya cloud client
 the devices share; it wires device events to MQTT topics and MQTT commands to devices,
 reloads the configuration on request (applying only the differences), and on stop says
-goodbye on MQTT (availability offline, bridge offline) before cancelling.
+goodbye on MQTT (availability offline, bridge offline) before cancelling. It starts nothing
+but the watchdog until the broker says no other instance holds its base topic (`instance`).
 
 Cloud routing (see `runtime`): every device gets a `CloudRoute` to fetch a local key
 it needs; as a `Fallback` only a device without a local key (cloud-only) or, when
@@ -25,6 +26,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from setsmart._structlog import structlog
+from setsmart.backoff import Backoff
 from setsmart.cloud import CallBudget, CloudError
 from setsmart.cloud.models import UpgradeInfo
 from setsmart.config import Config, DeviceConfig
@@ -32,6 +34,7 @@ from setsmart.config.secret import Secret
 from setsmart.daemon import firmware
 from setsmart.daemon.cloud_route import CloudRoute, CloudTuning, make_client
 from setsmart.daemon.coalesce import Coalescer
+from setsmart.daemon.instance import BaseTopicTaken, claim_base_topic, info_payload
 from setsmart.daemon.logs import register_secret
 from setsmart.daemon.runtime import Command, DeviceRuntime, RouteError
 from setsmart.daemon.store import (
@@ -132,6 +135,9 @@ class Supervisor:
         try:
             async with asyncio.TaskGroup() as group:
                 self._group = group
+                group.create_task(self._watchdog())
+                if not await claim_base_topic(self.config, self._stop, Backoff(0.5, 30.0)):
+                    raise _Stop  # noqa: TRY301 (stopped while the broker was away)
                 self._start_bridge()
                 self._load_state()
                 self._start_cloud()
@@ -140,7 +146,6 @@ class Supervisor:
                 await self._start_discovery()
                 self._clear_removed_devices()
                 group.create_task(self._announce_ready())
-                group.create_task(self._watchdog())
                 group.create_task(self._save_periodically())
                 group.create_task(self._probe_periodically())
                 group.create_task(self._reloads())
@@ -149,6 +154,8 @@ class Supervisor:
                 raise _Stop  # noqa: TRY301 (the way out of a TaskGroup)
         except* _Stop:
             pass
+        except* BaseTopicTaken as taken:
+            raise taken.exceptions[0] from None
         finally:
             self._group = None
             for known in self.devices.values():
@@ -193,6 +200,7 @@ class Supervisor:
             on_connect=self._on_connect,
         )
         self._bridge_task = self._spawn(self.bridge.run(), "mqtt")
+        self._publish_info()
 
     def _start_device(self, config: DeviceConfig) -> None:
         meter = self._meters.setdefault(config.id, EnergyMeter())
@@ -323,6 +331,7 @@ class Supervisor:
                 self._listener = None
             await self._start_discovery()
         self._publish_devices()
+        self._publish_info()
         self.notifier.ready(self._status_text())
         self._log("info", f"configuration reloaded: {len(self.devices)} devices")
 
@@ -459,6 +468,9 @@ class Supervisor:
 
     def _publish_devices(self) -> None:
         self._devices_summary.request()
+
+    def _publish_info(self) -> None:
+        self.bridge.publish(self.topics.bridge_info, info_payload(self.config), retain=True, qos=1)
 
     def _publish_devices_now(self) -> None:
         rows = []
