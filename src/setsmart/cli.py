@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from setsmart import __version__, eventloop
-from setsmart.cloud import UpgradeInfo
 from setsmart.config import (
     Config,
     DeviceConfig,
@@ -31,7 +30,7 @@ from setsmart.daemon.app import run_daemon
 from setsmart.daemon.cloud_commands import cloud_client, firmware, import_from_cloud
 from setsmart.daemon.control import device_set, device_status
 from setsmart.daemon.direct import find_device
-from setsmart.daemon.firmware import module_document
+from setsmart.daemon.firmware import UpgradeInfo, module_document
 from setsmart.daemon.logs import configure_logging
 from setsmart.errors import SetsmartError, UsageError
 from setsmart.lan.scan import scan
