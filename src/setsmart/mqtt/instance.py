@@ -27,7 +27,7 @@ from setsmart.mqtt.payloads import ONLINE
 from setsmart.mqtt.topics import Topics
 
 #: How `holder` names an instance that publishes no `bridge/info` (an older daemon).
-UNKNOWN = "an instance that publishes no bridge/info"
+UNKNOWN = "one that publishes no bridge/info"
 
 _TIMEOUT = 10.0  # seconds for the connection and each acknowledgement, as the bridge's
 _LINGER = 0.05  # seconds to let the last retained message through after the marker
