@@ -20,6 +20,7 @@ from setsmart.demo import DemoError
 from setsmart.devices import SetError
 from setsmart.devices.errors import DeviceError, DpMapError, EnergyStateError
 from setsmart.errors import SetsmartError, UsageError
+from setsmart.history.database import HistoryError
 from setsmart.lan.errors import ConnectFailed, LanError, WrongLocalKey
 from setsmart.mqtt.remote import RemoteError
 from setsmart.protocol.errors import ProtocolError
@@ -28,7 +29,7 @@ from setsmart.sim.errors import SimConfigError, SimError
 MAPPINGS = Path(__file__).parent / "fixtures" / "tinytuya" / "wizard_mappings.json"
 
 ROOTS = [ProtocolError, LanError, DeviceError, CloudError, ConfigError, SimError, RemoteError]
-ROOTS += [RouteError, StateError, OutputError, ImportSourceError, DemoError]
+ROOTS += [RouteError, StateError, OutputError, ImportSourceError, DemoError, HistoryError]
 
 
 @pytest.mark.parametrize("root", ROOTS, ids=lambda cls: cls.__name__)
