@@ -5,9 +5,11 @@ instead of the LAN, and how many cloud calls a configuration makes per hour. Pri
                                     [--cloud-only 5] [--cloud-rtt-ms 0]
 
 Everything runs in this process on loopback: the daemon's supervisor, simulated plugs
-(protocol 3.3, 3.4 and 3.5 in turn) and the signature-checking fake Tuya cloud. There is
-no MQTT broker: each command is handed to the device's runtime exactly where a decoded
-`/set` lands, so the MQTT hop, the same on both paths, is left out. The fake cloud
+(protocol 3.3, 3.4 and 3.5 in turn) and the signature-checking fake Tuya cloud, with a
+mosquitto on loopback for the daemon's MQTT (it starts its devices once the broker has
+shown that no other daemon holds its base topic). Each command is handed to the device's
+runtime exactly where a decoded `/set` lands, so the MQTT hop, the same on both paths, is
+left out. The fake cloud
 answers at once unless `--cloud-rtt-ms` delays every answer to stand for the Internet's
 round trip: with 0 the cloud figures are setsmart's own overhead (signing, HTTP, JSON).
 
@@ -34,7 +36,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import socket
 import statistics
 import sys
 import tempfile
@@ -42,6 +43,9 @@ import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
+
+from tests.support.broker import running_broker
+from tests.support.fake_cloud import FakeCloud, FakeDevice, Fault
 
 from bench.driver import git_revision
 from setsmart.config import Config, DeviceConfig, HomeAssistantConfig, LanConfig, MqttConfig
@@ -54,7 +58,6 @@ from setsmart.daemon.store import StateStore
 from setsmart.daemon.supervisor import Supervisor
 from setsmart.protocol import Version
 from setsmart.sim import SimDevice
-from setsmart.sim.fake_cloud import FakeCloud, FakeDevice, Fault
 from setsmart.sim.fleet import SimFleet, make_device_id, make_local_key
 
 VERSIONS: tuple[Version, ...] = ("3.3", "3.4", "3.5")
@@ -62,13 +65,6 @@ LAN = LanConfig(discovery=False, heartbeat=2.0, timeout=1.0, poll=0.0, energy_po
 MONTH_OF_MINUTES = 30 * 24 * 60
 START_LIMIT = 60.0
 COMMAND_LIMIT = 30.0
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on (the daemon's MQTT goes nowhere)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def cloud_only_id(n: int) -> str:
@@ -194,14 +190,16 @@ async def count_calls(
     return row
 
 
-async def lan_scenarios(args: argparse.Namespace, cloud: FakeCloud, state: Path) -> dict[str, Any]:
+async def lan_scenarios(
+    args: argparse.Namespace, cloud: FakeCloud, state: Path, mqtt_port: int
+) -> dict[str, Any]:
     fleet = SimFleet(first_host="127.0.80.2", idle_timeout=None)
     for n in range(args.devices):
         device_id, key = make_device_id(n), make_local_key(n)
         fleet.add(device_id, key, VERSIONS[n % len(VERSIONS)], "plug", dps={"1": False})
         cloud.add_device(FakeDevice.plug(device_id, key))
     async with fleet:
-        config = make_config(cloud, fleet, 0, args.poll, free_port())
+        config = make_config(cloud, fleet, 0, args.poll, mqtt_port)
         async with running(config, state) as supervisor:
             devices = runtimes(supervisor)
             await wait_until(
@@ -232,11 +230,11 @@ async def lan_scenarios(args: argparse.Namespace, cloud: FakeCloud, state: Path)
 
 
 async def cloud_only_scenario(
-    args: argparse.Namespace, cloud: FakeCloud, state: Path
+    args: argparse.Namespace, cloud: FakeCloud, state: Path, mqtt_port: int
 ) -> dict[str, Any]:
     for n in range(args.cloud_only):
         cloud.add_device(FakeDevice.plug(cloud_only_id(n), f"cloudonlykey{n:04d}"))
-    config = make_config(cloud, None, args.cloud_only, args.poll, free_port())
+    config = make_config(cloud, None, args.cloud_only, args.poll, mqtt_port)
     async with running(config, state) as supervisor:
         devices = runtimes(supervisor)
         await wait_until(
@@ -254,12 +252,13 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         if args.cloud_rtt_ms > 0:
             cloud.inject(Fault.SLOW, times=10**9, delay=args.cloud_rtt_ms / 1000)
         with tempfile.TemporaryDirectory(prefix="bench-cloud-") as tmp:
-            lan = await lan_scenarios(args, cloud, Path(tmp) / "lan")
-            only = (
-                await cloud_only_scenario(args, cloud, Path(tmp) / "cloud")
-                if args.cloud_only
-                else None
-            )
+            async with running_broker(Path(tmp)) as broker:
+                lan = await lan_scenarios(args, cloud, Path(tmp) / "lan", broker.port)
+                only = (
+                    await cloud_only_scenario(args, cloud, Path(tmp) / "cloud", broker.port)
+                    if args.cloud_only
+                    else None
+                )
     rows = [*lan["latency"], *([only["latency"]] if only else [])]
     base = rows[0].get("p50_ms")
     added = {

@@ -12,16 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from setsmart import __version__, eventloop
-from setsmart.cloud import (
-    CloudAuthError,
-    CloudConfigError,
-    CloudError,
-    CloudPermissionError,
-    UpgradeInfo,
-)
 from setsmart.config import (
     Config,
-    ConfigError,
     DeviceConfig,
     load_config,
     resolve_config_path,
@@ -29,9 +21,6 @@ from setsmart.config import (
 )
 from setsmart.config.importers import (
     ImportResult,
-    ImportSourceError,
-    OutputError,
-    OutputExistsError,
     import_summary,
     load_tinytuya,
     moved_paths_note,
@@ -41,26 +30,15 @@ from setsmart.config.importers import (
 from setsmart.daemon.app import run_daemon
 from setsmart.daemon.cloud_commands import cloud_client, firmware, import_from_cloud
 from setsmart.daemon.control import device_set, device_status
-from setsmart.daemon.direct import DeviceNotFound, find_device
-from setsmart.daemon.firmware import module_document
+from setsmart.daemon.direct import find_device
+from setsmart.daemon.firmware import UpgradeInfo, module_document
 from setsmart.daemon.logs import configure_logging
 from setsmart.daemon.operations import read_history, scan_rows
 from setsmart.daemon.store import default_state_dir
-from setsmart.devices import SetError
-from setsmart.lan.errors import LanError
+from setsmart.errors import SetsmartError, UsageError
 from setsmart.lan.scan import scan
-from setsmart.mqtt.remote import RemoteError
-from setsmart.operation_errors import OperationError
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """Bad arguments: exit 2 with the message."""
-
-
-class CommandFailed(Exception):
-    """A command that could not do its job: exit 1 with the message."""
+EXIT_OK = 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -69,22 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
-    except (
-        ConfigError,
-        UsageError,
-        DeviceNotFound,
-        SetError,
-        ImportSourceError,
-        OutputExistsError,
-        CloudConfigError,
-        CloudAuthError,  # the configured api_key/api_secret
-        CloudPermissionError,  # usually the configured region
-    ) as exc:
+    except SetsmartError as exc:
         _error(str(exc))
-        return EXIT_USAGE
-    except (LanError, RemoteError, CommandFailed, CloudError, OutputError, OperationError) as exc:
-        _error(str(exc))
-        return EXIT_FAILURE
+        return exc.exit_code
     except KeyboardInterrupt:
         return 130
 
@@ -210,14 +175,11 @@ def _run(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     # Imported here: the simulated devices are no part of what `setsmart run` keeps loaded.
-    from setsmart.demo import DemoError, run_demo  # noqa: PLC0415
+    from setsmart.demo import run_demo  # noqa: PLC0415
 
     config = _load(args, required=False) or Config()
     configure_logging(level="warning")
-    try:
-        eventloop.run(run_demo(config, lambda line: print(line, flush=True)))
-    except DemoError as exc:
-        raise CommandFailed(str(exc)) from None
+    eventloop.run(run_demo(config, lambda line: print(line, flush=True)))
     return EXIT_OK
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from setsmart.config import Config, DeviceConfig, LanConfig, MqttConfig, Secret, dump_config
 from setsmart.daemon.store import StateStore
 from setsmart.daemon.supervisor import Supervisor
+from setsmart.errors import SetsmartError
 from setsmart.sim import SimFleet
 from setsmart.sim.device import ReplyShape
 
@@ -37,7 +38,7 @@ _RESPONDER_HOST = "127.0.0.250"  # the 3.5 device's discovery address (UDP only)
 _BEACON_EVERY = 2.0
 
 
-class DemoError(Exception):
+class DemoError(SetsmartError):
     """The demo cannot start (no broker and no mosquitto to start)."""
 
 

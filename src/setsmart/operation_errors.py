@@ -1,7 +1,7 @@
 """Why an operation (daemon/operations.py) was refused, as the HTTP API and the MQTT
 bridge requests both answer it: each type carries its HTTP status.
 
-A leaf module (it imports nothing of setsmart) shared by `daemon/` and `http/`, so that
+A leaf module (it imports only the error root) shared by `daemon/` and `http/`, so that
 the HTTP layer maps errors without knowing the daemon. The text is one readable line
 naming the device and the cause, never a secret.
 """
@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from setsmart.errors import SetsmartError
 
-class OperationError(Exception):
+
+class OperationError(SetsmartError):
     """An operation not carried out; `str()` is the line to show."""
 
     status: ClassVar[int] = 503

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from setsmart.sim.fake_cloud import FakeCloud, FakeDevice, FakeFirmware, Fault
 from tests.cli.helpers import run_cli, write_config
+from tests.support.fake_cloud import FakeCloud, FakeDevice, FakeFirmware, Fault
 
 pytestmark = pytest.mark.timeout(60)
 

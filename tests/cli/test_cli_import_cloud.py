@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from setsmart.config import Secret, load_config
-from setsmart.sim.fake_cloud import FakeCloud, FakeDevice, Fault
 from tests.cli.helpers import run_cli, write_config
+from tests.support.fake_cloud import FakeCloud, FakeDevice, Fault
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from setsmart.cloud import CloudClient
-from setsmart.sim.fake_cloud import FakeCloud, FakeDevice
+from tests.support.fake_cloud import FakeCloud, FakeDevice
 
 PLUG_ID = "bf0123456789abcdefgh"
 PLUG_KEY = "plugkey_0123456!"

@@ -24,7 +24,7 @@ from setsmart.cloud import (
     CloudTokenError,
     CloudUnreachableError,
 )
-from setsmart.sim.fake_cloud import FakeCloud, FakeFirmware, Fault
+from tests.support.fake_cloud import FakeCloud, FakeFirmware, Fault
 
 from .conftest import BULB_ID, BULB_KEY, PLUG_ID, PLUG_KEY, Clock, MakeClient, Sleeps
 

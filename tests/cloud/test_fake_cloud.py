@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from setsmart.cloud.signing import path_with_query, signed_headers
-from setsmart.sim.fake_cloud import FakeCloud, FakeDevice, FakeDp, Fault
+from tests.support.fake_cloud import FakeCloud, FakeDevice, FakeDp, Fault
 
 from .conftest import BULB_ID, PLUG_ID, PLUG_KEY, Clock
 

@@ -16,7 +16,7 @@ from setsmart.config import DeviceConfig, Secret, load_config
 from setsmart.config.importers import ImportSourceError, render_config
 from setsmart.config.importers.cloud import CloudInventory, import_cloud
 from setsmart.daemon.cloud_commands import fetch_cloud_devices, find_uid, import_from_cloud
-from setsmart.sim.fake_cloud import DEFAULT_USER_UID, FakeCloud, FakeDevice, Fault
+from tests.support.fake_cloud import DEFAULT_USER_UID, FakeCloud, FakeDevice, Fault
 
 pytestmark = pytest.mark.timeout(20)
 

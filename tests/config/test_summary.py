@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from setsmart.config import DEFAULT_CONFIG_PATH, resolve_config_path, summary
+from setsmart.config import DEFAULT_CONFIG_PATH, resolve_config_path, summary, summary_fields
 
 from .conftest import Load
 
@@ -83,3 +83,20 @@ def test_resolve_config_path_reads_the_process_environment(
 ) -> None:
     monkeypatch.setenv("SETSMART_CONFIG", "/srv/setsmart.yaml")
     assert resolve_config_path(None) == Path("/srv/setsmart.yaml")
+
+
+def test_summary_fields_are_the_lines_as_a_document(load: Load) -> None:
+    config = load(
+        """
+        mqtt: {username: admin, password: hunter2}
+        cloud: {region: us, api_key: id-123, api_secret: s3cret}
+        devices: [{id: a, name: one, type: plug, local_key: 0123456789abcdef}]
+        """
+    )
+    fields = summary_fields(config)
+    assert list(fields) == ["file", "broker", "homeassistant", "lan", "cloud", "devices"]
+    assert fields["devices"] == "1 (1 plug)"
+    assert fields["cloud"] == "on (region us, fallback on, poll 60s)"
+    text = " ".join(fields.values())
+    for secret in ("hunter2", "s3cret", "0123456789abcdef"):
+        assert secret not in text

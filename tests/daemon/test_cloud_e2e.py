@@ -20,9 +20,9 @@ from setsmart.daemon.store import StateStore, load_cloud_usage, load_local_keys
 from setsmart.daemon.supervisor import Supervisor
 from setsmart.protocol import Version
 from setsmart.sim import SimDevice
-from setsmart.sim.fake_cloud import FakeCloud, FakeDevice, Fault
 from tests.daemon.harness import BASE, KEY, Dev, config_text
 from tests.support.broker import Broker, free_tcp_port, running_broker
+from tests.support.fake_cloud import FakeCloud, FakeDevice, Fault
 from tests.support.mqtt_client import Received, Recorder, recorder
 
 pytestmark = pytest.mark.timeout(90)

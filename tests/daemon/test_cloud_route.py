@@ -11,7 +11,7 @@ from setsmart.cloud import CloudClient
 from setsmart.daemon.cloud_route import CloudRoute
 from setsmart.daemon.logs import redact
 from setsmart.daemon.runtime import RouteError
-from setsmart.sim.fake_cloud import FakeCloud, FakeDevice, Fault
+from tests.support.fake_cloud import FakeCloud, FakeDevice, Fault
 
 PLUG_ID = "bfrouteplug000000001"
 PLUG_KEY = "routeplugkey0001"

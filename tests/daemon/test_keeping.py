@@ -35,7 +35,7 @@ from setsmart.daemon.store import (
 )
 from setsmart.devices import EnergyMeter
 from setsmart.mqtt.payloads import LogLevel
-from setsmart.sim.fake_cloud import FakeCloud, FakeDevice
+from tests.support.fake_cloud import FakeCloud, FakeDevice
 
 DEVICE_ID = "bfkeeping00000000001"
 

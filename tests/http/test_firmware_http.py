@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from setsmart.sim.fake_cloud import FakeCloud, FakeDevice
 from tests.daemon.harness import BASE
 from tests.daemon.test_cloud_e2e import (
     ONLY_ID,
@@ -16,6 +15,7 @@ from tests.daemon.test_cloud_e2e import (
 )
 from tests.http.test_e2e_http import answer, client, http_section
 from tests.support.broker import free_tcp_port, running_broker
+from tests.support.fake_cloud import FakeCloud, FakeDevice
 from tests.support.mqtt_client import recorder
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from setsmart.errors import EXIT_USAGE, SetsmartError
+
 __all__ = [
     "BUSY_CODES",
     "TOKEN_CODES",
@@ -44,7 +46,7 @@ def _tries(attempts: int) -> str:
     return "tried once" if attempts == 1 else f"tried {attempts} times"
 
 
-class CloudError(Exception):
+class CloudError(SetsmartError):
     """Base of every Tuya cloud failure; `code` is Tuya's error code when there is one."""
 
     def __init__(self, message: str, *, code: int | None = None) -> None:
@@ -56,13 +58,19 @@ class CloudError(Exception):
 class CloudConfigError(CloudError):
     """The cloud settings (region, endpoint, keys) cannot work."""
 
+    exit_code = EXIT_USAGE
+
 
 class CloudAuthError(CloudError):
     """The cloud refused the API key or secret (1004 sign invalid, 1005 client id invalid)."""
 
+    exit_code = EXIT_USAGE
+
 
 class CloudPermissionError(CloudError):
     """1106 permission deny: usually the wrong data centre for the app account."""
+
+    exit_code = EXIT_USAGE
 
 
 class CloudPlanError(CloudError):

@@ -18,7 +18,7 @@ from setsmart.config.model import (
 )
 from setsmart.config.paths import DEFAULT_CONFIG_PATH, resolve_config_path
 from setsmart.config.secret import Secret
-from setsmart.config.summary import summary
+from setsmart.config.summary import summary, summary_fields
 
 __all__ = [
     "CLOUD_REGIONS",
@@ -41,4 +41,5 @@ __all__ = [
     "load_config",
     "resolve_config_path",
     "summary",
+    "summary_fields",
 ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from setsmart.errors import UsageError
+
 
 @dataclass(frozen=True, slots=True)
 class ConfigIssue:
@@ -20,7 +22,7 @@ class ConfigIssue:
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
-class ConfigError(Exception):
+class ConfigError(UsageError):
     """The configuration cannot be used.
 
     ``file``, ``line``, ``path`` and ``message`` describe the first problem (by line);

@@ -15,41 +15,56 @@ def _seconds(value: float) -> str:
     return f"{value:g}s"
 
 
+# Each field of `summary_fields`, as `setsmart check-config` labels its line.
+_LABELS = {
+    "file": "config",
+    "broker": "broker",
+    "homeassistant": "home assistant discovery",
+    "lan": "lan discovery",
+    "cloud": "cloud",
+    "devices": "devices",
+}
+
+
 def summary(config: Config) -> str:
     """What the daemon would do with ``config``, in a few lines."""
+    return "\n".join(f"{_LABELS[key]}: {text}" for key, text in summary_fields(config).items())
+
+
+def summary_fields(config: Config) -> dict[str, str]:
+    """The summary as a document (`B/bridge/info`'s `config`): field -> text, no secret."""
     mqtt, lan, cloud = config.mqtt, config.lan, config.cloud
-    lines = []
+    fields = {}
     if config.source is not None:
-        lines.append(f"config: {config.source}")
+        fields["file"] = str(config.source)
     tls = "tls" if mqtt.tls else "no tls"
     login = ", with a username" if mqtt.username else ""
-    lines.append(
-        f"broker: {mqtt.host}:{mqtt.port} ({tls}{login}), client id {mqtt.client_id}, "
+    fields["broker"] = (
+        f"{mqtt.host}:{mqtt.port} ({tls}{login}), client id {mqtt.client_id}, "
         f"base topic {mqtt.base_topic}"
     )
-    lines.append(
-        f"home assistant discovery: {_on(config.homeassistant.discovery)}"
-        + (f" (prefix {config.homeassistant.prefix})" if config.homeassistant.discovery else "")
+    fields["homeassistant"] = _on(config.homeassistant.discovery) + (
+        f" (prefix {config.homeassistant.prefix})" if config.homeassistant.discovery else ""
     )
     ports = ", ".join(str(port) for port in lan.discovery_ports)
     probe = lan.probe or "never"
-    lines.append(
-        f"lan discovery: {_on(lan.discovery)}"
+    fields["lan"] = (
+        _on(lan.discovery)
         + (f" (ports {ports}; 3.5 probe to {probe})" if lan.discovery else "")
         + f"; poll {_seconds(lan.poll)}, energy poll {_seconds(lan.energy_poll)}"
     )
     if cloud is None:
-        lines.append("cloud: off")
+        fields["cloud"] = "off"
     else:
-        lines.append(
-            f"cloud: on (region {cloud.region}, fallback {_on(cloud.fallback)}, "
+        fields["cloud"] = (
+            f"on (region {cloud.region}, fallback {_on(cloud.fallback)}, "
             f"poll {_seconds(cloud.poll)})"
         )
     counts = Counter(device.type for device in config.devices)
     by_type = ", ".join(f"{counts[kind]} {kind}" for kind in DEVICE_TYPES if counts[kind])
-    line = f"devices: {len(config.devices)}" + (f" ({by_type})" if by_type else "")
+    devices = f"{len(config.devices)}" + (f" ({by_type})" if by_type else "")
     keyless = sum(1 for device in config.devices if device.local_key is None)
     if keyless:
-        line += f"; {keyless} without a local key (cloud only)"
-    lines.append(line)
-    return "\n".join(lines)
+        devices += f"; {keyless} without a local key (cloud only)"
+    fields["devices"] = devices
+    return fields

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from setsmart.config import Config, DeviceConfig
 from setsmart.devices import DeviceProfile, device_state, parse_set, profile_for
+from setsmart.errors import EXIT_USAGE
 from setsmart.lan.connection import Connection, Target, dps_to_query
 from setsmart.lan.errors import ConnectFailed, LanError
 from setsmart.lan.probe import probe_version
@@ -22,6 +23,8 @@ from setsmart.protocol.constants import as_version
 
 class DeviceNotFound(LanError):
     """The named device is not in the configuration."""
+
+    exit_code = EXIT_USAGE
 
 
 def find_device(config: Config, name_or_id: str) -> DeviceConfig:

@@ -27,6 +27,7 @@ from setsmart.mqtt.topics import is_device_name
 __all__ = [
     "FirmwareOrder",
     "FirmwareRequestError",
+    "UpgradeInfo",  # what the firmware operations return, for the CLI (a layer above cloud)
     "decode_request",
     "filters",
     "firmware_document",

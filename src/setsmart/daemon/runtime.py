@@ -48,6 +48,7 @@ from setsmart.devices import (
     parse_set,
     profile_for,
 )
+from setsmart.errors import SetsmartError
 from setsmart.lan.connection import dps_to_query
 from setsmart.lan.errors import (
     ConnectionLost,
@@ -100,7 +101,7 @@ class Outbox(Protocol):
         """Keep `key` for the device across restarts (None: forget the one kept)."""
 
 
-class RouteError(Exception):
+class RouteError(SetsmartError):
     """The fallback could not do what was asked; one readable line naming the device.
 
     `device_offline`: the fallback reached its service, which says the device is offline.

@@ -33,6 +33,7 @@ from typing import Any, Final, Generic, TypeGuard, TypeVar
 from setsmart.config.secret import Secret
 from setsmart.devices.energy import EnergyMeter
 from setsmart.devices.errors import EnergyStateError
+from setsmart.errors import SetsmartError
 
 STATE_DIR_ENV: Final = "SETSMART_STATE_DIR"
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -43,7 +44,7 @@ Clock = Callable[[], datetime]
 T = TypeVar("T")
 
 
-class StateError(Exception):
+class StateError(SetsmartError):
     """A state file could not be read or written; the message names the file."""
 
     def __init__(self, path: Path, message: str) -> None:

@@ -7,6 +7,8 @@ on stop says goodbye on MQTT (availability offline, bridge offline) before cance
 What it keeps lives in objects of their own: the cloud account and its quota
 (`cloud_account`), the register of retained topics (`retained`), the energy totals
 (`energy`); firmware requests are `firmware_request`; time comes from one `clock`.
+It starts nothing but the systemd watchdog until the broker says no other instance holds
+its base topic (`instance`).
 
 Cloud routing (see `machine`): every device gets a `CloudRoute` to fetch a local key
 it needs; as a `Fallback` only a device without a local key (cloud-only) or, when
@@ -29,6 +31,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from setsmart._structlog import structlog
+from setsmart.backoff import Backoff
 from setsmart.cloud.models import UpgradeInfo
 from setsmart.config import Config, DeviceConfig, HttpConfig
 from setsmart.config.secret import Secret
@@ -42,6 +45,7 @@ from setsmart.daemon.energy import SAVE_EVERY, EnergyStore
 from setsmart.daemon.events import EventHub
 from setsmart.daemon.firmware_request import firmware_request
 from setsmart.daemon.history import HistoryRecorder
+from setsmart.daemon.instance import BaseTopicTaken, claim_base_topic, info_payload
 from setsmart.daemon.learnt_keys import LearntKeys
 from setsmart.daemon.operations import Operations, decode_request
 from setsmart.daemon.retained import RetainedTopics
@@ -151,6 +155,9 @@ class Supervisor:
         try:
             async with asyncio.TaskGroup() as group:
                 self._group = group
+                group.create_task(self._watchdog())
+                if not await claim_base_topic(self.config, self._stop, Backoff(0.5, 30.0)):
+                    raise _Stop  # noqa: TRY301 (stopped while the broker was away)
                 self._start_bridge()
                 if self.history is not None:
                     group.create_task(self.history.run(), name="history")
@@ -163,7 +170,6 @@ class Supervisor:
                 await self._start_discovery()
                 self._clear_removed_devices()
                 group.create_task(self._announce_ready())
-                group.create_task(self._watchdog())
                 group.create_task(self._save_periodically())
                 group.create_task(self._probe_periodically())
                 group.create_task(self._reloads())
@@ -172,6 +178,8 @@ class Supervisor:
                 raise _Stop  # noqa: TRY301 (the way out of a TaskGroup)
         except* _Stop:
             pass
+        except* BaseTopicTaken as taken:
+            raise taken.exceptions[0] from None
         finally:
             self._group = None
             for known in self.devices.values():
@@ -261,6 +269,7 @@ class Supervisor:
             on_connect=self._on_connect,
         )
         self._bridge_task = self.spawn(self.bridge.run(), "mqtt")
+        self._publish_info()
 
     def _start_device(self, config: DeviceConfig) -> None:
         meter = self.energy_totals.meter(config.id)
@@ -394,6 +403,7 @@ class Supervisor:
                 self._listener = None
             await self._start_discovery()
         self._publish_devices()
+        self._publish_info()
         self.notifier.ready(self._status_text())
         self._log("info", f"configuration reloaded: {len(self.devices)} devices")
 
@@ -535,6 +545,9 @@ class Supervisor:
 
     def _publish_devices(self) -> None:
         self._devices_summary.request()
+
+    def _publish_info(self) -> None:
+        self.bridge.publish(self.topics.bridge_info, info_payload(self.config), retain=True, qos=1)
 
     def _publish_devices_now(self) -> None:
         rows = []

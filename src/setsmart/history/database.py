@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final, Literal
 
+from setsmart.errors import SetsmartError
 from setsmart.history.energy import HOUR
 from setsmart.history.sampler import Sample
 
@@ -67,7 +68,7 @@ CREATE TABLE IF NOT EXISTS energy (
 Resolution = Literal["hour", "day"]
 
 
-class HistoryError(Exception):
+class HistoryError(SetsmartError):
     """The history file could not be used; the message names the file and the cause."""
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from setsmart.errors import SetsmartError
 
-class LanError(Exception):
+
+class LanError(SetsmartError):
     """A device could not be reached or did not do what was asked."""
 
     def __init__(self, device: str, cause: str) -> None:

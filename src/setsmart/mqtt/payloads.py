@@ -163,3 +163,11 @@ class BridgeDevice:
 def bridge_devices_document(devices: Iterable[BridgeDevice]) -> list[dict[str, str | None]]:
     """The `B/bridge/devices` list, in the order given (the config's order)."""
     return [device.document() for device in devices]
+
+
+def bridge_info_document(
+    *, version: str, instance: str, devices: int, config: Mapping[str, str]
+) -> dict[str, object]:
+    """`B/bridge/info`: the version, the instance (its MQTT client id), how many devices it
+    serves and its configuration's summary (`setsmart.config.summary_fields`, no secret)."""
+    return {"version": version, "instance": instance, "devices": devices, "config": dict(config)}

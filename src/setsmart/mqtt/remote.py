@@ -18,13 +18,14 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from setsmart.config import MqttConfig
+from setsmart.errors import SetsmartError
 from setsmart.mqtt.bridge import NO_DELAY, tls_context
 from setsmart.mqtt.topics import Topics
 
 _LOOK = 2.0  # seconds to find a daemon before going direct
 
 
-class RemoteError(Exception):
+class RemoteError(SetsmartError):
     """The daemon refused or did not answer."""
 
 

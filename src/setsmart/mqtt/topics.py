@@ -63,6 +63,11 @@ class Topics:
         return f"{self.base}/{BRIDGE}/devices"
 
     @property
+    def bridge_info(self) -> str:
+        """`B/bridge/info`: the retained JSON of the instance holding the base topic."""
+        return f"{self.base}/{BRIDGE}/info"
+
+    @property
     def bridge_log(self) -> str:
         """`B/bridge/log`: rejected commands and device errors, not retained."""
         return f"{self.base}/{BRIDGE}/log"

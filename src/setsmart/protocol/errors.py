@@ -6,8 +6,10 @@ act on. Messages never contain key material.
 
 from __future__ import annotations
 
+from setsmart.errors import SetsmartError
 
-class ProtocolError(Exception):
+
+class ProtocolError(SetsmartError):
     """Base class: bytes that could not be understood."""
 
 

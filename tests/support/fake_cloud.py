@@ -487,7 +487,7 @@ class FakeCloud:
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         task = asyncio.current_task()
-        assert task is not None  # noqa: S101 - always inside a task here
+        assert task is not None
         self._connections.add(task)
         try:
             for _ in range(_MAX_REQUESTS_PER_CONNECTION):
