@@ -36,7 +36,7 @@ def observed(dps: Mapping[int, DpInfo]) -> dict[str, object]:
 
 
 def roles_at_run_time(
-    kind: str, overrides: Mapping[str, int], dps: Mapping[int, DpInfo]
+    kind: str, overrides: Mapping[str, object], dps: Mapping[int, DpInfo]
 ) -> dict[str, str]:
     seen = observed(dps)
     resolved = detect_type(seen) if kind == "auto" else kind
@@ -138,8 +138,7 @@ def test_lights_with_dps_1_to_5_are_v1_bulbs() -> None:
     ("category", "dps"),
     [
         ("dj", mapping((101, "switch_led", BOOL))),  # a light code, but off the usual DPs
-        ("kg", mapping((1, "switch_1", BOOL))),  # a wall switch: detected when it reports
-        ("wsdcg", mapping((1, "va_temperature", "Integer"))),
+        ("qt", mapping((1, "switch_1", BOOL))),  # a category setsmart does not know
         ("cz", mapping((1, "child_lock", BOOL))),  # a plug without a switch code
         ("cz", {}),
         ("cz", None),
