@@ -44,6 +44,7 @@ from setsmart.config import DeviceConfig, LanConfig
 from setsmart.config.secret import Secret
 from setsmart.daemon.availability import Availability
 from setsmart.daemon.logs import device_context
+from setsmart.daemon.profiles import ProfileSource
 from setsmart.devices import (
     DeviceProfile,
     DpMapError,
@@ -51,8 +52,8 @@ from setsmart.devices import (
     SetError,
     device_state,
     parse_set,
-    profile_for,
 )
+from setsmart.devices.spec import DeviceSpec
 from setsmart.lan.connection import dps_to_query
 from setsmart.lan.errors import LanError, NotConnected, ReplyTimeout, WrongLocalKey
 from setsmart.lan.link import (
@@ -160,6 +161,7 @@ class DeviceRuntime:
     cloud_poll: float = 60.0
     link: DeviceLink | None = field(init=False, default=None)
     profile: DeviceProfile | None = field(init=False, default=None)
+    profile_source: ProfileSource = field(init=False)
     dps: dict[str, DpValue] = field(init=False, default_factory=dict)
     source: Literal["lan", "cloud"] = field(init=False, default="lan")
     availability: Availability = field(init=False)
@@ -194,6 +196,7 @@ class DeviceRuntime:
     def __post_init__(self) -> None:
         lan, config = self.lan, self.config
         self.availability = Availability(grace=max(2 * lan.heartbeat, 2 * lan.timeout, 5.0))
+        self.profile_source = ProfileSource(config)
         if config.local_key is not None:
             self._key = config.local_key.reveal()
             self.link = self._make_link(self._key, config.host, as_version(config.version))
@@ -328,16 +331,25 @@ class DeviceRuntime:
         self.dps.update(dps)
         if self.profile is None or full:
             try:
-                self.profile = profile_for(self.config.type, self.config.dps, self.dps)
+                self.profile, note = self.profile_source.profile(self.dps)
             except DpMapError as exc:
                 self.outbox.problem(self, "error", f"{self.name}: {exc}")
                 return
+            if note is not None:
+                self.outbox.problem(self, "warning", f"{self.name}: {note}")
         # The cloud repeats the last energy increment it heard: only the LAN's count.
         if count_energy and self.energy_meter.add_from(self.profile, dps):
             self.outbox.energy(self)
         if self.link is not None:
             self.link.energy_dps = tuple(int(dp) for dp in self.profile.sensor_dps)
         self._publish_state()
+
+    def learn_profile_source(
+        self, *, spec: DeviceSpec | None = None, product_key: str | None = None
+    ) -> None:
+        """A specification or product key learnt meanwhile: the profile is built again."""
+        if self.profile_source.learn(spec=spec, product_key=product_key) and self.dps:
+            self._on_dps({}, full=True, count_energy=False)
 
     def republish(self) -> None:
         """Publish the state again even if unchanged (a new broker connection)."""

@@ -34,6 +34,7 @@ from setsmart.daemon.cloud_route import CloudRoute, CloudTuning, make_client
 from setsmart.daemon.coalesce import Coalescer
 from setsmart.daemon.logs import register_secret
 from setsmart.daemon.runtime import Command, DeviceRuntime, RouteError
+from setsmart.daemon.specs import SpecCache, load_specs
 from setsmart.daemon.store import (
     CloudUsage,
     StateError,
@@ -48,7 +49,8 @@ from setsmart.daemon.store import (
     save_published,
 )
 from setsmart.daemon.systemd import Notifier
-from setsmart.devices import EnergyMeter
+from setsmart.devices import AUTO, EnergyMeter
+from setsmart.devices.spec import SpecError
 from setsmart.lan.discovery import DiscoveryListener, Sighting
 from setsmart.mqtt.bridge import Incoming, MqttBridge
 from setsmart.mqtt.discovery import (
@@ -118,6 +120,7 @@ class Supervisor:
     _saved_calls: int = field(init=False, default=0)
     _learnt_keys: dict[str, Secret] = field(init=False, default_factory=dict)
     _cloud_requests: set[asyncio.Task[None]] = field(init=False, default_factory=set)
+    _specs: SpecCache | None = field(init=False, default=None)
     _devices_summary: Coalescer = field(init=False)
     _status_summary: Coalescer = field(init=False)
 
@@ -216,6 +219,7 @@ class Supervisor:
                 f"{config.name} has no local_key and {why}: it cannot be reached",
                 device=config.name,
             )
+        self._start_profile_source(runtime)
         runtime.start(self._spawn)
         self.devices[config.name] = _Device(runtime)
         self.bridge.publish(self.topics.availability(config.name), "offline", retain=True, qos=1)
@@ -490,6 +494,8 @@ class Supervisor:
                         device=device.runtime.name,
                     )
                 link.update_address(beacon.ip, as_version(beacon.version))
+            if device.runtime.config.id == beacon.device_id and beacon.product_key:
+                device.runtime.learn_profile_source(product_key=beacon.product_key)
 
     def _on_discovery_noise(self, message: str) -> None:
         log.debug(message)
@@ -499,7 +505,15 @@ class Supervisor:
         published = load_published(self.store)
         keys = load_local_keys(self.store)
         usage = load_cloud_usage(self.store)
-        for problem in (*energy.problems, *published.problems, *keys.problems, *usage.problems):
+        specs = load_specs(self.store)
+        self._specs = SpecCache(self.store, specs.value)
+        for problem in (
+            *energy.problems,
+            *published.problems,
+            *keys.problems,
+            *usage.problems,
+            *specs.problems,
+        ):
             self._log("warning", str(problem))
         for key in keys.value.values():
             register_secret(key)
@@ -593,6 +607,42 @@ class Supervisor:
                 log.error("could not save the cloud call count", error=str(exc))  # noqa: TRY400 (one line)
             else:
                 self._saved_calls = self._usage.calls
+
+    def _start_profile_source(self, runtime: DeviceRuntime) -> None:
+        """A `type: auto` device's cloud specification: the cached one, else fetched once."""
+        config = runtime.config
+        if config.type != AUTO or self._specs is None:
+            return
+        cached = self._specs.get(config.id)
+        if cached is not None:
+            runtime.learn_profile_source(spec=cached)
+        elif self.cloud is not None and config.cloud:
+            task = self._spawn(self._fetch_spec(runtime, self.cloud), f"spec:{config.name}")
+            self._cloud_requests.add(task)
+            task.add_done_callback(self._cloud_requests.discard)
+
+    async def _fetch_spec(self, runtime: DeviceRuntime, client: CloudClient) -> None:
+        assert self._specs is not None  # noqa: S101 (set with the state)
+        name = runtime.name
+        try:
+            spec = await self._specs.fetch(client, runtime.config.id)
+        except SpecError as exc:
+            self._log(
+                "warning",
+                f"{name}: the Tuya cloud's specification is malformed ({exc}); "
+                "the product library or its DPs decide its kind",
+                device=name,
+            )
+            return
+        except CloudError as exc:
+            self._log("warning", f"{name}: no specification from the Tuya cloud ({exc})", device=name)
+            return
+        except StateError as exc:
+            self._log("error", f"could not save state: {exc}")
+            spec = self._specs.get(runtime.config.id)
+            if spec is None:
+                return
+        runtime.learn_profile_source(spec=spec)
 
     def _route(self, config: DeviceConfig) -> CloudRoute | None:
         if self.cloud is None:

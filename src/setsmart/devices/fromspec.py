@@ -19,7 +19,12 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from setsmart.devices.detect import detect_type
+from dataclasses import replace
+
 from setsmart.devices.errors import DpMapError
+from setsmart.devices.kinds import canonical_role, kind_roles
+from setsmart.devices.layout import DpLayout
+from setsmart.devices.roles import SENSOR_ROLES
 from setsmart.devices.profile import DeviceProfile, profile_for
 from setsmart.devices.spec import DeviceSpec, SpecDp
 from setsmart.devices.types import AUTO, DeviceType, is_int
@@ -39,7 +44,7 @@ CATEGORY_KINDS: Final = {
 }
 
 #: YAML `dps:` as the importers write it: role -> DP id, or role -> its layout.
-DpsEntry = int | dict[str, object]
+DpsEntry = int | DpLayout
 
 SENSOR_CODES: Final = {
     "add_ele": "energy",
@@ -95,23 +100,42 @@ def profile_from_spec(spec: DeviceSpec) -> SpecProfile:
     return _map_profile(kind, spec)
 
 
-def layout_entry(dp: SpecDp) -> DpsEntry:
-    """The YAML layout of one DP: its id alone, or `{id, scale, min, max, step, unit, range}`."""
-    entry: dict[str, object] = {"id": dp.id}
-    if dp.type == "Integer":
-        for key in ("scale", "min", "max", "step", "unit"):
-            if key in dp.values and dp.values[key] not in ("", None):
-                entry[key] = dp.values[key]
-        if entry.get("scale") == 0:
-            del entry["scale"]
-    elif dp.type == "Enum":
-        entry["range"] = list(dp.range)
-    return entry if len(entry) > 1 else dp.id
+def spec_layout(dp: SpecDp) -> DpLayout:
+    """The layout the specification gives one DP."""
+    values = dp.values
+    numeric = dp.type == "Integer" and is_int(values.get("min")) and is_int(values.get("max"))
+    unit = values.get("unit")
+    step = values.get("step", 1)
+    return DpLayout(
+        id=str(dp.id),
+        scale=min(max(dp.scale, 0), 6),
+        min=values["min"] if numeric else None,
+        max=values["max"] if numeric else None,
+        step=step if is_int(step) and step >= 1 else 1,
+        unit=unit if isinstance(unit, str) and unit else None,
+        range=dp.range if dp.type == "Enum" else (),
+    )
 
 
 def layout_overrides(kind: str, spec: DeviceSpec) -> dict[str, DpsEntry]:
-    """Role -> layout of every DP of a newer kind whose code is a role (the code is the role)."""
-    return {dp.code: layout_entry(dp) for dp in spec.dps}
+    """Role -> layout of each DP whose code names one of the kind's roles, where it differs
+    from the kind's default: the bare DP id when only the id differs."""
+    defaults = kind_roles(kind)
+    out: dict[str, DpsEntry] = {}
+    for dp in spec.dps:
+        role = canonical_role(kind, dp.code)
+        if role is None or role in out:
+            continue
+        found = spec_layout(dp)
+        if role in SENSOR_ROLES and found.unit is None and role == "current":
+            found = replace(found, unit="mA")  # Tuya's sockets give current in mA
+        default = defaults.get(role)
+        if default is not None and replace(default, id=found.id) == found:
+            if default.id != found.id:
+                out[role] = int(dp.id)
+            continue
+        out[role] = found
+    return out
 
 
 # -- plugs, strips and bulbs: the shipped DP maps ------------------------------------------
