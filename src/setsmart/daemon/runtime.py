@@ -297,7 +297,7 @@ class DeviceRuntime:
             version=version,
             on_event=on_event,
             settings=_link_settings(lan.heartbeat, lan.timeout, lan.poll, lan.energy_poll),
-            dps_to_query=dps_to_query(config.dps.values()),
+            dps_to_query=dps_to_query(config.dp_ids),
         )
 
     def _start_link(self) -> None:
