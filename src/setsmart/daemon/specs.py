@@ -58,7 +58,11 @@ def specification_json(spec: Any) -> dict[str, Any]:
             for dp in dps
         ]
 
-    return {"category": spec.category, "functions": items(spec.functions), "status": items(spec.status)}
+    return {
+        "category": spec.category,
+        "functions": items(spec.functions),
+        "status": items(spec.status),
+    }
 
 
 class SpecCache:

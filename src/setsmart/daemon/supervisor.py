@@ -635,13 +635,16 @@ class Supervisor:
             )
             return
         except CloudError as exc:
-            self._log("warning", f"{name}: no specification from the Tuya cloud ({exc})", device=name)
+            self._log(
+                "warning", f"{name}: no specification from the Tuya cloud ({exc})", device=name
+            )
             return
         except StateError as exc:
             self._log("error", f"could not save state: {exc}")
-            spec = self._specs.get(runtime.config.id)
-            if spec is None:
-                return
+            kept = self._specs.get(runtime.config.id)
+            if kept is not None:
+                runtime.learn_profile_source(spec=kept)
+            return
         runtime.learn_profile_source(spec=spec)
 
     def _route(self, config: DeviceConfig) -> CloudRoute | None:

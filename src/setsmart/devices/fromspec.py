@@ -6,25 +6,25 @@ when the light codes sit on DPs 1-5); `tgq`, `tgkg` -> dimmer; `cl`, `clkg` -> c
 -> fan; `wk`, `wkf` -> climate; the sensor categories -> sensor. Other categories give
 `auto` (the product library or the reported DPs decide).
 
-Plugs, strips and bulbs: the `dps:` written are only where the device differs from the
-kind's shipped map (metering codes off DPs 17-20, a plug's switch or countdown off 1 and
-9, a strip's switches outside 1-7), checked with `profile_for` against the DPs listed.
+Plugs, strips, switches and bulbs: the `dps:` written are only where the device differs
+from the kind's shipped map (metering codes off DPs 17-20 or in other units, a plug's
+switch or countdown off 1 and 9, gangs outside 1-7 with their countdowns 9-15), checked
+with `profile_for` against the DPs listed. The other kinds: every DP whose code names a
+role of the kind, where its layout differs from the kind's default (the bare DP id when
+only the id does).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from setsmart.devices.detect import detect_type
-from dataclasses import replace
-
 from setsmart.devices.errors import DpMapError
-from setsmart.devices.kinds import canonical_role, kind_roles
+from setsmart.devices.kinds import canonical_role, kind_roles, sensor_divisor
 from setsmart.devices.layout import DpLayout
-from setsmart.devices.roles import SENSOR_ROLES
 from setsmart.devices.profile import DeviceProfile, profile_for
 from setsmart.devices.spec import DeviceSpec, SpecDp
 from setsmart.devices.types import AUTO, DeviceType, is_int
@@ -63,7 +63,8 @@ _V1_LIGHT_CODES: Final = frozenset(
 _GANG: Final = re.compile(r"switch_(usb)?([1-9][0-9]?)")
 _STRIP_SLOTS: Final = {1: 9, 2: 10, 3: 11, 4: 12, 5: 13, 6: 14, 7: 15}  # switch -> countdown
 _PLUG_SWITCH, _PLUG_COUNTDOWN = 1, 9
-_SENSOR_UNITS: Final = {"power": "W", "voltage": "V", "current": "A", "energy": "kWh"}
+#: The kinds read through a shipped DP map (their roles are the CONTRACT's state keys).
+_MAP_KINDS: Final = frozenset({"plug", "strip", "switch", "bulb", "bulb_v1", AUTO})
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +96,9 @@ def kind_of(spec: DeviceSpec) -> str:
 def profile_from_spec(spec: DeviceSpec) -> SpecProfile:
     """The type and `dps:` overrides for a device of this specification."""
     kind = kind_of(spec)
-    if kind not in (*(t.value for t in DeviceType), AUTO):
-        return SpecProfile(kind, layout_overrides(kind, spec))
-    return _map_profile(kind, spec)
+    if kind in _MAP_KINDS:
+        return _map_profile(kind, spec)
+    return SpecProfile(kind, layout_overrides(kind, spec))
 
 
 def spec_layout(dp: SpecDp) -> DpLayout:
@@ -127,8 +128,6 @@ def layout_overrides(kind: str, spec: DeviceSpec) -> dict[str, DpsEntry]:
         if role is None or role in out:
             continue
         found = spec_layout(dp)
-        if role in SENSOR_ROLES and found.unit is None and role == "current":
-            found = replace(found, unit="mA")  # Tuya's sockets give current in mA
         default = defaults.get(role)
         if default is not None and replace(default, id=found.id) == found:
             if default.id != found.id:
@@ -150,10 +149,10 @@ def _codes(spec: DeviceSpec) -> dict[str, int]:
 
 def _map_profile(kind: str, spec: DeviceSpec) -> SpecProfile:
     codes = _codes(spec)
-    wanted = _sensor_overrides(kind, codes)
+    wanted = _sensor_overrides(kind, spec)
     if kind == DeviceType.PLUG:
         wanted.update(_plug_overrides(codes))
-    elif kind == DeviceType.STRIP:
+    elif kind in (DeviceType.STRIP, DeviceType.SWITCH):
         wanted.update(_strip_overrides(codes))
     observed = {str(dp.id): _sample(dp) for dp in spec.dps}
     notes: list[str] = []
@@ -170,8 +169,6 @@ def _map_profile(kind: str, spec: DeviceSpec) -> SpecProfile:
         if profile is None:
             wanted = {}
             profile = _checked(kind, wanted, observed)
-    if profile is not None:
-        notes.extend(_scale_notes(profile, spec, codes))
     return SpecProfile(kind, dict(wanted), tuple(notes))
 
 
@@ -187,14 +184,31 @@ def _gangs(codes: Mapping[str, int]) -> list[tuple[int, int | None]]:
     return [(dp, countdown) for _, _, dp, countdown in sorted(found)]
 
 
-def _sensor_overrides(kind: str, codes: Mapping[str, int]) -> dict[str, DpsEntry]:
-    metered_by_map = kind in (DeviceType.PLUG, DeviceType.STRIP, AUTO)
+def _sensor_overrides(kind: str, spec: DeviceSpec) -> dict[str, DpsEntry]:
+    """Meters off their usual DP, or in other units than the kind's default: a meter of
+    scale 0 in W, or current in A, is written with its layout so it reads right."""
+    metered_by_map = kind in (DeviceType.PLUG, DeviceType.STRIP, DeviceType.SWITCH, AUTO)
+    defaults = kind_roles(kind if kind != AUTO else DeviceType.PLUG)
     overrides: dict[str, DpsEntry] = {}
     for code, role in SENSOR_CODES.items():
-        dp = codes.get(code)
-        if dp is not None and not (metered_by_map and dp == _USUAL_SENSOR_DPS[role]):
-            overrides[role] = dp
+        dp = spec.code(code)
+        if dp is None:
+            continue
+        found = meter_layout(role, dp)
+        default = defaults.get(role)
+        if default is not None and sensor_divisor(default) != sensor_divisor(found):
+            overrides[role] = found
+        elif not (metered_by_map and dp.id == _USUAL_SENSOR_DPS[role]):
+            overrides[role] = dp.id
     return overrides
+
+
+def meter_layout(role: str, dp: SpecDp) -> DpLayout:
+    """A meter's layout; current without a unit is in mA, as on Tuya's standard sockets."""
+    found = spec_layout(dp)
+    if role == "current" and found.unit is None:
+        return replace(found, unit="mA")
+    return found
 
 
 def _plug_overrides(codes: Mapping[str, int]) -> dict[str, DpsEntry]:
@@ -246,29 +260,3 @@ def _checked(
         return profile_for(resolved, overrides, observed)
     except DpMapError:
         return None
-
-
-def _scale_notes(profile: DeviceProfile, spec: DeviceSpec, codes: Mapping[str, int]) -> list[str]:
-    """Warn where a meter reports in other units than setsmart's map divides by."""
-    notes = []
-    for code, role in SENSOR_CODES.items():
-        dp = codes.get(code)
-        if dp is None or str(dp) != profile.roles.get(role) or role not in profile.scale:
-            continue
-        found = spec.code(code)
-        values = found.values if found is not None else {}
-        scale = values.get("scale")
-        if not is_int(scale) or not 0 <= scale <= 6:
-            continue
-        # Current without a unit is in mA, as on Tuya's standard sockets.
-        milli = role == "current" and values.get("unit") != "A"
-        divisor = 10**scale * (1000 if milli else 1)
-        ours = profile.scale[role]
-        if divisor != ours:
-            factor = ours / divisor if ours > divisor else divisor / ours
-            direction = "low" if ours > divisor else "high"
-            notes.append(
-                f"{code} (DP {dp}) has scale {scale}, setsmart divides by {ours}: "
-                f"{role} will read {factor:g}x too {direction} ({_SENSOR_UNITS[role]})"
-            )
-    return notes

@@ -112,6 +112,8 @@ def parse_layout(value: object, where: str, default: DpLayout | None = None) -> 
 
     Raises DpMapError naming `where` and the fault.
     """
+    if isinstance(value, DpLayout):
+        return value  # already read (a configuration's dps:, an importer's layout)
     if not isinstance(value, Mapping):
         dp = dp_id(value, where)
         return DpLayout(dp) if default is None else default.at(dp)

@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from setsmart.devices.errors import DpMapError
-from setsmart.devices.kinds import parse_overrides
+from setsmart.devices.kinds import canonical_role, parse_overrides
 from setsmart.devices.layout import DpLayout
 from setsmart.devices.types import AUTO, DeviceType, is_int
 
@@ -42,6 +42,22 @@ class Product:
     def layouts(self) -> dict[str, DpLayout | None]:
         """Canonical role -> layout of the entry's `dps` (checked when the library loads)."""
         return parse_overrides(DeviceType(self.type), self.dps)
+
+    def config_dps(self) -> dict[str, int | DpLayout]:
+        """The entry's roles as a configuration's `dps:` holds them (a role the entry drops
+        cannot be written there: it is left out)."""
+        out: dict[str, int | DpLayout] = {}
+        for role, layout in self.layouts.items():
+            if layout is not None and layout.id is not None:
+                bare = layout == DpLayout(layout.id) or not isinstance(self._raw(role), dict)
+                out[role] = int(layout.id) if bare else layout
+        return out
+
+    def _raw(self, role: str) -> object:
+        return next(
+            (value for name, value in self.dps.items() if canonical_role(self.type, name) == role),
+            None,
+        )
 
 
 @cache

@@ -171,9 +171,17 @@ def _fan(dps: Dps) -> Recognition | None:
 def _climate(dps: Dps) -> Recognition | None:
     if not isinstance(dps.get("1"), bool):
         return None
-    if str(dps.get("4")).lower() in _CLIMATE_MODES and is_int(dps.get("2")) and is_int(dps.get("3")):
+    if (
+        str(dps.get("4")).lower() in _CLIMATE_MODES
+        and is_int(dps.get("2"))
+        and is_int(dps.get("3"))
+    ):
         return Recognition("climate", 0.8, "DP 1 a switch, DPs 2/3 temperatures, DP 4 a mode")
-    if str(dps.get("2")).lower() in _CLIMATE_MODES and is_int(dps.get("16")) and is_int(dps.get("24")):
+    if (
+        str(dps.get("2")).lower() in _CLIMATE_MODES
+        and is_int(dps.get("16"))
+        and is_int(dps.get("24"))
+    ):
         scale = 1 if abs(_number(dps.get("24"))) > 60 else 0
         out: dict[str, object] = {
             "mode": {"id": 2, "range": sorted({str(dps["2"]), "auto", "manual"})},
@@ -182,7 +190,9 @@ def _climate(dps: Dps) -> Recognition | None:
         }
         if isinstance(dps.get("40"), bool):
             out["child_lock"] = 40
-        return Recognition("climate", 0.85, "DP 1 a switch, DP 2 a mode, DPs 16/24 temperatures", out)
+        return Recognition(
+            "climate", 0.85, "DP 1 a switch, DP 2 a mode, DPs 16/24 temperatures", out
+        )
     return None
 
 

@@ -75,7 +75,9 @@ def resolve(
         RECOGNITION,
         f"{why}its DPs fit no kind surely ({guess.reason}; {guess.confidence:.0%} sure): it runs "
         f"as raw. To fix it, give it {_suggestion(guess.type, guess.dps, observed)}"
-        + (f", or add a product library entry for product key {product_key}" if product_key else ""),
+        + (
+            f", or add a product library entry for product key {product_key}" if product_key else ""
+        ),
     )
 
 

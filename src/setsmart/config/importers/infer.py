@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from setsmart.config.importers.model import DpInfo
 from setsmart.devices import AUTO
 from setsmart.devices.fromspec import DpsEntry, profile_from_spec
+from setsmart.devices.library import find_product
 from setsmart.devices.spec import DeviceSpec, SpecError, parse_spec
 
 
@@ -33,13 +34,22 @@ def spec_of(category: str, mapping: Mapping[int, DpInfo]) -> DeviceSpec:
     return parse_spec(items, category=category)
 
 
-def infer_device(category: str, mapping: Mapping[int, DpInfo] | None) -> Inference:
-    """The type and overrides for a device of ``category`` whose DPs are ``mapping``."""
-    if not mapping:
-        return Inference(AUTO)
-    try:
-        spec = spec_of(category, mapping)
-    except SpecError as error:
-        return Inference(AUTO, notes=(f"its DP mapping is malformed ({error}): type auto",))
-    found = profile_from_spec(spec)
-    return Inference(found.type, found.dps, found.notes)
+def infer_device(
+    category: str, mapping: Mapping[int, DpInfo] | None, product_id: str = ""
+) -> Inference:
+    """The type and overrides for a device of ``category`` whose DPs are ``mapping``; the
+    product library's entry for ``product_id`` when the mapping names no kind."""
+    notes: tuple[str, ...] = ()
+    found = None
+    if mapping:
+        try:
+            found = profile_from_spec(spec_of(category, mapping))
+        except SpecError as error:
+            notes = (f"its DP mapping is malformed ({error})",)
+    if found is not None and found.type != AUTO:
+        return Inference(found.type, found.dps, found.notes)
+    product = find_product(product_id)
+    if product is not None:
+        note = f"type and dps: from the product library ({product.name or product.key})"
+        return Inference(product.type, product.config_dps(), (*notes, note))
+    return Inference(AUTO, notes=(*notes, "type auto") if notes else ())

@@ -265,6 +265,7 @@ def _sensor() -> KindSpec:
         "illuminance": "bright_value",
         "illuminance_value": "bright_value",
         "co2": "co2_value",
+        "pir_state": "pir",
         "pm25": "pm25_value",
     }
     return KindSpec(roles=MappingProxyType(roles), aliases=MappingProxyType(aliases))
