@@ -37,10 +37,7 @@ def test_the_library_covers_every_kind_and_the_common_sensors() -> None:
     kinds = {product.type for product in library.values()}
     assert kinds >= {"plug", "strip", "switch", "dimmer", "bulb", "cover", "fan", "climate"}
     sensors = {
-        role
-        for product in library.values()
-        if product.type == "sensor"
-        for role in product.layouts
+        role for product in library.values() if product.type == "sensor" for role in product.layouts
     }
     assert sensors >= {"va_temperature", "doorcontact_state", "pir", "watersensor_state"}
     assert all(product.source.strip() for product in library.values())
@@ -175,9 +172,7 @@ def test_the_specification_comes_before_the_library_and_recognition() -> None:
 
 def test_the_yaml_dps_overrides_every_source_whatever_name_it_uses() -> None:
     dps = REPORTED["climate_essentials_tuyalocal4199"]["dps"]
-    found = resolve(
-        "auto", {"current_heating_setpoint": 16}, dps, product_key="v6k5nh9tnahpgo31"
-    )
+    found = resolve("auto", {"current_heating_setpoint": 16}, dps, product_key="v6k5nh9tnahpgo31")
     assert found.origin == LIBRARY
     assert found.dps["current_heating_setpoint"] == 16
     assert "temp_set" not in found.dps

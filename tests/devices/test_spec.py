@@ -84,7 +84,9 @@ def test_a_specification_in_the_three_shapes_is_the_same() -> None:
             ]
         }
     }
-    mapping = {str(dp.id): {"code": dp.code, "type": dp.type, "values": dp.values} for dp in v11.dps}
+    mapping = {
+        str(dp.id): {"code": dp.code, "type": dp.type, "values": dp.values} for dp in v11.dps
+    }
     assert parse_spec(v11.to_json()) == v11
     assert parse_spec(model_shape, category="cl") == v11
     assert parse_spec(mapping, category="cl").codes == v11.codes

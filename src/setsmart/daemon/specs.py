@@ -27,6 +27,7 @@ class SpecClient(Protocol):
 
     async def specifications(self, device_id: str) -> Any: ...
     async def thing_model(self, device_id: str) -> dict[str, Any]: ...
+    async def device(self, device_id: str) -> Any: ...
 
 
 def load_specs(store: StateStore) -> Loaded[dict[str, DeviceSpec]]:
@@ -90,7 +91,10 @@ class SpecCache:
             spec = parse_spec(specification_json(await client.specifications(device_id)))
         except (CloudRequestError, CloudProtocolError, SpecError) as first:
             try:
-                spec = parse_spec(await client.thing_model(device_id), category=category)
+                model = await client.thing_model(device_id)
+                # The thing model names no category: the device's record does.
+                category = category or (await client.device(device_id)).category
+                spec = parse_spec(model, category=category)
             except (CloudError, SpecError):
                 raise first from None
         async with self._lock:
