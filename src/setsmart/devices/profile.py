@@ -195,6 +195,9 @@ def _spec_profile(
             keep = layout.fits(observed[layout.id])
         if keep:
             chosen[role] = layout
+    # A DP the overrides give a role is no longer a default role's.
+    taken = {layout.id for layout in overrides.values() if layout is not None}
+    chosen = {role: layout for role, layout in chosen.items() if layout.id not in taken}
     for role, override in overrides.items():
         if override is None:
             chosen.pop(role, None)
