@@ -145,7 +145,7 @@ def _check_keys(profile: DeviceProfile, fields: Mapping[str, object]) -> None:
         gang = parse_gang_role(key)
         if kind is None and gang is not None and gang[0] == "state":
             if profile.is_strip:
-                raise SetError(f"{key}: this strip has {profile.gangs} gangs")
+                raise SetError(f"{key}: this {profile.type.value} has {profile.gangs} gangs")
             single = "has a single switch (use state)" if profile.gangs else "has no switch"
             raise SetError(f"{key}: this device {single}")
         if key in _ALL_KEYS:
