@@ -30,7 +30,34 @@ OLDER_KEYS = {
 }
 
 
-@pytest.mark.parametrize("topic", sorted(DOCUMENTS))
+#: Device classes of sensors whose units and state classes current_rules.py transcribes.
+_TRANSCRIBED_SENSORS = {"power", "voltage", "current", "energy"}
+
+
+def _transcribed(document: dict[str, Any], component: str) -> bool:
+    """Whether current_rules.py holds 2026.11's rules for this document (the newer kinds'
+    components are checked by 2024.3's real code only, so far)."""
+    if component == "sensor":
+        return document.get("device_class") in _TRANSCRIBED_SENSORS
+    if component == "light":
+        return document.get("schema") == "json"
+    return component == "switch"
+
+
+def _params() -> list[Any]:
+    params = []
+    for topic in sorted(DOCUMENTS):
+        component = topic.split("/")[1]
+        marks = (
+            []
+            if _transcribed(DOCUMENTS[topic], component)
+            else [pytest.mark.xfail(reason="2026.11's rules not transcribed yet", strict=True)]
+        )
+        params.append(pytest.param(topic, marks=marks, id=topic))
+    return params
+
+
+@pytest.mark.parametrize("topic", _params())
 def test_current_home_assistant_accepts_the_document(topic: str) -> None:
     document = DOCUMENTS[topic]
     verdict = current_rules.check(TOPICS.ha_prefix, topic, encode_discovery(document))
