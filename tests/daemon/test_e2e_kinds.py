@@ -6,7 +6,7 @@ carried out by the device, and a bad value is answered on bridge/log with nothin
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ from tests.support.mqtt_client import Received, recorder
 pytestmark = pytest.mark.timeout(90)
 
 
-def _has(expected: Mapping[str, object]) -> object:
+def _has(expected: Mapping[str, object]) -> Callable[[Received], bool]:
     def check(message: Received) -> bool:
         state = message.json()
         return isinstance(state, dict) and all(state.get(k) == v for k, v in expected.items())
