@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 _ACTIONS: Final = (
     "{{ {'heat': 'heating', 'cool': 'cooling'}.get(value_json.running_state, 'idle') }}"
 )
+#: Entity names that are not just the state key capitalised.
+_NAMES: Final = {"co2": "CO2", "pm25": "PM2.5"}
 #: Object ids any kind may publish, per component (for clearing stale ones).
 POSSIBLE_OBJECTS: Final = (
     *(("light", f"l{n}") for n in range(1, 5)),
@@ -216,7 +218,7 @@ def _climate(entity: EntityFactory, profile: DeviceProfile) -> Document:
 def _sensors(entity: EntityFactory, profile: DeviceProfile) -> dict[tuple[str, str], Document]:
     out: dict[tuple[str, str], Document] = {}
     for reading in sensor_kind.readings(profile):
-        name = reading.key.replace("_", " ").capitalize()
+        name = _NAMES.get(reading.key, reading.key.replace("_", " ").capitalize())
         if reading.binary:
             # HA's door is ON when open; our `contact` is true when closed.
             on, off = ("OFF", "ON") if reading.inverted else ("ON", "OFF")
