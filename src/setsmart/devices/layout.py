@@ -108,12 +108,13 @@ def dp_id(value: object, where: str, key: str | None = None) -> str:
 
 
 def parse_layout(value: object, where: str, default: DpLayout | None = None) -> DpLayout:
-    """A `dps:` value: a DP id (the `default` layout moved there) or a layout mapping.
+    """A `dps:` value: a DP id (the `default` layout moved there), a layout mapping, or a
+    DpLayout already parsed (as a loaded configuration holds them).
 
     Raises DpMapError naming `where` and the fault.
     """
     if isinstance(value, DpLayout):
-        return value  # already read (a configuration's dps:, an importer's layout)
+        return value
     if not isinstance(value, Mapping):
         dp = dp_id(value, where)
         return DpLayout(dp) if default is None else default.at(dp)

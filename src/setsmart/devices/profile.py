@@ -23,8 +23,6 @@ _LIGHT_TYPES = frozenset({DeviceType.BULB, DeviceType.BULB_V1})
 SPEC_KINDS = frozenset(
     {DeviceType.DIMMER, DeviceType.COVER, DeviceType.FAN, DeviceType.CLIMATE, DeviceType.SENSOR}
 )
-#: The kinds that use another kind's DP map.
-_MAP_OF = {DeviceType.SWITCH: "strip"}
 _NO_LAYOUTS: Mapping[str, DpLayout] = MappingProxyType({})
 
 
@@ -195,6 +193,9 @@ def _spec_profile(
             keep = layout.fits(observed[layout.id])
         if keep:
             chosen[role] = layout
+    # A DP the overrides give a role is no longer a default role's.
+    taken = {layout.id for layout in overrides.values() if layout is not None}
+    chosen = {role: layout for role, layout in chosen.items() if layout.id not in taken}
     for role, override in overrides.items():
         if override is None:
             chosen.pop(role, None)
@@ -230,7 +231,7 @@ def _base_map(kind: DeviceType, observed: Mapping[str, object] | None) -> DpMap 
         return None
     if kind is DeviceType.PLUG and observed is not None and is_legacy_plug(observed):
         return load_map("plug_legacy")
-    return load_map(_MAP_OF.get(kind, kind.value))
+    return load_map(kind.value)
 
 
 def _base_roles(base: DpMap, observed: Mapping[str, object] | None) -> dict[str, str]:

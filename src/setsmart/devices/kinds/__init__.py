@@ -10,10 +10,11 @@ only by a `dps:` entry (written by the importers or the user).
 
 Sources of the defaults: Tuya's standard instruction sets by category (PROTOCOL.md
 "Standard DP codes"); DP ids as Tuya's MCU SDK numbers them and as reported in public
-device files (make-all/tuya-local `simple_blinds.yaml` for covers 1/2/3/5/7,
-`moes_bht002_thermostat_c.yaml` for thermostats 1/2/3/4/6, Koenkk/zigbee-herdsman-
-converters `ionindustries.ts` for dimmers 1/2/3/5/6, tuya-local#2885 for temperature
-and humidity sensors 1/2/4). Products differ: the importers write what theirs have.
+device files and issue threads (make-all/tuya-local `simple_blinds.yaml` and #583 for
+covers 1/2/3/5/7, #399 and #3330 for fans 1/3/5, the thermostat sources below,
+Koenkk/zigbee-herdsman-converters `ionindustries.ts` and jasonacox/tinytuya#572 for
+dimmers 1/2/3/5/6, tuya-local#2885 for temperature and humidity sensors 1/2/4).
+Products differ: the importers write what theirs have.
 """
 
 from __future__ import annotations
@@ -187,7 +188,7 @@ _FAN: Final = KindSpec(
             "fan_speed_percent": DpLayout("3", min=1, max=100, unit="%"),
             "fan_speed": DpLayout(None, range=("1", "2", "3")),
             "switch_horizontal": DpLayout("5"),
-            "fan_direction": DpLayout("8", range=("forward", "reverse")),
+            "fan_direction": DpLayout(None, range=("forward", "reverse")),
         }
     ),
     aliases=MappingProxyType(
@@ -195,6 +196,8 @@ _FAN: Final = KindSpec(
             "state": "switch",
             "percentage": "fan_speed_percent",
             "fan_speed_enum": "fan_speed",
+            "fan_switch": "switch",
+            "switch_fan": "switch",
             "preset_mode": "mode",
             "oscillation": "switch_horizontal",
             "direction": "fan_direction",
@@ -204,15 +207,17 @@ _FAN: Final = KindSpec(
 )
 
 _CLIMATE: Final = KindSpec(
+    # wk as Tuya's thermostat MCU SDK numbers it: tuya-local#197 (T5E-WF spec), #464,
+    # #6239 (TIO), rospogrigio/localtuya#1834 (Decdeal: valve_state 36, child_lock 40).
     roles=MappingProxyType(
         {
             "switch": DpLayout("1"),
-            "temp_set": DpLayout("2", min=5, max=35, unit="℃"),
-            "temp_current": DpLayout("3", min=-20, max=100, unit="℃"),
-            "mode": DpLayout("4", range=("auto", "manual")),
-            "child_lock": DpLayout("6"),
-            "work_state": DpLayout(None, range=("heating", "idle")),
-            "valve_state": DpLayout(None, range=("open", "close")),
+            "mode": DpLayout("2", range=("manual", "program")),
+            "work_state": DpLayout("3", range=("heating", "idle")),
+            "temp_set": DpLayout("16", scale=1, min=50, max=350, step=5, unit="℃"),
+            "temp_current": DpLayout("24", scale=1, min=-200, max=1000, unit="℃"),
+            "valve_state": DpLayout("36", range=("open", "close")),
+            "child_lock": DpLayout("40"),
         }
     ),
     aliases=MappingProxyType(
@@ -278,7 +283,7 @@ def kind_spec(kind: DeviceType) -> KindSpec:
         case DeviceType.PLUG | DeviceType.BULB | DeviceType.BULB_V1:
             return _legacy(kind.value)
         case DeviceType.STRIP | DeviceType.SWITCH:
-            return _legacy("strip", gangs=True)
+            return _legacy(kind.value, gangs=True)
         case DeviceType.DIMMER:
             return _dimmer()
         case DeviceType.COVER:
