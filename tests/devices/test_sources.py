@@ -102,7 +102,8 @@ def test_the_recognised_thermostat_reads_its_temperatures_in_tenths() -> None:
     found = recognise(dps)
     profile = profile_for(found.type, found.dps, dps)
     current, setpoint = profile.layout("temp_current"), profile.layout("temp_set")
-    assert current is not None and setpoint is not None
+    assert current is not None
+    assert setpoint is not None
     assert (current.real(dps["24"]), setpoint.real(dps["16"])) == (24.0, 15.5)
 
 
@@ -172,12 +173,14 @@ def test_the_specification_comes_before_the_library_and_recognition() -> None:
 
 def test_the_yaml_dps_overrides_every_source_whatever_name_it_uses() -> None:
     dps = REPORTED["climate_essentials_tuyalocal4199"]["dps"]
-    found = resolve("auto", {"current_heating_setpoint": 16}, dps, product_key="v6k5nh9tnahpgo31")
+    override = {"current_heating_setpoint": {"id": 16, "scale": 0}}
+    found = resolve("auto", override, dps, product_key="v6k5nh9tnahpgo31")
     assert found.origin == LIBRARY
-    assert found.dps["current_heating_setpoint"] == 16
+    assert found.dps["current_heating_setpoint"] == {"id": 16, "scale": 0}
     assert "temp_set" not in found.dps
     layout = profile_for(found.type, found.dps, dps).layout("temp_set")
-    assert layout is not None and (layout.id, layout.scale) == ("16", 0)
+    assert layout is not None
+    assert (layout.id, layout.scale) == ("16", 0)
 
 
 def test_a_configured_kind_is_taken_as_it_is() -> None:

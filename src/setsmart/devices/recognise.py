@@ -155,9 +155,7 @@ def _fan(dps: Dps) -> Recognition | None:
     direction = next((dp for dp, value in dps.items() if value in _DIRECTIONS), None)
     if direction is None:
         return None
-    out: dict[str, object] = {}
-    if direction != "8":
-        out["fan_direction"] = {"id": int(direction), "range": sorted(_DIRECTIONS)}
+    out: dict[str, object] = {"fan_direction": int(direction)}
     speed = dps.get("3")
     if isinstance(speed, str) and _DIGITS.fullmatch(speed):
         out["fan_speed"] = {"id": 3, "range": [str(n) for n in range(1, max(int(speed), 3) + 1)]}
@@ -176,24 +174,30 @@ def _climate(dps: Dps) -> Recognition | None:
         and is_int(dps.get("2"))
         and is_int(dps.get("3"))
     ):
-        return Recognition("climate", 0.8, "DP 1 a switch, DPs 2/3 temperatures, DP 4 a mode")
+        reason = "DP 1 a switch, DPs 2/3 temperatures, DP 4 a mode"
+        out = _temperatures(dps, setpoint="2", current="3", mode="4")
+        if isinstance(dps.get("6"), bool):
+            out["child_lock"] = 6
+        return Recognition("climate", 0.8, reason, out)
     if (
         str(dps.get("2")).lower() in _CLIMATE_MODES
         and is_int(dps.get("16"))
         and is_int(dps.get("24"))
     ):
-        scale = 1 if abs(_number(dps.get("24"))) > 60 else 0
-        out: dict[str, object] = {
-            "mode": {"id": 2, "range": sorted({str(dps["2"]), "auto", "manual"})},
-            "temp_set": {"id": 16, "scale": scale, "unit": "℃"},
-            "temp_current": {"id": 24, "scale": scale, "unit": "℃"},
-        }
-        if isinstance(dps.get("40"), bool):
-            out["child_lock"] = 40
-        return Recognition(
-            "climate", 0.85, "DP 1 a switch, DP 2 a mode, DPs 16/24 temperatures", out
-        )
+        reason = "DP 1 a switch, DP 2 a mode, DPs 16/24 temperatures"
+        out = _temperatures(dps, setpoint="16", current="24", mode="2")
+        return Recognition("climate", 0.85, reason, out)
     return None
+
+
+def _temperatures(dps: Dps, *, setpoint: str, current: str, mode: str) -> dict[str, object]:
+    """Tenths of a degree when the room temperature reads above 60, else whole degrees."""
+    scale = 1 if abs(_number(dps.get(current))) > 60 else 0
+    return {
+        "mode": {"id": int(mode), "range": sorted({str(dps[mode]), "auto", "manual"})},
+        "temp_set": {"id": int(setpoint), "scale": scale, "unit": "℃"},
+        "temp_current": {"id": int(current), "scale": scale, "unit": "℃"},
+    }
 
 
 def _number(value: object) -> int:
