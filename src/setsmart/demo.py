@@ -1,8 +1,10 @@
 """`setsmart demo`: simulated devices, a broker and the daemon, all on this machine.
 
-Five simulated devices on loopback (one per protocol version: a metering plug, a 3.2
-device22 plug, a strip, a v2 bulb, a v1 bulb), the configured MQTT broker or, when none
-answers, a mosquitto started for the demo on a free port, and the daemon serving them.
+Eleven simulated devices on loopback (every protocol version, and every kind: a metering
+plug, a 3.2 device22 plug, a strip, a v2 bulb, a v1 bulb, a wall switch, a dimmer, a
+curtain that travels, a fan, a thermostat warming its room, a temperature sensor), the
+configured MQTT broker or, when none answers, a mosquitto started for the demo on a
+free port, and the daemon serving them.
 Nothing is sent anywhere but 127.0.0.0/8: broadcast discovery is off in the demo.
 """
 
@@ -25,13 +27,20 @@ from setsmart.errors import SetsmartError
 from setsmart.sim import SimFleet
 from setsmart.sim.device import ReplyShape
 
-DEMO_DEVICES: tuple[tuple[str, str, str, str, ReplyShape], ...] = (
-    # name, kind, version, type in the config, how it answers a control (sim/device.py)
-    ("demo_plug", "plug", "3.3", "plug", "push"),
-    ("demo_plug_32", "plug", "3.2", "auto", "reply"),
-    ("demo_strip", "strip", "3.4", "strip", "split"),
-    ("demo_bulb", "bulb", "3.5", "bulb", "reply"),
-    ("demo_bulb_v1", "bulb_v1", "3.1", "bulb_v1", "push"),
+DEMO_DEVICES: tuple[tuple[str, str, str, str, ReplyShape, dict[str, int]], ...] = (
+    # name, kind, version, type in the config, how it answers a control (sim/device.py),
+    # its dps: block
+    ("demo_plug", "plug", "3.3", "plug", "push", {}),
+    ("demo_plug_32", "plug", "3.2", "auto", "reply", {}),
+    ("demo_strip", "strip", "3.4", "strip", "split", {}),
+    ("demo_bulb", "bulb", "3.5", "bulb", "reply", {}),
+    ("demo_bulb_v1", "bulb_v1", "3.1", "bulb_v1", "push", {}),
+    ("demo_switch", "switch", "3.3", "switch", "push", {}),
+    ("demo_dimmer", "dimmer", "3.4", "dimmer", "reply", {}),
+    ("demo_cover", "cover", "3.3", "cover", "push", {}),
+    ("demo_fan", "fan", "3.4", "fan", "split", {"fan_direction": 8}),
+    ("demo_thermostat", "climate", "3.3", "climate", "push", {}),
+    ("demo_sensor", "sensor", "3.4", "sensor", "push", {}),
 )
 _KEY = "demo-local-key!!"
 _RESPONDER_HOST = "127.0.0.250"  # the 3.5 device's discovery address (UDP only)
@@ -96,12 +105,13 @@ async def _broker(mqtt: MqttConfig, say: Callable[[str], None]) -> AsyncIterator
 
 def demo_config(base: Config, fleet: SimFleet, mqtt: MqttConfig) -> Config:
     devices = []
-    for (name, _, _, type_, _), device in zip(DEMO_DEVICES, fleet, strict=True):
+    for (name, _, _, type_, _, dps), device in zip(DEMO_DEVICES, fleet, strict=True):
         devices.append(
             DeviceConfig(
                 id=device.device_id,
                 name=name,
                 type=type_,
+                dps=dps,
                 local_key=Secret(_KEY),
                 host=device.host,
                 port=device.port,
@@ -119,7 +129,7 @@ async def run_demo(
 ) -> None:
     """Run until SIGINT (Ctrl-C) or SIGTERM, then stop everything cleanly."""
     fleet = SimFleet(first_host="127.0.0.2", devinfo_address=(_RESPONDER_HOST, 0))
-    for index, (_, kind, version, _, shape) in enumerate(DEMO_DEVICES):
+    for index, (_, kind, version, _, shape, _) in enumerate(DEMO_DEVICES):
         fleet.add(f"bfdemo{index:014d}", _KEY, version, kind, reply_shape=shape)  # type: ignore[arg-type]
     async with fleet, _broker(base.mqtt, say) as mqtt:
         config = demo_config(base, fleet, mqtt)
@@ -179,13 +189,15 @@ def _explain(config: Config, cli_config: Path, say: Callable[[str], None]) -> No
     lines = [
         "",
         f"setsmart demo is running: {len(config.devices)} simulated devices, "
-        "one per protocol version.",
+        "every protocol version and every kind.",
         "",
         "Watch everything:",
         f"  mosquitto_sub -h {mqtt.host} -p {mqtt.port} -t '{base}/#' -v",
-        "Switch the plug, dim the bulb:",
+        "Switch the plug, dim the bulb, draw the curtain, warm the room:",
         f"  {pub}/demo_plug/set -m TOGGLE",
         f"  {pub}/demo_bulb/set -m '{{\"brightness\": 80}}'",
+        f"  {pub}/demo_cover/set -m '{{\"position\": 30}}'",
+        f"  {pub}/demo_thermostat/set -m '{{\"current_heating_setpoint\": 23.5}}'",
         "Or from another terminal, with the command line (.venv/bin/setsmart):",
         "  " + cli.format("scan --timeout 5"),
         "  " + cli.format("status demo_bulb_v1"),

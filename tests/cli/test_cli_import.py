@@ -29,7 +29,7 @@ async def test_to_stdout_with_a_summary_on_stderr(tmp_path: Path) -> None:
     written.write_text(done.out)
     devices = load_config(written, environ={}).devices
     assert len(devices) == 10
-    assert done.err.splitlines()[0].startswith("10 devices: 3 auto, 3 plug, 1 strip, 2 bulb")
+    assert done.err.splitlines()[0].startswith("10 devices: 6 plug, 1 strip, 2 bulb")
     assert "skipped 1:" in done.err
     assert "Door sensor" in done.err
     for key in keys_in(MAPPINGS):

@@ -23,7 +23,7 @@ from setsmart.config import (
     dump_config,
     load_config,
 )
-from setsmart.devices import ROLE_NAMES
+from setsmart.devices import DpLayout, role_names
 
 PRINTABLE = "".join(chr(code) for code in range(0x20, 0x7F))
 NO_SPACE = PRINTABLE.replace(" ", "")
@@ -37,20 +37,51 @@ secrets = st.builds(Secret, any_text)
 hosts = st.text(NO_SPACE, min_size=1, max_size=40)
 addresses = st.ip_addresses().map(str)
 
-devices = st.builds(
-    DeviceConfig,
-    id=st.text(NO_SPACE.replace("/", "").replace("+", "").replace("#", ""), min_size=1),
-    name=st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True).filter(lambda n: n != "bridge"),
-    type=st.sampled_from(DEVICE_TYPES),
-    local_key=st.none() | st.builds(Secret, st.text(PRINTABLE, min_size=16, max_size=16)),
-    host=st.none() | hosts,
-    port=ports,
-    version=st.none() | st.sampled_from(PROTOCOL_VERSIONS),
-    dps=st.dictionaries(
-        st.sampled_from(sorted(ROLE_NAMES)), st.integers(1, 255), max_size=4
-    ).filter(lambda dps: len(set(dps.values())) == len(dps)),
-    cloud=st.booleans(),
+layouts = st.builds(
+    DpLayout,
+    id=st.integers(1, 255).map(str),
+    scale=st.integers(0, 3),
+    min=st.none(),
+    max=st.none(),
+    step=st.integers(1, 10),
+    unit=st.none() | st.sampled_from(["%", "W", "℃"]),
+    range=st.just(())
+    | st.lists(st.sampled_from(["a", "b", "1"]), min_size=1, unique=True).map(tuple),
 )
+
+
+def _dp(value: int | DpLayout) -> int:
+    return value if isinstance(value, int) else int(value.id or 0)
+
+
+@st.composite
+def device_configs(draw: st.DrawFn) -> DeviceConfig:
+    kind = draw(st.sampled_from(DEVICE_TYPES))
+    dps = draw(
+        st.dictionaries(
+            st.sampled_from(sorted(role_names(kind))),
+            st.integers(1, 255) | layouts,
+            max_size=4,
+        ).filter(lambda dps: len({_dp(v) for v in dps.values()}) == len(dps))
+    )
+    return DeviceConfig(
+        id=draw(st.text(NO_SPACE.replace("/", "").replace("+", "").replace("#", ""), min_size=1)),
+        name=draw(
+            st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True).filter(lambda n: n != "bridge")
+        ),
+        type=kind,
+        local_key=draw(st.none() | st.builds(Secret, st.text(PRINTABLE, min_size=16, max_size=16))),
+        host=draw(st.none() | hosts),
+        port=draw(ports),
+        version=draw(st.none() | st.sampled_from(PROTOCOL_VERSIONS)),
+        dps=dps,
+        cloud=draw(st.booleans()),
+        invert=draw(st.booleans()),
+        sleep=draw(st.none() | seconds),
+    )
+
+
+devices = device_configs()
 
 
 @st.composite

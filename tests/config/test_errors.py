@@ -275,8 +275,8 @@ ERRORS = [
         """,
         [
             "config.yaml:4: devices[0].name: must be 1-64 of A-Z a-z 0-9 _ -, got 'kitchen plug'",
-            "config.yaml:5: devices[0].type: must be one of auto, plug, strip, bulb, bulb_v1, "
-            "raw; got 'plugg'",
+            "config.yaml:5: devices[0].type: must be one of auto, plug, strip, switch, dimmer, "
+            "bulb, bulb_v1, cover, fan, climate, sensor, raw; got 'plugg'",
             "config.yaml:6: devices[0].port: must be between 1 and 65535, got 70000",
             "config.yaml:7: devices[0].version: must be one of 3.1, 3.2, 3.3, 3.4, 3.5; got '3.6'",
             "config.yaml:8: devices[0].cloud: must be true or false, got a string",
@@ -305,7 +305,7 @@ ERRORS = [
             dps:
               power: 19
               Power: 20
-              switch_1: 1
+              swtch_9: 1
               energy: 0
               current: x
               voltage:
@@ -314,9 +314,7 @@ ERRORS = [
         """,
         [
             "config.yaml:7: devices[0].dps.Power: unknown role (did you mean 'power'?)",
-            "config.yaml:8: devices[0].dps.switch_1: unknown role (valid: brightness, color, "
-            "color_mode, color_temp, countdown, countdown_l1..countdown_l16, current, energy, "
-            "power, state, state_l1..state_l16, voltage)",
+            "config.yaml:8: devices[0].dps.swtch_9: unknown role (did you mean 'switch_9'?)",
             "config.yaml:9: devices[0].dps.energy: DP id must be between 1 and 255, got 0",
             "config.yaml:10: devices[0].dps.current: DP id must be an integer, got a string",
             "config.yaml:11: devices[0].dps.voltage: DP id must be an integer, got null",

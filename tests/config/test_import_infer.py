@@ -4,15 +4,18 @@ against the profile the daemon will build from the same DPs."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from setsmart.config.importers.infer import infer_device
 from setsmart.config.importers.model import DpInfo
-from setsmart.devices import detect_type, profile_for
+from setsmart.devices import detect_type, device_state, profile_for
+from setsmart.devices.layout import DpLayout
 
 BOOL = "Boolean"
+WHEN = datetime(2024, 5, 1, tzinfo=UTC)
 COUNTDOWN = {"unit": "s", "min": 0, "max": 86400, "scale": 0, "step": 1}
 
 
@@ -36,7 +39,7 @@ def observed(dps: Mapping[int, DpInfo]) -> dict[str, object]:
 
 
 def roles_at_run_time(
-    kind: str, overrides: Mapping[str, int], dps: Mapping[int, DpInfo]
+    kind: str, overrides: Mapping[str, object], dps: Mapping[int, DpInfo]
 ) -> dict[str, str]:
     seen = observed(dps)
     resolved = detect_type(seen) if kind == "auto" else kind
@@ -138,8 +141,7 @@ def test_lights_with_dps_1_to_5_are_v1_bulbs() -> None:
     ("category", "dps"),
     [
         ("dj", mapping((101, "switch_led", BOOL))),  # a light code, but off the usual DPs
-        ("kg", mapping((1, "switch_1", BOOL))),  # a wall switch: detected when it reports
-        ("wsdcg", mapping((1, "va_temperature", "Integer"))),
+        ("qt", mapping((1, "switch_1", BOOL))),  # a category setsmart does not know
         ("cz", mapping((1, "child_lock", BOOL))),  # a plug without a switch code
         ("cz", {}),
         ("cz", None),
@@ -169,35 +171,44 @@ def test_a_layout_the_map_cannot_take_is_left_to_the_user_with_a_note() -> None:
 
 
 @pytest.mark.parametrize(
-    ("code", "values", "note"),
+    ("code", "values", "raw", "reads"),
     [
-        ("cur_power", {"unit": "W", "scale": 0}, "power will read 10x too low (W)"),
-        ("cur_voltage", {"unit": "V", "scale": 2}, "voltage will read 10x too high (V)"),
-        ("cur_current", {"unit": "A", "scale": 2}, "current will read 10x too low (A)"),
-        ("add_ele", {"scale": 4}, "energy will read 10x too high (kWh)"),
+        ("cur_power", {"unit": "W", "scale": 0}, 42, ("power", 42.0)),
+        ("cur_voltage", {"unit": "V", "scale": 2}, 23012, ("voltage", 230.1)),
+        ("cur_current", {"unit": "A", "scale": 2}, 150, ("current", 1.5)),
+        ("add_ele", {"scale": 4}, 12345, ("energy", 1.234)),
     ],
 )
-def test_meters_in_other_units_are_pointed_out(
-    code: str, values: dict[str, Any], note: str
+def test_meters_in_other_units_get_their_layout_and_read_right(
+    code: str, values: dict[str, Any], raw: int, reads: tuple[str, float]
 ) -> None:
     usual = {"cur_power": 19, "cur_voltage": 20, "cur_current": 18, "add_ele": 17}
-    dps = mapping((1, "switch_1", BOOL), (usual[code], code, "Integer", values))
-    notes = infer_device("cz", dps).notes
-    assert len(notes) == 1
-    assert notes[0].endswith(note)
+    dp = usual[code]
+    dps = mapping((1, "switch_1", BOOL), (dp, code, "Integer", values))
+    inference = infer_device("cz", dps)
+    role, real = reads
+    layout = inference.dps[role]
+    assert isinstance(layout, DpLayout)
+    assert (layout.id, layout.scale, inference.notes) == (str(dp), values["scale"], ())
+    profile = profile_for("plug", inference.dps, {"1": True, str(dp): raw})
+    assert profile.dp(role) == str(dp)
+    if role != "energy":  # energy is a running total kept by the daemon
+        observed = {"1": True, str(dp): raw}
+        state = device_state(profile, observed, energy_kwh=None, source="lan", last_seen=WHEN)
+        assert state[role] == real
 
 
 @pytest.mark.parametrize(
     ("code", "values"),
     [
         ("cur_current", {"unit": "mA", "scale": 0}),
-        ("cur_current", {"unit": "A", "scale": 3}),
         ("cur_current", {"scale": 0}),
         ("cur_power", {"unit": "W", "scale": 1}),
-        ("cur_power", {"unit": "W"}),
+        ("cur_voltage", {"unit": "V", "scale": 1}),
+        ("add_ele", {"scale": 3}),
     ],
 )
-def test_meters_in_the_map_units_need_no_note(code: str, values: dict[str, Any]) -> None:
-    usual = {"cur_power": 19, "cur_current": 18}
+def test_meters_in_the_map_units_need_no_overrides(code: str, values: dict[str, Any]) -> None:
+    usual = {"cur_power": 19, "cur_current": 18, "cur_voltage": 20, "add_ele": 17}
     dps = mapping((1, "switch_1", BOOL), (usual[code], code, "Integer", values))
-    assert infer_device("cz", dps).notes == ()
+    assert (dict(infer_device("cz", dps).dps), infer_device("cz", dps).notes) == ({}, ())

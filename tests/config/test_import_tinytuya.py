@@ -17,6 +17,7 @@ from setsmart.config.importers import (
     parse_tinytuya,
     render_config,
 )
+from setsmart.devices.layout import DpLayout
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "tinytuya"
 BULBS = FIXTURES / "wizard_bulbs.json"
@@ -57,17 +58,20 @@ def test_wizard_without_mappings_keeps_ids_keys_hosts_and_versions(tmp_path: Pat
         assert device.local_key == Secret(entry["key"])
         assert device.host == entry["ip"]
         assert device.version == "3.3"
-        assert device.type == "auto"  # dj without a mapping: v1 or v2 is not known
+        # dj without a mapping: v1 or v2 is not told, but the product library knows them
+        assert device.type == "bulb"
         assert device.dps == {}
     assert result.skipped == ()
-    assert any("without a DP mapping" in note for note in result.notes)
+    assert any("from the product library" in note for note in result.notes)
     assert round_trip(result, tmp_path) == result.devices
 
 
 EXPECTED = {
     # name: (id, type, dps, host, version, has key)
     "grote_vriezer": ("bf2815c3b03c2afccbfu7g", "plug", {}, "192.168.1.32", "3.3", False),
-    "carril_din_1": ("bf7ed421221e9996b9l2ir", "auto", {}, None, None, True),
+    # category dlq is no kind's, but the product library knows the product (a DIN rail
+    # switch metering like a socket)
+    "carril_din_1": ("bf7ed421221e9996b9l2ir", "plug", {}, None, None, True),
     "regleta_salon": ("bf0e5c7d9a1b2c3d4e5f6g", "strip", {}, "192.168.1.60", "3.4", True),
     "led_strip_kitchen": ("bf5d1c2b3a4958677f8e9d", "bulb", {}, "192.168.1.61", "3.5", True),
     "kuche_lampe": ("bf6a7b8c9d0e1f2a3b4c5d", "bulb", {}, "192.168.1.62", "3.3", True),
@@ -80,9 +84,18 @@ EXPECTED = {
         "3.1",
         True,
     ),
-    "wasmachine": ("bf70bcfbcbd7072000q5jn", "plug", {}, None, None, True),
-    "bridge_2": ("bf00000000000000dup001", "auto", {}, None, "3.3", True),
-    "bridge_3": ("bf00000000000000dup002", "auto", {}, None, "3.3", True),
+    # cur_power has scale 0 here (W, not tenths of W): written with its layout
+    "wasmachine": (
+        "bf70bcfbcbd7072000q5jn",
+        "plug",
+        {"power": DpLayout("19", scale=0, min=0, max=8000, unit="W")},
+        None,
+        None,
+        True,
+    ),
+    # no mapping, but the product (wrz6vzch8htux2zp) is in the product library
+    "bridge_2": ("bf00000000000000dup001", "plug", {}, None, "3.3", True),
+    "bridge_3": ("bf00000000000000dup002", "plug", {}, None, "3.3", True),
 }
 
 
@@ -123,11 +136,10 @@ def test_any_sub_device_mark_skips_the_entry(marks: dict[str, object]) -> None:
     assert len(result.skipped) == 1
 
 
-def test_public_addresses_and_wrong_scales_are_explained() -> None:
+def test_public_addresses_are_explained_and_library_types_said() -> None:
     result = load_tinytuya(MAPPINGS)
     notes = "\n".join(result.notes)
-    assert "wasmachine: cur_power (DP 19) has scale 0" in notes
-    assert "10x too low" in notes
+    assert "carril_din_1: type and dps: from the product library" in notes
     assert "85.214.132.117" not in notes  # the note names the device, not the address
     assert any(n.startswith("wasmachine: the address") and "public" in n for n in result.notes)
 
@@ -206,7 +218,7 @@ def test_devices_without_a_key_are_cloud_only_and_the_summary_says_so() -> None:
     assert by_name(result)["grote_vriezer"].local_key is None
     first = import_summary(result).splitlines()[0]
     assert first.startswith("10 devices: ")
-    assert "3 plug, 1 strip, 2 bulb, 1 bulb_v1" in first
+    assert "6 plug, 1 strip, 2 bulb, 1 bulb_v1" in first
     assert first.endswith("1 without a local key (cloud only): grote_vriezer")
 
 

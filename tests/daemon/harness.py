@@ -25,6 +25,7 @@ class Dev:
     sim: SimDevice
     type: str = "auto"
     key: str = KEY
+    dps: str = ""  # a YAML flow mapping for the device's `dps:`, e.g. "{fan_direction: 8}"
 
 
 def config_text(broker: Broker, devices: Sequence[Dev], *, extra_lan: str = "") -> str:
@@ -40,7 +41,7 @@ def config_text(broker: Broker, devices: Sequence[Dev], *, extra_lan: str = "") 
         lines.append(
             f"  - id: {sim.device_id}\n    name: {dev.name}\n    type: {dev.type}\n"
             f"    local_key: '{dev.key}'\n    host: {sim.host}\n    port: {sim.port}\n"
-            f"    version: '{sim.version}'\n"
+            f"    version: '{sim.version}'\n" + (f"    dps: {dev.dps}\n" if dev.dps else "")
         )
     return "".join(lines)
 

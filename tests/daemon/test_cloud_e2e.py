@@ -1,6 +1,8 @@
 """Cloud routing end to end: the daemon against mosquitto, simulated devices on 127.0.0.x
 and the signature-checking fake Tuya cloud on 127.0.0.1. Every test also checks that no
-secret (API secret, access token, local key) reached any MQTT message."""
+secret (API secret, access token, local key) reached any MQTT message. The LAN devices
+are configured with their kind: a `type: auto` one would have its specification fetched
+once (tests/daemon/test_profile_sources.py), and these tests count every cloud call."""
 
 from __future__ import annotations
 
@@ -170,7 +172,7 @@ async def test_a_lan_device_falls_back_to_the_cloud_and_returns(tmp_path: Path) 
         plug = SimDevice(device_id, KEY, "3.4", "plug", host="127.0.0.41", dps={"1": False})
         await plug.start()
         try:
-            text = full_config(broker, cloud, [Dev("desk", plug)], poll=0.3)
+            text = full_config(broker, cloud, [Dev("desk", plug, type="plug")], poll=0.3)
             async with (
                 recorder(broker.host, broker.port, f"{BASE}/#", "reply/#") as mqtt,
                 daemon(tmp_path, text),
@@ -242,7 +244,7 @@ async def test_a_changed_local_key_is_fetched_used_and_kept(
         cloud.add_device(FakeDevice.plug(device_id, KEY, name="hall"))
         async with SimDevice(device_id, KEY, version, "plug", host="127.0.0.42") as plug:
             # No fallback: the only cloud call is the key's.
-            text = full_config(broker, cloud, [Dev("hall", plug)], fallback=False)
+            text = full_config(broker, cloud, [Dev("hall", plug, type="plug")], fallback=False)
             async with (
                 recorder(broker.host, broker.port, f"{BASE}/#") as mqtt,
                 daemon(tmp_path, text) as supervisor,
@@ -303,7 +305,7 @@ async def test_no_cloud_call_while_every_device_is_healthy_on_the_lan(tmp_path: 
             cloud.add_device(FakeDevice.plug(sim.device_id, KEY))
             await sim.start()
         try:
-            devices = [Dev(f"p{n}", sim) for n, sim in enumerate(sims)]
+            devices = [Dev(f"p{n}", sim, type="plug") for n, sim in enumerate(sims)]
             text = full_config(broker, cloud, devices, poll=0.1)
             async with (
                 recorder(broker.host, broker.port, f"{BASE}/#") as mqtt,
@@ -330,7 +332,9 @@ async def test_a_cloud_that_is_down_never_delays_lan_commands(tmp_path: Path) ->
         # Every request is slow past the client's timeout, or fails.
         cloud.inject(Fault.SLOW, times=1000, delay=5.0, path="/token")
         async with SimDevice("bfclouddownlan000001", KEY, "3.3", "plug", host="127.0.0.61") as plug:
-            text = full_config(broker, cloud, [Dev("lan", plug)], [cloud_only_device("far")])
+            text = full_config(
+                broker, cloud, [Dev("lan", plug, type="plug")], [cloud_only_device("far")]
+            )
             async with (
                 recorder(broker.host, broker.port, f"{BASE}/#", "reply/#") as mqtt,
                 daemon(tmp_path, text),
@@ -469,7 +473,7 @@ async def test_without_fallback_a_lan_device_that_is_down_is_offline(tmp_path: P
         text = full_config(
             broker,
             cloud,
-            [Dev("desk", plug)],
+            [Dev("desk", plug, type="plug")],
             [cloud_only_device("lost", allowed=False)],
             fallback=False,
         )
@@ -504,7 +508,7 @@ async def test_a_key_the_cloud_cannot_fix_is_asked_for_once(tmp_path: Path) -> N
     async with running_broker(tmp_path) as broker, FakeCloud() as cloud:
         cloud.add_device(FakeDevice.plug(device_id, KEY))  # the cloud's key is stale too
         async with SimDevice(device_id, NEW_KEY, "3.4", "plug", host="127.0.0.44") as plug:
-            text = full_config(broker, cloud, [Dev("hall", plug)], fallback=False)
+            text = full_config(broker, cloud, [Dev("hall", plug, type="plug")], fallback=False)
             async with (
                 recorder(broker.host, broker.port, f"{BASE}/#") as mqtt,
                 daemon(tmp_path, text),
@@ -579,7 +583,7 @@ async def test_a_lan_device_that_never_comes_up_is_served_by_the_cloud(tmp_path:
         cloud.set_status(device_id, "switch_1", True)
         # Nothing listens at its address yet.
         plug = SimDevice(device_id, KEY, "3.3", "plug", host=host, port=free_tcp_port(host))
-        text = full_config(broker, cloud, [Dev("shed", plug)])
+        text = full_config(broker, cloud, [Dev("shed", plug, type="plug")])
         try:
             async with (
                 recorder(broker.host, broker.port, f"{BASE}/#") as mqtt,

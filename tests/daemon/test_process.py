@@ -143,26 +143,44 @@ async def test_demo_runs_and_stops_on_ctrl_c(tmp_path: Path) -> None:
             text = "".join(printed)
             assert "mosquitto_sub" in text
             assert "mosquitto_pub" in text
-            names = ("demo_plug", "demo_plug_32", "demo_strip", "demo_bulb", "demo_bulb_v1")
-            for name in names:
+            versions = {
+                "demo_plug": "3.3",
+                "demo_plug_32": "3.2",
+                "demo_strip": "3.4",
+                "demo_bulb": "3.5",
+                "demo_bulb_v1": "3.1",
+                "demo_switch": "3.3",
+                "demo_dimmer": "3.4",
+                "demo_cover": "3.3",
+                "demo_fan": "3.4",
+                "demo_thermostat": "3.3",
+                "demo_sensor": "3.4",
+            }
+            for name in versions:
                 await mqtt.wait_for(
                     f"setsmart/{name}/availability", lambda m: m.payload == b"online"
                 )
             await mqtt.publish("setsmart/demo_plug/set", "ON")
             await mqtt.wait_for("setsmart/demo_plug", lambda m: m.json()["state"] == "ON")
+            # What the demo tells a user to try on the new kinds: the curtain travels there,
+            # the thermostat takes the setpoint and its room starts warming.
+            await mqtt.publish("setsmart/demo_cover/set", '{"position": 30}')
+            await mqtt.wait_for("setsmart/demo_cover", lambda m: m.json().get("position") == 30)
+            await mqtt.publish("setsmart/demo_thermostat/set", '{"current_heating_setpoint": 23.5}')
+            await mqtt.wait_for(
+                "setsmart/demo_thermostat",
+                lambda m: (
+                    m.json().get("current_heating_setpoint") == 23.5
+                    and m.json().get("running_state") == "heat"
+                ),
+            )
 
             # What the demo tells a new user to try with the command line.
             cli_config = next(w for w in text.split() if w.endswith("config.yaml"))
             scan = await run_cli("scan", "--timeout", "5", "--json", "-c", cli_config)
             assert scan.code == 0, scan.err
             found = {row["name"]: row["version"] for row in json.loads(scan.out)}
-            assert found == {
-                "demo_plug": "3.3",
-                "demo_plug_32": "3.2",
-                "demo_strip": "3.4",
-                "demo_bulb": "3.5",
-                "demo_bulb_v1": "3.1",
-            }
+            assert found == versions
             status = await run_cli("status", "demo_bulb_v1", "--json", "-c", cli_config)
             assert status.code == 0, status.err
             assert "brightness" in json.loads(status.out)

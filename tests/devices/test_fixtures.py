@@ -48,7 +48,7 @@ WITH_TEMP = _select(lambda r: "color_temp" in r.expected["roles"])
 
 def test_every_kind_has_a_fixture() -> None:
     kinds = {r.type for r in RECORDED}
-    assert kinds == {"plug", "strip", "bulb", "bulb_v1", "raw"}
+    assert kinds == {"plug", "strip", "bulb", "bulb_v1", "sensor", "raw"}
     assert {r.expected["map"] for r in RECORDED} >= {"plug", "plug_legacy", "strip"}
 
 

@@ -104,7 +104,8 @@ def test_brightness_override_makes_a_dimmer() -> None:
         (
             "socket",
             {},
-            "type: 'socket' is not a device type (valid: auto, plug, strip, bulb, bulb_v1, raw)",
+            "type: 'socket' is not a device type (valid: auto, plug, strip, switch, dimmer, "
+            "bulb, bulb_v1, cover, fan, climate, sensor, raw)",
         ),
     ],
 )

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from setsmart.config import DeviceConfig
-from setsmart.devices import MAX_GANGS, parse_set, profile_for
+from setsmart.devices import MAX_GANGS, DeviceType, parse_set, profile_for
+from setsmart.devices.kinds import MAX_CHANNELS, dimmer, sensor
 from setsmart.mqtt.discovery import (
     SENSORS,
     DiscoveryPayloads,
@@ -25,6 +26,7 @@ from setsmart.mqtt.discovery import (
     stale_discovery_topics,
     unique_id,
 )
+from setsmart.mqtt.discovery_kinds import POSSIBLE_OBJECTS
 from setsmart.mqtt.payloads import decode_set_payload
 from setsmart.mqtt.topics import Topics, ha_node_id
 from tests.mqtt.ha.corpus import CASES, Case
@@ -41,9 +43,29 @@ def _objects(case: Case) -> list[tuple[str, str]]:
     return [(topic.split("/")[1], topic.split("/")[3]) for topic in _documents(case)]
 
 
+_KIND_OBJECTS = {
+    DeviceType.COVER: [("cover", "cover")],
+    DeviceType.FAN: [("fan", "fan")],
+    DeviceType.CLIMATE: [("climate", "climate")],
+}
+
+
 @pytest.mark.parametrize("case", CASES, ids=[case.label for case in CASES])
 def test_the_entities_follow_the_profile(case: Case) -> None:
     profile = case.profile
+    if profile.type is DeviceType.DIMMER:
+        channels = dimmer.channels(profile)
+        lights = [("light", f"l{n}") for n in channels] if len(channels) > 1 else []
+        assert _objects(case) == (lights or [("light", "light")])
+        return
+    if profile.type is DeviceType.SENSOR:
+        assert _objects(case) == [
+            ("binary_sensor" if r.binary else "sensor", r.key) for r in sensor.readings(profile)
+        ]
+        return
+    if profile.type in _KIND_OBJECTS:
+        assert _objects(case) == _KIND_OBJECTS[profile.type]
+        return
     if profile.is_light:
         switches = [("light", "light")]
     elif profile.is_strip:
@@ -69,8 +91,14 @@ def test_every_document_carries_what_the_contract_promises(case: Case) -> None:
             "model": {
                 "plug": "Smart plug",
                 "strip": "Power strip",
+                "switch": "Wall switch",
+                "dimmer": "Dimmer",
                 "bulb": "Smart bulb",
                 "bulb_v1": "Smart bulb (v1 DPs)",
+                "cover": "Curtain or blind",
+                "fan": "Fan",
+                "climate": "Thermostat",
+                "sensor": "Sensor",
                 "raw": "Tuya device",
             }[case.profile.type.value],
         }
@@ -79,13 +107,20 @@ def test_every_document_carries_what_the_contract_promises(case: Case) -> None:
             {"topic": f"setsmart/{device.name}/availability"},
         ]
         assert document["availability_mode"] == "all"
-        assert document["state_topic"] == f"setsmart/{device.name}"
+        # A cover reads its position, a climate each of its keys, from the state topic.
+        state_topic = document.get("state_topic", document.get("position_topic"))
+        if component == "climate":
+            state_topic = document["current_temperature_topic"]
+        assert state_topic == f"setsmart/{device.name}"
         assert document["origin"] == {"name": "setsmart", "sw_version": "0.1.0"}
         entity_id = str(document["default_entity_id"])
         assert entity_id.split(".", maxsplit=1)[0] == component
         assert entity_id.split(".")[1] == document["object_id"]
-        if component == "sensor":
+        if component in ("sensor", "binary_sensor"):
             assert "command_topic" not in document
+        elif component == "climate":
+            assert document["mode_command_topic"] == f"setsmart/{device.name}/set"
+            assert document["json_attributes_topic"] == f"setsmart/{device.name}"
         else:
             assert document["command_topic"] == f"setsmart/{device.name}/set"
             assert document["json_attributes_topic"] == f"setsmart/{device.name}"
@@ -207,11 +242,16 @@ def test_encode_discovery_is_compact_json_in_document_order() -> None:
 
 def test_possible_topics_cover_every_entity_any_device_can_have() -> None:
     possible = possible_discovery_topics(PLUG.id, TOPICS)
-    assert len(possible) == len(set(possible)) == 1 + MAX_GANGS + 1 + len(SENSORS)
+    kinds = len(POSSIBLE_OBJECTS)
+    assert len(possible) == len(set(possible)) == 1 + MAX_GANGS + 1 + len(SENSORS) + kinds
     big = DeviceConfig(id=PLUG.id, name="big", type="strip")
     overrides = {f"state_l{n}": 100 + n for n in range(1, MAX_GANGS + 1)}
     for profile in (profile_for("plug"), profile_for("bulb"), profile_for("strip", overrides)):
         assert set(discovery_documents(big, profile, TOPICS)) <= set(possible)
+    channels = {f"switch_led_{n}": 10 * n for n in range(1, MAX_CHANNELS + 1)}
+    for case in [*CASES, Case("4ch", big, profile_for("dimmer", channels))]:
+        documents = discovery_documents(case.device, case.profile, TOPICS)
+        assert set(documents) <= set(possible_discovery_topics(case.device.id, TOPICS))
 
 
 def test_stale_topics_are_the_entities_a_device_no_longer_has() -> None:

@@ -105,6 +105,10 @@ class _Injection:
         return self.remaining > 0 and (self.path is None or self.path in path)
 
 
+#: The thing model's names of the specification's types.
+_MODEL_TYPES = {"Boolean": "bool", "Integer": "value", "Enum": "enum", "String": "string"}
+
+
 @dataclass
 class FakeDp:
     """One data point: its code, DP id, Tuya type and `values` (range, min/max...)."""
@@ -137,6 +141,18 @@ class FakeDp:
             "dp_id": self.dp_id,
             "type": self.type,
             "values": json.dumps(self.values),
+        }
+
+    def model_property(self) -> dict[str, Any]:
+        """As the thing model lists it (`typeSpec` with the values inline)."""
+        kind = _MODEL_TYPES.get(self.type, self.type.lower())
+        return {
+            "abilityId": self.dp_id,
+            "code": self.code,
+            "accessMode": "rw" if self.writable else "ro",
+            "name": self.code,
+            "description": "",
+            "typeSpec": {"type": kind, **self.values},
         }
 
 
@@ -317,6 +333,9 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(r"/v1\.0/iot-03/devices/([^/]+)/status"), "_status"),
     ("POST", re.compile(r"/v1\.0/iot-03/devices/([^/]+)/commands"), "_commands"),
     ("GET", re.compile(r"/v1\.1/devices/([^/]+)/specifications"), "_specifications"),
+    ("GET", re.compile(r"/v1\.0/iot-03/devices/([^/]+)/specification"), "_iot_specification"),
+    ("GET", re.compile(r"/v2\.0/cloud/thing/([^/]+)/model"), "_thing_model"),
+    ("GET", re.compile(r"/v2\.0/cloud/thing/([^/]+)/shadow/properties"), "_shadow"),
     ("GET", re.compile(r"/v1\.0/devices/([^/]+)"), "_detail"),
     ("GET", re.compile(r"/v1\.0/users/([^/]+)/devices"), "_user_devices"),
     ("GET", re.compile(r"/v1\.0/iot-03/devices/([^/]+)/upgrade-infos"), "_upgrade_infos"),
@@ -667,6 +686,33 @@ class FakeCloud:
             "functions": [dp.spec() for dp in device.dps if dp.writable],
             "status": [dp.spec() for dp in device.dps],
         }
+
+    def _iot_specification(self, device_id: str, _body: Any) -> dict[str, Any]:
+        # This one names no DP ids (the LAN cannot use it without another call).
+        spec = self._specifications(device_id, _body)
+        for key in ("functions", "status"):
+            spec[key] = [{k: v for k, v in dp.items() if k != "dp_id"} for dp in spec[key]]
+        return spec
+
+    def _thing_model(self, device_id: str, _body: Any) -> dict[str, Any]:
+        device = self._known(device_id)
+        service = {"code": "", "name": "", "properties": [dp.model_property() for dp in device.dps]}
+        model = {"modelId": device.product_id, "services": [service]}
+        return {"model": json.dumps(model)}
+
+    def _shadow(self, device_id: str, _body: Any) -> dict[str, Any]:
+        device = self._known(device_id)
+        properties = [
+            {
+                "code": dp.code,
+                "dp_id": dp.dp_id,
+                "type": _MODEL_TYPES.get(dp.type, dp.type.lower()),
+                "value": device.status.get(dp.code),
+                "time": self.now_ms(),
+            }
+            for dp in device.dps
+        ]
+        return {"properties": properties}
 
     def _detail(self, device_id: str, _body: Any) -> dict[str, Any]:
         return self._known(device_id).detail()

@@ -209,6 +209,12 @@ class CloudClient:
         self._spec_cache[device_id] = spec
         return spec
 
+    async def thing_model(self, device_id: str) -> dict[str, Any]:
+        """The device's thing model (`{"model": "<JSON text>"}`), as the cloud gives it:
+        the same DPs as the specification, for products whose specification is refused."""
+        path = f"/v2.0/cloud/thing/{_seg(device_id)}/model"
+        return models.parse_thing_model(await self._call("GET", path))
+
     async def dp_code_map(self, device_id: str) -> DpCodeMap:
         """DP id <-> code for the device, from its (cached) specification."""
         return DpCodeMap.from_specification(await self.specifications(device_id))

@@ -164,6 +164,15 @@ def parse_specification(result: object) -> Specification:
     )
 
 
+def parse_thing_model(result: object) -> dict[str, Any]:
+    """The result of `GET /v2.0/cloud/thing/{id}/model`: an object whose `model` is JSON
+    text (read by `setsmart.devices.spec`)."""
+    obj = _object(result, "the thing model result")
+    if not isinstance(obj.get("model"), str | dict):
+        raise _unexpected("the thing model result has no 'model'")
+    return dict(obj)
+
+
 @dataclass(frozen=True)
 class DpCodeMap:
     """DP id <-> code, both ways, from a specification."""

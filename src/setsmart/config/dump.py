@@ -28,6 +28,7 @@ from setsmart.config.model import (
     default_client_id,
 )
 from setsmart.config.secret import Secret
+from setsmart.devices import DpLayout
 
 SECRET_KEYS = frozenset({"username", "password", "api_key", "api_secret", "local_key"})
 _QUOTED_KEYS = SECRET_KEYS | {"version"}
@@ -79,6 +80,8 @@ def _plain(key: str, value: Any) -> tuple[str, Any]:
         if value.file is not None:
             return f"{key}_file", escape(value.file)
         return key, _Quoted(escape(value.reveal()))
+    if isinstance(value, DpLayout):
+        return _plain(key, value.as_yaml())
     if isinstance(value, Mapping):
         items = dict(_plain(str(name), item) for name, item in value.items())
         return key, _Flow(items) if key in _FLOW_KEYS else items
@@ -124,7 +127,7 @@ def _mqtt(mqtt: MqttConfig) -> dict[str, Any]:
 
 def _device(device: DeviceConfig) -> dict[str, Any]:
     out: dict[str, Any] = {"id": device.id, "name": device.name}
-    fields = ("type", "local_key", "host", "port", "version", "dps", "cloud")
+    fields = ("type", "local_key", "host", "port", "version", "dps", "cloud", "invert", "sleep")
     out.update(_differences(device, DeviceConfig(id="", name=""), fields))
     return out
 

@@ -317,7 +317,7 @@ class Section:
 
         return self._get(key, default, convert)
 
-    def number(self, key: str, default: float, *, zero_allowed: bool) -> float:
+    def number(self, key: str, default: T, *, zero_allowed: bool) -> float | T:
         """A finite number of seconds, positive (or zero when ``zero_allowed``)."""
 
         def convert(node: yaml.Node) -> float:

@@ -46,6 +46,7 @@ from setsmart.config.model import (
 from setsmart.config.roles import DP_ID_MAX, role_problem
 from setsmart.config.secret import Secret
 from setsmart.config.yamlsource import YamlSyntaxError, compose, line_of
+from setsmart.devices import DpLayout, LayoutError, parse_layout
 
 TOP_KEYS = ("mqtt", "homeassistant", "lan", "cloud", "devices", "http")
 HTTP_KEYS = ("bind", "port", "token")
@@ -93,6 +94,8 @@ DEVICE_KEYS = (
     "version",
     "dps",
     "cloud",
+    "invert",
+    "sleep",
 )
 MAX_PORT = 65535
 
@@ -332,43 +335,83 @@ def _read_device(device: Section) -> DeviceConfig:
             device.missing(key)
     device_id = device.text("id", None, checks.device_id)
     name = device.text("name", None, checks.device_name)
+    kind = device.text("type", "auto", checks.one_of(DEVICE_TYPES))
     return DeviceConfig(
         id=device_id or "",
         name=name or "",
-        type=device.text("type", "auto", checks.one_of(DEVICE_TYPES)),
+        type=kind,
         local_key=device.secret("local_key", checks.local_key),
         host=device.text("host", None, checks.hostname),
         port=device.integer("port", DEVICE_PORT, 1, MAX_PORT),
         version=device.text("version", None, checks.one_of(PROTOCOL_VERSIONS)),
-        dps=_read_dps(device),
+        dps=_read_dps(device, kind),
         cloud=device.boolean("cloud", True),
+        invert=device.boolean("invert", False),
+        sleep=device.number("sleep", None, zero_allowed=False),
     )
 
 
-def _read_dps(device: Section) -> dict[str, int]:
+def _read_dps(device: Section, kind: str) -> dict[str, int | DpLayout]:
     node = device.node("dps")
     if node is None:
         return {}
     if not is_mapping(node):
         device.fail("dps", node, "must be a mapping of role: DP id, like {power: 19}")
         return {}
-    dps: dict[str, int] = {}
+    dps: dict[str, int | DpLayout] = {}
     owners: dict[int, str] = {}
     base = device.path_of("dps")
     for role, (key_node, value_node) in device.reader.entries(node, base).items():
-        problem = role_problem(role)
+        problem = role_problem(role, kind)
         if problem:
             device.reader.report(line_of(key_node), join(base, role), problem)
             continue
-        try:
-            dp = checked_integer(device.reader.value(value_node), 1, DP_ID_MAX)
-        except InvalidValueError as error:
-            device.reader.report(line_of(value_node), join(base, role), f"DP id {error}")
+        value = _read_dp(device, join(base, role), value_node)
+        if value is None:
             continue
+        dp = value if isinstance(value, int) else int(value.id or 0)
         if dp in owners:
             message = f"DP {dp} is already mapped to {owners[dp]}"
             device.reader.report(line_of(value_node), join(base, role), message)
             continue
         owners[dp] = role
-        dps[role] = dp
+        dps[role] = value
     return dps
+
+
+def _read_dp(device: Section, path: str, node: yaml.Node) -> int | DpLayout | None:
+    """A DP id, or a layout mapping ``{id, scale, min, max, step, unit, range}``."""
+    reader = device.reader
+    if not is_mapping(node):
+        try:
+            return checked_integer(reader.value(node), 1, DP_ID_MAX)
+        except InvalidValueError as error:
+            reader.report(line_of(node), path, f"DP id {error}")
+            return None
+    plain: dict[str, object] = {}
+    for key, (_, item) in reader.entries(node, path).items():
+        try:
+            plain[key] = (
+                [reader.value(element) for element in item.value]
+                if is_sequence(item)
+                else reader.value(item)
+            )
+        except InvalidValueError as error:
+            reader.report(line_of(item), join(path, key), str(error))
+            return None
+    try:
+        return parse_layout(plain, path)
+    except LayoutError as error:
+        entry = node if error.key is None else _value_node(node, error.key)
+        where = path if error.key is None else join(path, error.key)
+        reader.report(line_of(entry), where, error.reason)
+        return None
+
+
+def _value_node(node: yaml.MappingNode, key: str) -> yaml.Node:
+    """The node of ``key`` in a layout mapping (the mapping itself if it is not there)."""
+    for key_node, value_node in node.value:
+        if key_node.value == key:
+            found: yaml.Node = value_node
+            return found
+    return node

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from setsmart.config.secret import Secret
-from setsmart.devices import TYPE_CHOICES
+from setsmart.devices import TYPE_CHOICES, DpLayout
 
 DEVICE_TYPES: tuple[str, ...] = TYPE_CHOICES
 PROTOCOL_VERSIONS = ("3.1", "3.2", "3.3", "3.4", "3.5")
@@ -93,7 +93,7 @@ class CloudConfig:
     fallback: bool = True
 
 
-class FrozenDict(dict[str, int]):
+class FrozenDict(dict[str, Any]):
     """A dict that refuses changes once built (and so can be hashed)."""
 
     __slots__ = ()
@@ -119,7 +119,7 @@ class FrozenDict(dict[str, int]):
     def __deepcopy__(self, memo: object) -> FrozenDict:
         return self
 
-    def __reduce__(self) -> tuple[type[FrozenDict], tuple[dict[str, int]]]:
+    def __reduce__(self) -> tuple[type[FrozenDict], tuple[dict[str, Any]]]:
         return FrozenDict, (dict(self),)
 
 
@@ -134,12 +134,21 @@ class DeviceConfig:
     host: str | None = None
     port: int = DEVICE_PORT
     version: str | None = None
-    dps: Mapping[str, int] = field(default_factory=dict)
+    dps: Mapping[str, int | DpLayout] = field(default_factory=dict)
     cloud: bool = True
+    invert: bool = False
+    sleep: float | None = None
 
     def __post_init__(self) -> None:
         # Callers may pass a plain dict; keep the frozen promise all the way down.
         object.__setattr__(self, "dps", FrozenDict(self.dps))
+
+    @property
+    def dp_ids(self) -> tuple[int, ...]:
+        """The DP ids that `dps` names, whether as a bare id or in a layout."""
+        return tuple(
+            value if isinstance(value, int) else int(value.id or 0) for value in self.dps.values()
+        )
 
 
 @dataclass(frozen=True, slots=True)

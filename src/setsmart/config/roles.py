@@ -1,25 +1,31 @@
-"""Which names may appear as keys of ``devices[].dps`` (role -> DP id overrides).
+"""Which names may appear as keys of ``devices[].dps`` (role -> DP id or layout).
 
-The authority is ``setsmart.devices`` (the DP maps and their role names). Only checks
-that hold whatever the device later reports are made here; how overrides combine with
-a type's map (gang numbering, a DP in two roles) depends on the DPs the device reports,
-so ``setsmart.devices.profile_for`` checks that at run time.
+The authority is ``setsmart.devices.kinds`` (each kind's role names and their aliases).
+Only checks that hold whatever the device later reports are made here; how overrides
+combine with a type's map (gang numbering, a DP in two roles) depends on the DPs the
+device reports, so ``setsmart.devices.profile_for`` checks that at run time.
 """
 
 from __future__ import annotations
 
 import difflib
 
-from setsmart.devices import ROLE_NAMES, valid_roles_text
+from setsmart.devices import AUTO, TYPE_CHOICES, kind_roles_text, role_names
 
 DP_ID_MAX = 255
 
 
-def role_problem(name: str) -> str | None:
-    """Why ``name`` cannot be a DP role, or ``None`` when it can."""
-    if name in ROLE_NAMES:
+def role_problem(name: str, kind: str = AUTO) -> str | None:
+    """Why ``name`` cannot be a DP role of a device of type ``kind``, or ``None``.
+
+    An invalid ``kind`` (reported on its own) is taken as ``auto``: every kind's names.
+    """
+    if kind not in TYPE_CHOICES:
+        kind = AUTO
+    valid = role_names(kind)
+    if name in valid:
         return None
-    close = difflib.get_close_matches(name, sorted(ROLE_NAMES), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(name, sorted(valid), n=1, cutoff=0.6)
     if close:
         return f"unknown role (did you mean '{close[0]}'?)"
-    return f"unknown role (valid: {valid_roles_text()})"
+    return f"unknown role (valid: {kind_roles_text(kind)})"

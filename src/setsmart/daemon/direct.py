@@ -75,7 +75,7 @@ async def read_state(config: Config, device: DeviceConfig) -> dict[str, object]:
     """The device's state document, as the daemon would publish it."""
     target = await locate(config, device)
     conn = await Connection.open(
-        target, time_limit=config.lan.timeout, dps_to_query=dps_to_query(device.dps.values())
+        target, time_limit=config.lan.timeout, dps_to_query=dps_to_query(device.dp_ids)
     )
     try:
         dps = await conn.query()
@@ -88,7 +88,7 @@ async def apply_set(config: Config, device: DeviceConfig, payload: object) -> di
     """Carry out a `/set` payload and return the state afterwards."""
     target = await locate(config, device)
     conn = await Connection.open(
-        target, time_limit=config.lan.timeout, dps_to_query=dps_to_query(device.dps.values())
+        target, time_limit=config.lan.timeout, dps_to_query=dps_to_query(device.dp_ids)
     )
     try:
         current = await conn.query()

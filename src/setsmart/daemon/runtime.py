@@ -39,6 +39,7 @@ from setsmart.daemon.commands import (
 )
 from setsmart.daemon.logs import device_context
 from setsmart.daemon.machine import Connection
+from setsmart.daemon.profiles import ProfileSource
 from setsmart.devices import (
     DeviceProfile,
     DpMapError,
@@ -46,8 +47,8 @@ from setsmart.devices import (
     SetError,
     device_state,
     parse_set,
-    profile_for,
 )
+from setsmart.devices.spec import DeviceSpec
 from setsmart.errors import SetsmartError
 from setsmart.lan.connection import dps_to_query
 from setsmart.lan.errors import (
@@ -156,6 +157,7 @@ class DeviceRuntime:
     machine: m.DeviceMachine = field(init=False)
     link: DeviceLink | None = field(init=False, default=None)
     profile: DeviceProfile | None = field(init=False, default=None)
+    profile_source: ProfileSource = field(init=False)
     dps: dict[str, DpValue] = field(init=False, default_factory=dict)
     _published: dict[str, object] | None = field(init=False, default=None)
     _timer: Timer | None = field(init=False, default=None)
@@ -171,6 +173,7 @@ class DeviceRuntime:
 
     def __post_init__(self) -> None:
         lan, config = self.lan, self.config
+        self.profile_source = ProfileSource(config)
         configured = config.local_key.reveal() if config.local_key is not None else None
         self.machine = m.DeviceMachine(
             config.name,
@@ -336,7 +339,7 @@ class DeviceRuntime:
             version=version,
             on_event=on_event,
             settings=_link_settings(lan.heartbeat, lan.timeout, lan.poll, lan.energy_poll),
-            dps_to_query=dps_to_query(config.dps.values()),
+            dps_to_query=dps_to_query(config.dp_ids),
         )
 
     def _start_link(self) -> None:
@@ -387,15 +390,24 @@ class DeviceRuntime:
         self.dps.update(dps)
         if self.profile is None or full:
             try:
-                self.profile = profile_for(self.config.type, self.config.dps, self.dps)
+                self.profile, note = self.profile_source.profile(self.dps)
             except DpMapError as exc:
                 self.outbox.problem(self, "error", f"{self.name}: {exc}")
                 return
+            if note is not None:
+                self.outbox.problem(self, "warning", f"{self.name}: {note}")
         if count_energy and self.energy_meter.add_from(self.profile, dps):
             self.outbox.energy(self)
         if self.link is not None:
             self.link.energy_dps = tuple(int(dp) for dp in self.profile.sensor_dps)
         self._publish_state()
+
+    def learn_profile_source(
+        self, *, spec: DeviceSpec | None = None, product_key: str | None = None
+    ) -> None:
+        """A specification or product key learnt meanwhile: the profile is built again."""
+        if self.profile_source.learn(spec=spec, product_key=product_key) and self.dps:
+            self._on_dps({}, full=True, count_energy=False)
 
     def republish(self) -> None:
         """Publish the state again even if unchanged (a new broker connection)."""

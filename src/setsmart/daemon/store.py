@@ -337,6 +337,16 @@ def _save_devices(store: StateStore, name: str, devices: Mapping[str, object]) -
     store.save(name, {"format": _FORMAT, "devices": dict(devices)})
 
 
+def load_devices(store: StateStore, name: str) -> tuple[dict[str, object], list[StateError]]:
+    """The entries of a per-device document (`{"format", "devices"}`), and what was dropped."""
+    return _load_devices(store, name)
+
+
+def save_devices(store: StateStore, name: str, devices: Mapping[str, object]) -> None:
+    """Save a per-device document (entries by device id)."""
+    _save_devices(store, name, devices)
+
+
 def _bad_entry(store: StateStore, name: str, device_id: str | None, reason: str) -> StateError:
     path = store.path(name)
     what = f"entry {device_id!r}" if device_id is not None else "content"

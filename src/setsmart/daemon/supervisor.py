@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from setsmart._structlog import structlog
 from setsmart.backoff import Backoff
+from setsmart.cloud import CloudError
 from setsmart.cloud.models import UpgradeInfo
 from setsmart.config import Config, DeviceConfig, HttpConfig
 from setsmart.config.secret import Secret
@@ -51,8 +52,11 @@ from setsmart.daemon.operations import Operations, decode_request
 from setsmart.daemon.retained import RetainedTopics
 from setsmart.daemon.runtime import DeviceRuntime
 from setsmart.daemon.saver import StateSaver
-from setsmart.daemon.store import StateStore
+from setsmart.daemon.specs import SpecCache, load_specs
+from setsmart.daemon.store import StateError, StateStore
 from setsmart.daemon.systemd import Notifier
+from setsmart.devices import AUTO
+from setsmart.devices.spec import SpecError
 from setsmart.lan.discovery import DiscoveryListener, Sighting
 from setsmart.mqtt.bridge import Incoming, MqttBridge
 from setsmart.mqtt.discovery import (
@@ -124,6 +128,7 @@ class Supervisor:
     operations: Operations = field(init=False)
     heard: dict[str, Sighting] = field(init=False, default_factory=dict)
     _http_task: asyncio.Task[None] | None = field(init=False, default=None)
+    _specs: SpecCache | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.history = HistoryRecorder(self.store.directory, self._history_line)
@@ -294,6 +299,7 @@ class Supervisor:
                 f"{config.name} has no local_key and {why}: it cannot be reached",
                 device=config.name,
             )
+        self._start_profile_source(runtime)
         runtime.start(self.spawn)
         self.devices[config.name] = _Device(runtime)
         self.bridge.publish(self.topics.availability(config.name), "offline", retain=True, qos=1)
@@ -582,14 +588,55 @@ class Supervisor:
                         device=device.runtime.name,
                     )
                 link.update_address(beacon.ip, as_version(beacon.version))
+            if device.runtime.config.id == beacon.device_id and beacon.product_key:
+                device.runtime.learn_profile_source(product_key=beacon.product_key)
 
     def _on_discovery_noise(self, message: str) -> None:
         log.debug(message)
 
     def _load_state(self) -> None:
+        specs = load_specs(self.store)
+        self._specs = SpecCache(self.store, specs.value)
         problems = [*self.energy_totals.load(), *self.retained.load(), *self.keys.load()]
-        for problem in problems + self.account.load():
+        for problem in problems + self.account.load() + list(specs.problems):
             self._log("warning", str(problem))
+
+    def _start_profile_source(self, runtime: DeviceRuntime) -> None:
+        """A `type: auto` device's cloud specification: the cached one, else fetched once."""
+        config = runtime.config
+        if config.type != AUTO or self._specs is None:
+            return
+        cached = self._specs.get(config.id)
+        if cached is not None:
+            runtime.learn_profile_source(spec=cached)
+        elif self.cloud is not None and config.cloud:
+            self.spawn(self._fetch_spec(runtime, self.cloud), f"spec:{config.name}")
+
+    async def _fetch_spec(self, runtime: DeviceRuntime, client: CloudClient) -> None:
+        assert self._specs is not None  # noqa: S101 (set with the state)
+        name = runtime.name
+        try:
+            spec = await self._specs.fetch(client, runtime.config.id)
+        except SpecError as exc:
+            self._log(
+                "warning",
+                f"{name}: the Tuya cloud's specification is malformed ({exc}); "
+                "the product library or its DPs decide its kind",
+                device=name,
+            )
+            return
+        except CloudError as exc:
+            self._log(
+                "warning", f"{name}: no specification from the Tuya cloud ({exc})", device=name
+            )
+            return
+        except StateError as exc:
+            self._log("error", f"could not save state: {exc}")
+            kept = self._specs.get(runtime.config.id)
+            if kept is not None:
+                runtime.learn_profile_source(spec=kept)
+            return
+        runtime.learn_profile_source(spec=spec)
 
     def _notify_status(self) -> None:
         self.notifier.status(self._status_text())

@@ -1,4 +1,4 @@
-"""What a Tuya plug, strip or bulb is: DP maps, conversions, state and commands.
+"""What a Tuya device is: kinds, DP maps and layouts, conversions, state and commands.
 
 Pure functions and dataclasses: no I/O beyond reading the shipped JSON maps, no asyncio.
 """
@@ -9,6 +9,14 @@ from setsmart.devices.convert import MIRED_MAX, MIRED_MIN
 from setsmart.devices.detect import detect_type
 from setsmart.devices.energy import MAX_REPORT_KWH, EnergyMeter
 from setsmart.devices.errors import DeviceError, DpMapError, EnergyStateError, SetError
+from setsmart.devices.kinds import (
+    canonical_role,
+    kind_roles,
+    kind_roles_text,
+    parse_overrides,
+    role_names,
+)
+from setsmart.devices.layout import DpLayout, LayoutError, parse_layout
 from setsmart.devices.profile import DeviceProfile, profile_for
 from setsmart.devices.roles import MAX_GANGS, ROLE_NAMES, valid_roles_text, validate_overrides
 from setsmart.devices.state import device_state
@@ -27,18 +35,26 @@ __all__ = [
     "DeviceError",
     "DeviceProfile",
     "DeviceType",
+    "DpLayout",
     "DpMapError",
     "DpValue",
     "EnergyMeter",
     "EnergyStateError",
     "Hsv",
+    "LayoutError",
     "SetCommand",
     "SetError",
+    "canonical_role",
     "detect_type",
     "device_state",
     "is_dp_id",
+    "kind_roles",
+    "kind_roles_text",
+    "parse_layout",
+    "parse_overrides",
     "parse_set",
     "profile_for",
+    "role_names",
     "set_keys",
     "valid_roles_text",
     "validate_overrides",

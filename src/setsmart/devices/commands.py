@@ -6,7 +6,6 @@ because the command is only built once the whole payload has been checked.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -27,9 +26,15 @@ from setsmart.devices.convert import (
     mireds_to_device,
 )
 from setsmart.devices.errors import SetError
+from setsmart.devices.kinds.behaviour import module_of
 from setsmart.devices.profile import DeviceProfile
 from setsmart.devices.roles import gang_role, parse_gang_role
-from setsmart.devices.types import DpValue, clamp, is_dp_id, is_int, is_number
+from setsmart.devices.setvalues import Writes as _Writes
+from setsmart.devices.setvalues import in_range as _in_range
+from setsmart.devices.setvalues import number as _number
+from setsmart.devices.setvalues import show as _show
+from setsmart.devices.setvalues import switch_value as _switch_value
+from setsmart.devices.types import DpValue, clamp, is_dp_id, is_int
 
 #: Longest `power_cycle`, in seconds (the range of a Tuya countdown DP).
 POWER_CYCLE_MAX: Final = 86400
@@ -52,6 +57,9 @@ class SetCommand:
 
 def set_keys(profile: DeviceProfile) -> tuple[str, ...]:
     """The `/set` keys this device accepts, in the order error messages list them."""
+    kind = module_of(profile)
+    if kind is not None:
+        return tuple(sorted(("dps", *kind.set_keys(profile)), key=_natural))
     keys = ["dps"]
     if profile.gangs:
         keys += ["state", "power_cycle"]
@@ -81,6 +89,12 @@ def parse_set(
     writes = _Writes()
     if "dps" in fields:
         _apply_raw(writes, fields["dps"])
+    kind = module_of(profile)
+    if kind is not None:
+        kind.apply(profile, fields, current_dps, writes)
+        if not writes.dps:
+            raise SetError("nothing to set (the payload names no data point)")
+        return SetCommand(dps=dict(writes.dps))
     _apply_switches(profile, fields, current_dps, writes)
     restore = None
     if "power_cycle" in fields:
@@ -91,32 +105,9 @@ def parse_set(
     return SetCommand(dps=dict(writes.dps), restore_after=restore)
 
 
-class _Writes:
-    """The DPs a command writes, refusing two keys that want one DP set differently."""
-
-    def __init__(self) -> None:
-        self.dps: dict[str, DpValue] = {}
-        self._by: dict[str, str] = {}
-
-    def put(self, dp: str, value: DpValue, key: str) -> None:
-        if dp in self.dps:
-            old = self.dps[dp]
-            if type(old) is not type(value) or old != value:
-                raise SetError(f"{key}: conflicts with {self._by[dp]} (both set DP {dp})")
-            return
-        self.dps[dp] = value
-        self._by[dp] = key
-
-
 def _natural(key: str) -> tuple[str, int]:
     gang = parse_gang_role(key)
     return (f"{gang[0]}_l", gang[1]) if gang else (key, 0)
-
-
-def _show(value: object) -> str:
-    """A value as the user wrote it, shortened for a one-line message."""
-    text = repr(value) if isinstance(value, str) else json.dumps(value, default=repr)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _fields(payload: object) -> dict[str, object]:
@@ -146,13 +137,15 @@ HA_LIGHT_EXTRAS: frozenset[str] = frozenset({"transition", "flash", "effect"})
 
 def _check_keys(profile: DeviceProfile, fields: Mapping[str, object]) -> None:
     valid = set_keys(profile)
+    kind = module_of(profile)
+    ignored = kind.IGNORED if kind is not None else HA_LIGHT_EXTRAS if profile.is_light else ()
     for key in fields:
-        if key in valid or (key in HA_LIGHT_EXTRAS and profile.is_light):
+        if key in valid or key in ignored:
             continue
         gang = parse_gang_role(key)
-        if gang is not None and gang[0] == "state":
+        if kind is None and gang is not None and gang[0] == "state":
             if profile.is_strip:
-                raise SetError(f"{key}: this strip has {profile.gangs} gangs")
+                raise SetError(f"{key}: this {profile.type.value} has {profile.gangs} gangs")
             single = "has a single switch (use state)" if profile.gangs else "has no switch"
             raise SetError(f"{key}: this device {single}")
         if key in _ALL_KEYS:
@@ -174,19 +167,6 @@ def _apply_raw(writes: _Writes, value: object) -> None:
         writes.put(dp, item, f"dps.{dp}")
 
 
-def _switch_value(key: str, value: object, current: bool | None) -> bool:
-    if isinstance(value, bool):
-        return value
-    word = value.strip().upper() if isinstance(value, str) else None
-    if word == "TOGGLE":
-        if current is None:
-            raise SetError(f"{key}: cannot TOGGLE, the current state is not known yet")
-        return not current
-    if word in ("ON", "OFF"):
-        return word == "ON"
-    raise SetError(f"{key}: {_show(value)} is not ON, OFF or TOGGLE")
-
-
 def _apply_switches(
     profile: DeviceProfile,
     fields: Mapping[str, object],
@@ -206,20 +186,6 @@ def _apply_switches(
             writes.put(
                 dp, _switch_value(key, fields[key], now if isinstance(now, bool) else None), key
             )
-
-
-def _number(key: str, value: object) -> float:
-    """A JSON number (not a bool, not NaN or infinite), or SetError."""
-    if not is_number(value):
-        raise SetError(f"{key}: {_show(value)} is not a number")
-    return value
-
-
-def _in_range(key: str, value: object, low: float, high: float, unit: str = "") -> float:
-    number = _number(key, value)
-    if not low <= number <= high:
-        raise SetError(f"{key}: {_show(value)} is out of range {low:g}-{high:g}{unit}")
-    return number
 
 
 def _apply_power_cycle(

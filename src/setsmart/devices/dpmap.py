@@ -21,7 +21,7 @@ from setsmart.devices.roles import check_dp_id, check_role
 from setsmart.devices.types import is_int
 
 #: The maps shipped with the package, by file name without `.json`.
-MAP_NAMES: Final = ("plug", "plug_legacy", "strip", "bulb", "bulb_v1")
+MAP_NAMES: Final = ("plug", "plug_legacy", "strip", "switch", "bulb", "bulb_v1")
 
 _KEYS: Final = frozenset(
     {"description", "source", "roles", "scale", "gangs", "default_gangs"}

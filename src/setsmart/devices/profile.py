@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, ClassVar
 
@@ -12,30 +12,36 @@ from setsmart.devices.convert import MIRED_MAX, MIRED_MIN
 from setsmart.devices.detect import detect_type, is_legacy_plug, strip_switch_dps
 from setsmart.devices.dpmap import DpMap, load_map
 from setsmart.devices.errors import DpMapError
-from setsmart.devices.roles import (
-    LIGHT_ROLES,
-    SENSOR_ROLES,
-    gang_role,
-    parse_gang_role,
-    validate_overrides,
-)
+from setsmart.devices.kinds import kind_spec, parse_overrides, sensor_divisor
+from setsmart.devices.layout import DpLayout
+from setsmart.devices.roles import LIGHT_ROLES, SENSOR_ROLES, gang_role, parse_gang_role
 from setsmart.devices.types import AUTO, TYPE_CHOICES, DeviceType, is_int
 
 _LIGHT_TYPES = frozenset({DeviceType.BULB, DeviceType.BULB_V1})
+
+#: The kinds whose roles are Tuya's codes, each read and written by its module in kinds/.
+SPEC_KINDS = frozenset(
+    {DeviceType.DIMMER, DeviceType.COVER, DeviceType.FAN, DeviceType.CLIMATE, DeviceType.SENSOR}
+)
+_NO_LAYOUTS: Mapping[str, DpLayout] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
 class DeviceProfile:
     """A device's resolved type and role -> DP id map, with the units its DPs use.
 
-    `roles` maps role names (state keys such as "power", "state_l2") to DP ids;
-    `scale` maps sensor roles to the divisor that turns the raw DP into W, V, A or kWh.
+    `roles` maps role names (state keys such as "power", "state_l2", or Tuya's codes such
+    as "temp_set" for the kinds in SPEC_KINDS) to DP ids, and `layouts` each role to its
+    DpLayout; `scale` maps meter roles to the divisor that turns the raw DP into W, V, A
+    or kWh. `invert` is the YAML `invert:` of covers.
     """
 
     type: DeviceType
     roles: Mapping[str, str]
     scale: Mapping[str, int]
     map_name: str | None = None
+    layouts: Mapping[str, DpLayout] = field(default_factory=lambda: _NO_LAYOUTS)
+    invert: bool = False
     brightness_range: tuple[int, int] = (10, 1000)
     color_temp_range: tuple[int, int] = (0, 1000)
     color_format: ColorFormat = ColorFormat.HSV12
@@ -46,6 +52,10 @@ class DeviceProfile:
     def dp(self, role: str) -> str | None:
         """The DP id of `role`, or None when the device has no such role."""
         return self.roles.get(role)
+
+    def layout(self, role: str) -> DpLayout | None:
+        """The layout of `role`, or None when the device has no such role."""
+        return self.layouts.get(role)
 
     @property
     def is_strip(self) -> bool:
@@ -108,35 +118,97 @@ def profile_for(
     device_type: DeviceType | str,
     overrides: Mapping[Any, object] | None = None,
     observed_dps: Mapping[str, object] | None = None,
+    *,
+    invert: bool = False,
 ) -> DeviceProfile:
     """Resolve a device's profile.
 
     `device_type` is a DeviceType or "auto" (which needs `observed_dps`). `overrides` is
-    the YAML `dps:` mapping (role -> DP id, or null to drop a role) with keys as YAML gave
-    them; anything but a role name is rejected. `observed_dps`, a full status of the
-    device, refines the map: roles whose DP the device does not report are dropped (the
-    switch excepted), a strip gets the gangs it reports, and a plug that meters on DPs
-    4/5/6 gets the legacy map. Overrides always win.
+    the YAML `dps:` mapping (role -> DP id or layout, or null to drop a role) with keys
+    as YAML gave them; anything but a role name of the kind is rejected. `observed_dps`,
+    a full status of the device, refines the map: roles whose DP the device does not
+    report are dropped (the switch, and a kind's core roles, excepted), a strip gets the
+    gangs it reports, and a plug that meters on DPs 4/5/6 gets the legacy map.
+    Overrides always win.
     """
     kind = _resolve_type(device_type, observed_dps)
+    layouts = parse_overrides(kind, overrides or {})
+    if kind in SPEC_KINDS:
+        return _spec_profile(kind, layouts, observed_dps, invert=invert)
     base = _base_map(kind, observed_dps)
     roles = {} if base is None else _base_roles(base, observed_dps)
-    for role, dp in validate_overrides(overrides or {}).items():
-        if dp is None:
-            roles.pop(role, None)
+    defaults = kind_spec(kind).roles
+    chosen = {role: (defaults.get(role) or DpLayout(dp)).at(dp) for role, dp in roles.items()}
+    for role, layout in layouts.items():
+        if layout is None:
+            chosen.pop(role, None)
         else:
-            roles[role] = dp
+            chosen[role] = layout
+    roles = {role: layout.id for role, layout in chosen.items() if layout.id is not None}
     _check_structure(roles)
+    scale: dict[str, int] = {
+        role: sensor_divisor(chosen[role]) for role in SENSOR_ROLES if role in roles
+    }
     if base is None:
-        return DeviceProfile(type=kind, roles=MappingProxyType(roles), scale=MappingProxyType({}))
+        return DeviceProfile(
+            type=kind,
+            roles=MappingProxyType(roles),
+            scale=MappingProxyType(scale),
+            layouts=MappingProxyType(chosen),
+            invert=invert,
+        )
     return DeviceProfile(
         type=kind,
         roles=MappingProxyType(roles),
-        scale=base.scale,
+        scale=MappingProxyType(scale),
         map_name=base.name,
         brightness_range=base.brightness_range,
         color_temp_range=base.color_temp_range,
         color_format=base.color_format,
+        layouts=MappingProxyType(chosen),
+        invert=invert,
+    )
+
+
+def _spec_profile(
+    kind: DeviceType,
+    overrides: Mapping[str, DpLayout | None],
+    observed: Mapping[str, object] | None,
+    *,
+    invert: bool,
+) -> DeviceProfile:
+    """A kind of SPEC_KINDS: its default layouts the device has, then the overrides.
+
+    Without observed DPs only the kind's core roles are assumed; with them, a default
+    role is kept when its DP holds a value that fits it (a core role also when absent).
+    """
+    spec = kind_spec(kind)
+    chosen: dict[str, DpLayout] = {}
+    for role, layout in spec.roles.items():
+        if layout.id is None:
+            continue
+        if observed is None or layout.id not in observed:
+            keep = role in spec.core
+        else:
+            keep = layout.fits(observed[layout.id])
+        if keep:
+            chosen[role] = layout
+    # A DP the overrides give a role is no longer a default role's.
+    taken = {layout.id for layout in overrides.values() if layout is not None}
+    chosen = {role: layout for role, layout in chosen.items() if layout.id not in taken}
+    for role, override in overrides.items():
+        if override is None:
+            chosen.pop(role, None)
+        else:
+            chosen[role] = override
+    roles = {role: layout.id for role, layout in chosen.items() if layout.id is not None}
+    _check_unique(roles)
+    return DeviceProfile(
+        type=kind,
+        roles=MappingProxyType(roles),
+        scale=MappingProxyType({}),
+        layouts=MappingProxyType(chosen),
+        invert=invert,
     )
 
 
@@ -218,6 +290,10 @@ def _check_structure(roles: Mapping[str, str]) -> None:
         raise DpMapError(f"dps: countdown_l{orphans[0]} has no state_l{orphans[0]}")
     if "countdown" in roles and "state" not in roles:
         raise DpMapError("dps: countdown needs a state DP to switch back on")
+    _check_unique(roles)
+
+
+def _check_unique(roles: Mapping[str, str]) -> None:
     owner: dict[str, str] = {}
     for role, dp in roles.items():
         if dp in owner:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from setsmart.devices.colour import decode_colour, hs_from_device
 from setsmart.devices.convert import brightness_to_ha, mireds_from_device, scale_reading
+from setsmart.devices.kinds.behaviour import module_of
 from setsmart.devices.profile import DeviceProfile
 from setsmart.devices.roles import SENSOR_DECIMALS, gang_role
 from setsmart.devices.types import is_int
@@ -41,6 +42,9 @@ def device_state(
         if reading is not None:
             state[role] = reading
     state.update(_light_state(profile, dps))
+    kind = module_of(profile)
+    if kind is not None:
+        state.update(kind.state(profile, dps))
     state["dps"] = {str(dp): value for dp, value in dps.items()}
     state["source"] = source
     state["last_seen"] = iso_utc(last_seen)

@@ -21,8 +21,14 @@ class DeviceType(StrEnum):
 
     PLUG = "plug"
     STRIP = "strip"
+    SWITCH = "switch"
+    DIMMER = "dimmer"
     BULB = "bulb"
     BULB_V1 = "bulb_v1"
+    COVER = "cover"
+    FAN = "fan"
+    CLIMATE = "climate"
+    SENSOR = "sensor"
     RAW = "raw"
 
 

@@ -30,7 +30,9 @@ from typing import Final
 
 import setsmart
 from setsmart.config import DeviceConfig
-from setsmart.devices import MAX_GANGS, DeviceProfile
+from setsmart.devices import MAX_GANGS, DeviceProfile, DeviceType
+from setsmart.devices.profile import SPEC_KINDS
+from setsmart.mqtt import discovery_kinds
 from setsmart.mqtt.payloads import encode_json
 from setsmart.mqtt.topics import Topics
 
@@ -40,8 +42,14 @@ MANUFACTURER: Final = "Tuya"
 _MODELS: Final = {
     "plug": "Smart plug",
     "strip": "Power strip",
+    "switch": "Wall switch",
+    "dimmer": "Dimmer",
     "bulb": "Smart bulb",
     "bulb_v1": "Smart bulb (v1 DPs)",
+    "cover": "Curtain or blind",
+    "fan": "Fan",
+    "climate": "Thermostat",
+    "sensor": "Sensor",
     "raw": "Tuya device",
 }
 
@@ -88,14 +96,18 @@ def discovery_documents(
     return {topic: build(*args) for topic, (build, args) in builders.items()}
 
 
-#: What makes one entity's document: an `_EntityFactory` method and its arguments.
+#: What makes one entity's document: an `EntityFactory` method and its arguments.
 _Builder = tuple[Callable[..., Document], tuple[object, ...]]
 
 
 def _builders(device: DeviceConfig, profile: DeviceProfile, topics: Topics) -> dict[str, _Builder]:
     """`{config topic: what makes its document}`, in `discovery_documents`' order."""
-    entity = _EntityFactory(device, profile, topics)
+    entity = EntityFactory(device, profile, topics)
     builders: dict[str, _Builder] = {}
+    if profile.type in SPEC_KINDS:
+        for (component, object_id), document in discovery_kinds.documents(entity, profile).items():
+            builders[topics.ha_config(component, device.id, object_id)] = (dict, (document,))
+        return builders
     if profile.is_light:
         builders[topics.ha_config("light", device.id, "light")] = (entity.light, (profile,))
     elif profile.is_strip:
@@ -103,7 +115,7 @@ def _builders(device: DeviceConfig, profile: DeviceProfile, topics: Topics) -> d
             object_id = gang_object(gang)
             builders[topics.ha_config("switch", device.id, object_id)] = (
                 entity.switch,
-                (object_id, f"Socket {gang}", f"state_l{gang}"),
+                (object_id, f"{entity.gang_word} {gang}", f"state_l{gang}"),
             )
     elif profile.gangs:
         builders[topics.ha_config("switch", device.id, "switch")] = (
@@ -145,6 +157,7 @@ def possible_discovery_topics(device_id: str, topics: Topics) -> tuple[str, ...]
         *(("switch", gang_object(gang)) for gang in range(1, MAX_GANGS + 1)),
         ("light", "light"),
         *(("sensor", role) for role in SENSORS),
+        *discovery_kinds.POSSIBLE_OBJECTS,
     ]
     return tuple(topics.ha_config(component, device_id, obj) for component, obj in objects)
 
@@ -174,7 +187,7 @@ def removed_device_topics(device: DeviceConfig, topics: Topics) -> tuple[str, ..
     )
 
 
-class _EntityFactory:
+class EntityFactory:
     """The documents of one device; the keys every entity shares come first."""
 
     def __init__(self, device: DeviceConfig, profile: DeviceProfile, topics: Topics) -> None:
@@ -182,6 +195,25 @@ class _EntityFactory:
         self._model = _MODELS[profile.type.value]
         self._topics = topics
         self._slug = _SLUG_UNSAFE.sub("_", device.name.lower())
+        self._wall = profile.type is DeviceType.SWITCH
+
+    @property
+    def gang_word(self) -> str:
+        """What a gang is called: a strip's socket, a wall switch's switch."""
+        return "Switch" if self._wall else "Socket"
+
+    @property
+    def set_topic(self) -> str:
+        """The device's `/set` topic."""
+        return self._topics.set(self._device.name)
+
+    def common(self, component: str, object_id: str, name: str | None, *, main: bool) -> Document:
+        """The keys every entity of the device shares (see `_common`)."""
+        return self._common(component, object_id, name, main)
+
+    def attributes(self) -> Document:
+        """`json_attributes_topic` and its template: where and when the state was read."""
+        return self._attributes()
 
     def _common(self, component: str, object_id: str, name: str | None, main: bool) -> Document:
         entity_slug = self._slug if main else f"{self._slug}_{object_id}"
@@ -232,13 +264,13 @@ class _EntityFactory:
             "payload_off": off,
             "state_on": "ON",
             "state_off": "OFF",
-            "device_class": "outlet",
+            "device_class": "switch" if self._wall else "outlet",
             **self._attributes(),
         }
 
-    def light(self, profile: DeviceProfile) -> Document:
-        """A JSON-schema light with the profile's colour modes."""
-        modes = list(profile.color_modes)
+    def light(self, profile: DeviceProfile, modes: list[str] | None = None) -> Document:
+        """A JSON-schema light with the profile's colour modes (or `modes`)."""
+        modes = list(profile.color_modes) if modes is None else modes
         document: Document = {
             **self._common("light", "light", None, main=True),
             "command_topic": self._topics.set(self._device.name),

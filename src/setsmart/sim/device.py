@@ -55,6 +55,7 @@ from setsmart.sim.errors import SimConfigError, SimError
 from setsmart.sim.kinds import kind_spec
 from setsmart.sim.loopback import require_loopback, require_loopback_target
 from setsmart.sim.model import Clock, DeviceModel
+from setsmart.sim.motion import TICK
 
 _UNVALID = b"json obj data unvalid"
 # Junk sent before a frame by `garbage_next`: holds no frame prefix, so a reader that
@@ -146,8 +147,10 @@ class SimDevice:
     """One simulated device on a loopback address. Use `async with` or start()/stop().
 
     - `kind`: plug (energy on 17-20), plug_legacy (power on 4/5/6), strip (gangs 1-4, USB
-      7, countdowns 9-12/15), bulb (v2, DP 20-26), bulb_v1 (DP 1-5), or raw (`dps` given);
-      `dps` also overrides a kind's initial values.
+      7, countdowns 9-12/15), switch (wall, gangs 1-2, countdowns 7-8), dimmer (1/2/3/5/6),
+      bulb (v2, DP 20-26), bulb_v1 (DP 1-5), cover (1/2/3/5/7, travels), fan (1/2/3/5/8),
+      climate (wk: 1/2/3/16/24/40, the room warms), sensor (wsdcg 1-4, readings wander),
+      or raw (`dps` given); `dps` also overrides a kind's initial values.
     - `port` 0 binds a free port; the port bound is kept in `port` (and reused on restart).
     - `idle_timeout`: seconds without a byte from the client before it is dropped (None:
       never). `beacon_target`/`beacon_interval`: where and how often to beacon (loopback only).
@@ -225,6 +228,7 @@ class SimDevice:
         self._tasks: set[asyncio.Task[None]] = set()
         self._beacon_timer: asyncio.TimerHandle | None = None
         self._countdowns: dict[str, asyncio.TimerHandle] = {}
+        self._motion_timer: asyncio.TimerHandle | None = None
         self._corrupt = 0
         self._generation = 0
         self._garbage = 0
@@ -252,6 +256,8 @@ class SimDevice:
             self._listen()
         self._running = True
         self._arm_beacon()
+        if self.model.motion is not None:
+            self._motion_timer = asyncio.get_running_loop().call_later(TICK, self._move)
 
     async def stop(self) -> None:
         """Close the listener and the client, cancel timers; the device can start again."""
@@ -264,6 +270,9 @@ class SimDevice:
         for timer in self._countdowns.values():
             timer.cancel()
         self._countdowns.clear()
+        if self._motion_timer is not None:
+            self._motion_timer.cancel()
+            self._motion_timer = None
         self._close_listener()
         self.drop_clients()
         tasks = list(self._tasks)
@@ -567,6 +576,13 @@ class SimDevice:
         if self._running and isinstance(value, int) and not isinstance(value, bool) and value > 0:
             loop = asyncio.get_running_loop()
             self._countdowns[key] = loop.call_later(value, self._countdown_ended, key)
+
+    def _move(self) -> None:
+        """One tick of the device's motion (a cover travelling, a room warming)."""
+        self._motion_timer = asyncio.get_running_loop().call_later(TICK, self._move)
+        taken = self.model.step()
+        if taken and self._client is not None and not self.dark:
+            self._push(self._client, taken)
 
     def _countdown_ended(self, key: str) -> None:
         self._countdowns.pop(key, None)

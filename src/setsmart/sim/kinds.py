@@ -7,14 +7,28 @@ independent model of real firmware that the daemon's own maps are tested against
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
 from setsmart.protocol import Dps, DpValue
 from setsmart.sim.errors import SimConfigError
+from setsmart.sim.motion import ClimateSensor, Cover, Motion, Thermostat
 
-Kind = Literal["plug", "plug_legacy", "strip", "bulb", "bulb_v1", "raw"]
+Kind = Literal[
+    "plug",
+    "plug_legacy",
+    "strip",
+    "switch",
+    "dimmer",
+    "bulb",
+    "bulb_v1",
+    "cover",
+    "fan",
+    "climate",
+    "sensor",
+    "raw",
+]
 KINDS: Final[tuple[Kind, ...]] = get_args(Kind)
 
 DpType = Literal["bool", "int", "enum", "str", "any"]
@@ -75,6 +89,7 @@ class KindSpec:
     countdowns: Mapping[str, str]  # countdown DP -> the switch DP it flips when it ends
     meter: MeterDps | None = None
     product_key: str = "simrawdevice0000"
+    motion: Callable[[], Motion] | None = None  # what moves by itself, made per device
 
 
 _SWITCH = DpSpec("bool")
@@ -150,12 +165,93 @@ _BULB_V1 = KindSpec(
     product_key="simbulbv1dps0105",
 )
 
+_WALL_SWITCH = KindSpec(
+    specs={"1": _SWITCH, "2": _SWITCH, "7": _COUNTDOWN, "8": _COUNTDOWN},
+    initial={"1": False, "2": False, "7": 0, "8": 0},
+    countdowns={"7": "1", "8": "2"},
+    product_key="simwallswitch002",
+)
+
+_DIMMER = KindSpec(
+    specs={
+        "1": _SWITCH,
+        "2": DpSpec("int", 10, 1000),
+        "3": DpSpec("int", 10, 1000),
+        "5": DpSpec("int", 10, 1000),
+        "6": _COUNTDOWN,
+    },
+    initial={"1": True, "2": 600, "3": 100, "5": 1000, "6": 0},
+    countdowns={"6": "1"},
+    product_key="simdimmertgq0001",
+)
+
+_COVER = KindSpec(
+    specs={
+        "1": DpSpec("enum", choices=("open", "stop", "close", "continue")),
+        "2": DpSpec("int", 0, 100),
+        "3": DpSpec("int", 0, 100, writable=False),
+        "5": DpSpec("enum", choices=("forward", "back")),
+        "7": DpSpec("enum", choices=("opening", "closing"), writable=False),
+    },
+    initial={"1": "stop", "2": 100, "3": 100, "5": "forward", "7": "opening"},
+    countdowns={},
+    product_key="simcurtaincl0001",
+    motion=Cover,
+)
+
+_FAN = KindSpec(
+    specs={
+        "1": _SWITCH,
+        "2": DpSpec("enum", choices=("normal", "nature", "sleep")),
+        "3": DpSpec("int", 1, 100),
+        "5": _SWITCH,
+        "8": DpSpec("enum", choices=("forward", "reverse")),
+    },
+    initial={"1": False, "2": "normal", "3": 40, "5": False, "8": "forward"},
+    countdowns={},
+    product_key="simstandfanfs001",
+)
+
+_CLIMATE = KindSpec(
+    specs={
+        "1": _SWITCH,
+        "2": DpSpec("enum", choices=("manual", "program")),
+        "3": DpSpec("enum", choices=("heating", "idle"), writable=False),
+        "16": DpSpec("int", 50, 350),
+        "24": DpSpec("int", -200, 1000, writable=False),
+        "40": _SWITCH,
+    },
+    initial={"1": True, "2": "manual", "3": "idle", "16": 210, "24": 185, "40": False},
+    countdowns={},
+    product_key="simthermostatwk1",
+    motion=Thermostat,
+)
+
+_SENSOR = KindSpec(
+    specs={
+        "1": DpSpec("int", -400, 2000, writable=False),
+        "2": DpSpec("int", 0, 100, writable=False),
+        "3": DpSpec("enum", choices=("low", "middle", "high"), writable=False),
+        "4": DpSpec("int", 0, 100, writable=False),
+    },
+    initial={"1": 215, "2": 48, "3": "high", "4": 87},
+    countdowns={},
+    product_key="simthsensorwsdcg",
+    motion=ClimateSensor,
+)
+
 _KINDS: Final[Mapping[str, KindSpec]] = {
     "plug": _PLUG,
     "plug_legacy": _PLUG_LEGACY,
     "strip": _STRIP,
+    "switch": _WALL_SWITCH,
+    "dimmer": _DIMMER,
     "bulb": _BULB,
     "bulb_v1": _BULB_V1,
+    "cover": _COVER,
+    "fan": _FAN,
+    "climate": _CLIMATE,
+    "sensor": _SENSOR,
 }
 
 

@@ -41,6 +41,8 @@ class DeviceModel:
             if str(key) in self._dps:
                 self._dps[str(key)] = value
         self._reported: Dps = {}
+        self._rng = rng
+        self.motion = spec.motion() if spec.motion is not None else None
         self.meter = (
             Meter(load_watts=load_watts, rng=rng, now=clock()) if spec.meter is not None else None
         )
@@ -95,7 +97,15 @@ class DeviceModel:
             self.meter.resample(self._clock(), on=self._relay_on())
             self._show_reading()
         self._reported.update(taken)
+        if self.motion is not None:
+            self.motion.written(taken, self._dps)
         return taken
+
+    def step(self) -> Dps:
+        """One tick of what moves by itself; the DPs changed, reported as pushed."""
+        if self.motion is None:
+            return {}
+        return self.apply(self.motion.step(self._dps, self._rng), local=True)
 
     def countdown_ended(self, countdown: str) -> Dps:
         """A countdown ran out: its switch flips and the countdown reads 0 again."""

@@ -18,6 +18,7 @@ from setsmart.mqtt.discovery import discovery_documents, encode_discovery
 from setsmart.mqtt.payloads import encode_json
 from setsmart.mqtt.topics import Topics
 from tests.devices.recorded import RECORDED
+from tests.devices.test_kind_fixtures import PRODUCTS
 
 TOPICS = Topics(base="home/setsmart", ha_prefix="homeassistant")
 SEEN = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
@@ -79,6 +80,84 @@ def _cases() -> list[Case]:
                 label,
                 DeviceConfig(id=f"cc{label}", name=name, type=kind),
                 profile_for(kind, overrides),
+            )
+        )
+    # Every recorded product of the newer kinds, as its user would configure it.
+    for index, product in enumerate(PRODUCTS):
+        data = product.data
+        cases.append(
+            Case(
+                label=product.name,
+                device=DeviceConfig(
+                    id=f"bf{index:02d}kind", name=product.name, type=data["type"], dps=data["dps"]
+                ),
+                profile=product.profile,
+                dps=dict(data["status"]),
+            )
+        )
+    for kind in ("switch", "dimmer", "cover", "fan", "climate", "sensor"):
+        cases.append(
+            Case(
+                f"default_{kind}",
+                DeviceConfig(id=f"eb{kind}", name=kind, type=kind),
+                profile_for(kind),
+            )
+        )
+    # A two-channel dimmer (a template light per channel), a fan with every feature, and a
+    # sensor with every reading.
+    kinds: list[tuple[str, str, dict[str, Any], dict[str, object]]] = [
+        (
+            "dimmer_2ch",
+            "dimmer",
+            {},
+            {"1": True, "2": 500, "3": 10, "7": False, "8": 1000, "9": 10},
+        ),
+        (
+            "fan_all",
+            "fan",
+            {"fan_direction": {"id": 8, "range": ["forward", "reverse"]}},
+            {"1": True, "2": "sleep", "3": 40, "5": True, "8": "reverse"},
+        ),
+        (
+            "sensor_all",
+            "sensor",
+            {
+                "contact": 101,
+                "occupancy": {"id": 102, "range": ["pir", "none"]},
+                "water_leak": 103,
+                "smoke": 104,
+                "gas": 105,
+                "carbon_monoxide": 106,
+                "tamper": 107,
+                "illuminance": {"id": 108, "min": 0, "max": 10000, "unit": "lux"},
+                "co2": 109,
+                "pm25": 110,
+            },
+            {
+                "1": 215,
+                "2": 40,
+                "3": "low",
+                "4": 15,
+                "101": True,
+                "102": "pir",
+                "103": "normal",
+                "104": "alarm",
+                "105": "normal",
+                "106": "normal",
+                "107": False,
+                "108": 300,
+                "109": 650,
+                "110": 12,
+            },
+        ),
+    ]
+    for label, kind, overrides, status in kinds:
+        cases.append(
+            Case(
+                label,
+                DeviceConfig(id=f"dd{label}", name=label, type=kind, dps=overrides),
+                profile_for(kind, overrides, status),
+                status,
             )
         )
     # Tuya ids are letters and digits; should one ever hold a '.', the topic must still

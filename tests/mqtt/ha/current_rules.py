@@ -90,9 +90,10 @@ def positive_int(value: Any) -> int:
     return number
 
 
-#: Filters our templates may use: Jinja's own `default`, and HA's `to_json`
+#: Filters our templates may use: Jinja's own `default`, `lower` and `string` (builtins
+#: of every Jinja environment), and HA's `to_json`
 #: (helpers/template/extensions/serialization.py:54).
-TEMPLATE_FILTERS = frozenset({"default", "to_json"})
+TEMPLATE_FILTERS = frozenset({"default", "lower", "string", "to_json"})
 _FILTER = re.compile(r"\|\s*([A-Za-z_]\w*)")
 
 
@@ -119,6 +120,35 @@ def one_of(*choices: str) -> Validator:
         return text
 
     return check
+
+
+def temperature_unit(value: Any) -> str:
+    """helpers/config_validation.py:690-697 (cv.temperature_unit): C or F, kept as °C/°F."""
+    text = str(value).upper()
+    if text in ("C", "F"):
+        return f"°{text}"
+    raise Invalid("invalid temperature unit (expected C or F)")
+
+
+def a_float(value: Any) -> float:
+    """probatio.Coerce(float)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError) as exc:
+        raise Invalid(f"expected float, got {value!r}") from exc
+
+
+def precision(value: Any) -> float:
+    """mqtt/climate.py:301-304: All(Coerce(float), In([0.1, 0.5, 1.0]))."""
+    number = a_float(value)
+    if number not in (0.1, 0.5, 1.0):
+        raise Invalid(f"value must be one of [0.1, 0.5, 1.0], got {value!r}")
+    return number
+
+
+def a_list(value: Any) -> list[Any]:
+    """probatio.EnsureList()."""
+    return value if isinstance(value, list) else [value]
 
 
 # -- components/mqtt/util.py -----------------------------------------------------------
@@ -296,11 +326,24 @@ SWITCH: dict[str, Validator] = {
     "device_class": one_of("outlet", "switch"),
 }
 
-#: mqtt/sensor.py:78-92; components/sensor/const.py:568-570 and :577-602 (classes).
+#: mqtt/sensor.py:78-92; components/sensor/const.py:568-570 and :577-602 (classes):
+#: sensor/const.py:178 battery, 197 carbon_dioxide, 287 humidity, 293 illuminance,
+#: 363 pm25, 462 temperature, and the four of meters.
 SENSOR: dict[str, Validator] = {
     **READ_ONLY,
     **COMMON,
-    "device_class": one_of("power", "voltage", "current", "energy"),  # the ones we use
+    "device_class": one_of(
+        "power",
+        "voltage",
+        "current",
+        "energy",
+        "battery",
+        "carbon_dioxide",
+        "humidity",
+        "illuminance",
+        "pm25",
+        "temperature",
+    ),  # the ones we use
     "name": optional_string,
     "suggested_display_precision": positive_int,
     "state_class": one_of("measurement", "measurement_angle", "total", "total_increasing"),
@@ -346,8 +389,135 @@ LIGHT_JSON: dict[str, Validator] = {
     "transition": boolean,
 }
 
-PLATFORMS = {"switch": SWITCH, "sensor": SENSOR, "light": LIGHT_JSON}
-REQUIRED = {"switch": ("command_topic",), "sensor": ("state_topic",), "light": ("command_topic",)}
+#: mqtt/light/schema_template.py:89-118 (PLATFORM_SCHEMA_MODERN_TEMPLATE, with
+#: MQTT_RW_SCHEMA and MQTT_LIGHT_SCHEMA_SCHEMA): the keys our channel lights use.
+LIGHT_TEMPLATE: dict[str, Validator] = {
+    **READ_WRITE,
+    **COMMON,
+    "schema": one_of("basic", "json", "template"),
+    "brightness_template": template,
+    "command_off_template": template,
+    "command_on_template": template,
+    "name": optional_string,
+    "state_template": template,
+}
+
+#: mqtt/binary_sensor.py:53-67 (MQTT_RO_SCHEMA + common); device classes of
+#: components/binary_sensor/__init__.py (BinarySensorDeviceClass), the ones we use.
+BINARY_SENSOR: dict[str, Validator] = {
+    **READ_ONLY,
+    **COMMON,
+    "device_class": one_of(
+        "battery", "carbon_monoxide", "door", "gas", "moisture", "motion", "smoke", "tamper"
+    ),
+    "name": optional_string,
+    "payload_off": string,
+    "payload_on": string,
+}
+
+#: mqtt/cover.py:157-204 (_PLATFORM_SCHEMA_BASE: MQTT_BASE_SCHEMA + common); device
+#: classes of components/cover/const.py (CoverDeviceClass: curtain at :89).
+COVER: dict[str, Validator] = {
+    **COMMON,
+    "command_topic": valid_publish_topic,
+    "device_class": one_of("curtain"),
+    "position_topic": valid_subscribe_topic,
+    "position_template": template,
+    "name": optional_string,
+    "payload_close": optional_string,
+    "payload_open": optional_string,
+    "payload_stop": optional_string,
+    "retain": boolean,
+    "set_position_template": template,
+    "set_position_topic": valid_publish_topic,
+    "state_topic": valid_subscribe_topic,
+    "value_template": template,
+}
+
+#: mqtt/fan.py:126-175 (_PLATFORM_SCHEMA_BASE: MQTT_RW_SCHEMA + common).
+FAN: dict[str, Validator] = {
+    **READ_WRITE,
+    **COMMON,
+    "name": optional_string,
+    "command_template": template,
+    "direction_command_topic": valid_publish_topic,
+    "direction_command_template": template,
+    "direction_state_topic": valid_subscribe_topic,
+    "direction_value_template": template,
+    "oscillation_command_topic": valid_publish_topic,
+    "oscillation_command_template": template,
+    "oscillation_state_topic": valid_subscribe_topic,
+    "oscillation_value_template": template,
+    "percentage_command_topic": valid_publish_topic,
+    "percentage_command_template": template,
+    "percentage_state_topic": valid_subscribe_topic,
+    "percentage_value_template": template,
+    "preset_mode_command_topic": valid_publish_topic,
+    "preset_modes": a_list,
+    "preset_mode_command_template": template,
+    "preset_mode_state_topic": valid_subscribe_topic,
+    "preset_mode_value_template": template,
+    "payload_off": string,
+    "payload_on": string,
+    "payload_oscillation_off": string,
+    "payload_oscillation_on": string,
+    "state_value_template": template,
+}
+
+#: mqtt/climate.py:256-356 (_PLATFORM_SCHEMA_BASE: MQTT_BASE_SCHEMA + common), the keys
+#: we use; precision at :301-304 (0.1, 0.5 or 1.0).
+CLIMATE: dict[str, Validator] = {
+    **COMMON,
+    "action_template": template,
+    "action_topic": valid_subscribe_topic,
+    "current_temperature_template": template,
+    "current_temperature_topic": valid_subscribe_topic,
+    "max_temp": a_float,
+    "min_temp": a_float,
+    "mode_command_template": template,
+    "mode_command_topic": valid_publish_topic,
+    "mode_state_template": template,
+    "mode_state_topic": valid_subscribe_topic,
+    "modes": a_list,
+    "name": optional_string,
+    "precision": precision,
+    "preset_mode_command_template": template,
+    "preset_mode_command_topic": valid_publish_topic,
+    "preset_mode_state_topic": valid_subscribe_topic,
+    "preset_mode_value_template": template,
+    "preset_modes": a_list,
+    "retain": boolean,
+    "temp_step": a_float,
+    "temperature_command_template": template,
+    "temperature_command_topic": valid_publish_topic,
+    "temperature_state_template": template,
+    "temperature_state_topic": valid_subscribe_topic,
+    "temperature_unit": temperature_unit,
+}
+
+PLATFORMS = {
+    "switch": SWITCH,
+    "sensor": SENSOR,
+    "light": LIGHT_JSON,
+    "binary_sensor": BINARY_SENSOR,
+    "cover": COVER,
+    "fan": FAN,
+    "climate": CLIMATE,
+}
+REQUIRED = {
+    "switch": ("command_topic",),
+    "sensor": ("state_topic",),
+    "light": ("command_topic",),
+    "binary_sensor": ("state_topic",),  # mqtt/config.py:31-36 (MQTT_RO_SCHEMA)
+    "cover": (),
+    "fan": ("command_topic",),  # mqtt/config.py:39-47 (MQTT_RW_SCHEMA)
+    "climate": (),
+}
+#: Keys that must come together: fan.py:144-149, climate.py:309-314 (Inclusive).
+INCLUSIVE = {
+    "fan": ("preset_mode_command_topic", "preset_modes"),
+    "climate": ("preset_mode_command_topic", "preset_modes"),
+}
 
 #: components/sensor/const.py:670, 682, 718-725, 752 (DEVICE_CLASS_UNITS, our classes),
 #: with homeassistant/const.py:497-574 (the unit enums).
@@ -356,13 +526,31 @@ DEVICE_CLASS_UNITS = {
     "voltage": {"μV", "mV", "V", "kV", "MV"},
     "current": {"μA", "mA", "A"},
     "energy": {"J", "kJ", "MJ", "GJ", "mWh", "Wh", "kWh", "MWh", "GWh", "TWh"},
+    # sensor/const.py:660, 668, 693, 694, 715, 742 (with homeassistant/const.py:590-592,
+    # 736, 798, 805, 807).
+    "battery": {"%"},
+    "carbon_dioxide": {"ppm"},
+    "humidity": {"%"},
+    "illuminance": {"lx"},
+    "pm25": {"\u03bcg/m³"},
+    "temperature": {"°C", "°F", "K"},
 }
+#: sensor/const.py:908-913 (AMBIGUOUS_UNITS, the entry we meet): the micro sign becomes
+#: the Greek mu before the unit is checked (mqtt/sensor.py:144-146).
+AMBIGUOUS_UNITS = {"\u00b5g/m³": "\u03bcg/m³"}
 #: components/sensor/const.py:830, 836-839, 860, 880 (DEVICE_CLASS_STATE_CLASSES).
 DEVICE_CLASS_STATE_CLASSES = {
     "power": {"measurement"},
     "voltage": {"measurement"},
     "current": {"measurement"},
     "energy": {"total", "total_increasing"},
+    # sensor/const.py:825, 828, 845, 846, 857, 874.
+    "battery": {"measurement"},
+    "carbon_dioxide": {"measurement"},
+    "humidity": {"measurement"},
+    "illuminance": {"measurement"},
+    "pm25": {"measurement"},
+    "temperature": {"measurement"},
 }
 
 #: mqtt/discovery.py:75-78.
@@ -382,7 +570,7 @@ def check(prefix: str, topic: str, payload: str) -> Verdict:
     component, node_id, object_id = match.groups()
     verdict.component = component
     verdict.discovery_id = f"{node_id} {object_id}" if node_id else object_id  # :739
-    if component not in PLATFORMS:  # we check these three (mqtt/const.py:430-465)
+    if component not in PLATFORMS:  # we check these (mqtt/const.py:430-465)
         verdict.error = f"not a platform this checker knows: {component}"
         return verdict
     try:
@@ -426,14 +614,17 @@ def _replace_abbreviations(document: dict[str, Any]) -> None:
 def _validate(component: str, document: dict[str, Any], verdict: Verdict) -> dict[str, Any]:
     if "origin" in document:
         origin(document["origin"])  # mqtt/discovery.py:378-391
-    keys = PLATFORMS[component]
-    # mqtt/light/__init__.py:32-42: `schema` picks the light schema; we only send json.
-    light_schema = one_of("basic", "json", "template")(document.get("schema", "basic"))
-    if component == "light" and light_schema != "json":
-        raise Invalid("this checker knows only the JSON light schema")
-    for key in REQUIRED[component]:
+    keys, required = _schema_of(component, document)
+    for key in required:
         if key not in document:
             raise Invalid(f"required key not provided @ data['{key}']")
+    together = INCLUSIVE.get(component, ())
+    if (
+        together
+        and any(k in document for k in together)
+        and not all(k in document for k in together)
+    ):
+        raise Invalid(f"some but not all values in the same group of inclusion {together}")
     config: dict[str, Any] = {}
     for key, value in document.items():
         if key not in keys:
@@ -447,8 +638,26 @@ def _validate(component: str, document: dict[str, Any], verdict: Verdict) -> dic
         raise Invalid("two or more values in the same group of exclusion 'availability'")
     if component == "sensor":
         _sensor_rules(config, verdict)
+    elif component == "cover":
+        _cover_rules(config)
+    elif component == "climate" and "none" in config.get("preset_modes", []):
+        raise Invalid("preset_modes must not include preset mode 'none'")  # climate.py:221
     _entity_rules(component, config, verdict)
     return config
+
+
+def _schema_of(
+    component: str, document: dict[str, Any]
+) -> tuple[dict[str, Validator], tuple[str, ...]]:
+    """The keys and required keys of the document's schema. mqtt/light/__init__.py:32-42:
+    `schema` picks the light schema; we send json and template (schema_template.py:96-97
+    requires its two command templates)."""
+    light_schema = one_of("basic", "json", "template")(document.get("schema", "basic"))
+    if component == "light" and light_schema == "template":
+        return LIGHT_TEMPLATE, ("command_topic", "command_off_template", "command_on_template")
+    if component == "light" and light_schema != "json":
+        raise Invalid("this checker knows only the JSON and template light schemas")
+    return PLATFORMS[component], REQUIRED[component]
 
 
 def _entity_rules(component: str, config: dict[str, Any], verdict: Verdict) -> None:
@@ -461,6 +670,18 @@ def _entity_rules(component: str, config: dict[str, Any], verdict: Verdict) -> N
             verdict.warnings.append(f"default_entity_id {default_entity_id} has another domain")
 
 
+def _cover_rules(config: dict[str, Any]) -> None:
+    """mqtt/cover.py:112-153 (validate_options): each template needs its topic."""
+    for key, topic in (
+        ("set_position_topic", "position_topic"),
+        ("value_template", "state_topic"),
+        ("position_template", "position_topic"),
+        ("set_position_template", "set_position_topic"),
+    ):
+        if key in config and topic not in config:
+            raise Invalid(f"'{key}' must be set together with '{topic}'.")
+
+
 def _sensor_rules(config: dict[str, Any], verdict: Verdict) -> None:
     """mqtt/sensor.py:95-160 (validate_sensor_state_and_device_class_config) and the
     warning of components/sensor/entity.py:547-571 (state class against device class)."""
@@ -468,6 +689,8 @@ def _sensor_rules(config: dict[str, Any], verdict: Verdict) -> None:
     if unit is not None and not unit.strip():
         config.pop("unit_of_measurement")
         unit = None
+    if unit is not None:
+        unit = config["unit_of_measurement"] = AMBIGUOUS_UNITS.get(unit, unit)
     device_class = config.get("device_class")
     if (
         unit is not None

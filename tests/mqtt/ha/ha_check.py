@@ -43,8 +43,13 @@ ha_discovery = _ha("components.mqtt.discovery")
 ha_light = _ha("components.mqtt.light")
 ha_sensor = _ha("components.mqtt.sensor")
 ha_switch = _ha("components.mqtt.switch")
+ha_binary_sensor = _ha("components.mqtt.binary_sensor")
+ha_cover = _ha("components.mqtt.cover")
+ha_fan = _ha("components.mqtt.fan")
+ha_climate = _ha("components.mqtt.climate")
 ha_subscription = _ha("components.mqtt.subscription")
 schema_json = _ha("components.mqtt.light.schema_json")
+schema_template = _ha("components.mqtt.light.schema_template")
 DATA_MQTT = _ha("components.mqtt.const").DATA_MQTT
 MqttValueTemplate = _ha("components.mqtt.models").MqttValueTemplate
 ReceiveMessage = _ha("components.mqtt.models").ReceiveMessage
@@ -53,7 +58,15 @@ HomeAssistant = _ha("core").HomeAssistant
 Template = _ha("helpers.template").Template
 ha_sensor_component = _ha("components.sensor")
 
-PLATFORMS = {"light": ha_light, "switch": ha_switch, "sensor": ha_sensor}
+PLATFORMS = {
+    "light": ha_light,
+    "switch": ha_switch,
+    "sensor": ha_sensor,
+    "binary_sensor": ha_binary_sensor,
+    "cover": ha_cover,
+    "fan": ha_fan,
+    "climate": ha_climate,
+}
 
 
 class Captured(logging.Handler):
@@ -159,19 +172,35 @@ def render(hass: Any, template: str, payload: str) -> str:
 
 ENTITY_CLASSES = {
     "light": schema_json.MqttLightJson,
+    "light_template": schema_template.MqttLightTemplate,
     "switch": ha_switch.MqttSwitch,
     "sensor": ha_sensor.MqttSensor,
+    "binary_sensor": ha_binary_sensor.MqttBinarySensor,
+    "cover": ha_cover.MqttCover,
+    "fan": ha_fan.MqttFan,
+    "climate": ha_climate.MqttClimate,
 }
 SHOWN = {
     "light": ("is_on", "brightness", "color_mode", "hs_color", "color_temp"),
     "switch": ("is_on",),
     "sensor": ("native_value",),
+    "binary_sensor": ("is_on",),
+    "cover": ("current_cover_position", "is_closed"),
+    "fan": ("is_on", "percentage", "preset_mode", "oscillating", "current_direction"),
+    "climate": (
+        "current_temperature",
+        "target_temperature",
+        "hvac_mode",
+        "hvac_action",
+        "preset_mode",
+    ),
 }
 
 
 def make_entity(hass: Any, component: str, config: dict[str, Any]) -> tuple[Any, Any, list[Any]]:
-    """The entity of `config`, its state message callback, and where it publishes to."""
-    entity = ENTITY_CLASSES[component].__new__(ENTITY_CLASSES[component])
+    """The entity of `config`, its subscriptions by name, and where it publishes to."""
+    kind = "light_template" if config.get("schema") == "template" else component
+    entity = ENTITY_CLASSES[kind].__new__(ENTITY_CLASSES[kind])
     # What MqttEntity.__init__ sets before it calls _setup_from_config; the rest of
     # __init__ registers the entity with HA's registries, which this check has none of.
     entity.hass = hass
@@ -199,21 +228,31 @@ def make_entity(hass: Any, component: str, config: dict[str, Any]) -> tuple[Any,
 
     entity.async_publish = publish
     entity.async_write_ha_state = lambda: None
-    return entity, subscribed["state_topic"], published
+    return entity, subscribed, published
 
 
 async def check_entity(
     hass: Any, component: str, config: dict[str, Any], item: dict[str, Any]
 ) -> Any:
-    entity, state_topic, published = make_entity(hass, component, config)
+    """Feed each state payload to every subscription on the state topic (a climate or a
+    fan reads several keys of one JSON state, one subscription each); then make the calls:
+    `{"method": name, "kwargs": {...}}`, or turn_on's kwargs (turn_off for {"off": true})."""
+    entity, subscribed, published = make_entity(hass, component, config)
     shown = []
     for payload in item.get("states", []):
-        topic = state_topic["topic"]
-        state_topic["msg_callback"](ReceiveMessage(topic, payload, 0, True, topic, 0.0))
+        for subscription in subscribed.values():
+            if subscription["topic"] == item["state_topic"]:
+                topic = item["state_topic"]
+                message = ReceiveMessage(topic, payload, 0, True, topic, 0.0)
+                subscription["msg_callback"](message)
         shown.append({name: json_safe(getattr(entity, name)) for name in SHOWN[component]})
     commands = []
     for call in item.get("calls", []):
         published.clear()
+        if "method" in call:
+            await getattr(entity, call["method"])(**call.get("kwargs", {}))
+            commands.append(list(published))
+            continue
         kwargs = {
             key: tuple(value) if isinstance(value, list) else value for key, value in call.items()
         }

@@ -47,6 +47,11 @@ class Release:
         """Where the release is unpacked with its dependencies (the cache)."""
         return CACHE / self.version
 
+    @property
+    def marker(self) -> str:
+        """What a complete cache says it holds: a cache of fewer components is rebuilt."""
+        return f"{self.version} {' '.join(sorted(self.components))}"
+
 
 HA_2024_3 = Release(
     version="2024.3.3",
@@ -90,6 +95,10 @@ HA_2024_3 = Release(
     ),
     components=frozenset(
         {
+            "binary_sensor",
+            "climate",
+            "cover",
+            "fan",
             "http",
             "light",
             "mqtt",
@@ -106,14 +115,18 @@ HA_2024_3 = Release(
 def prepare(release: Release) -> Path:
     """The release's site directory, built on first use (one builder at a time)."""
     marker = release.site / ".complete"
-    if marker.exists():
+    if _holds(marker, release):
         return release.site
     CACHE.mkdir(parents=True, exist_ok=True)
     _ignore_cache_in_git()
     with _locked(CACHE / ".lock"):
-        if not marker.exists():
+        if not _holds(marker, release):
             _build(release)
     return release.site
+
+
+def _holds(marker: Path, release: Release) -> bool:
+    return marker.exists() and marker.read_text("utf-8") == release.marker
 
 
 def check(release: Release, request: dict[str, Any]) -> dict[str, Any]:
@@ -163,7 +176,7 @@ def _build(release: Release) -> None:
     (wheel,) = wheels.glob("homeassistant-*.whl")
     _extract(wheel, site, release.components)
     _pip("install", "--no-deps", "--target", str(site), *release.dependencies)
-    (site / ".complete").write_text(release.version, "utf-8")
+    (site / ".complete").write_text(release.marker, "utf-8")
     shutil.rmtree(release.site, ignore_errors=True)
     site.rename(release.site)
     shutil.rmtree(work, ignore_errors=True)

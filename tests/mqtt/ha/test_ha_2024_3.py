@@ -38,7 +38,11 @@ def _entity_probes() -> list[dict[str, Any]]:
             continue
         for topic, document in case.documents().items():
             component = topic.split("/")[1]
-            probe: dict[str, Any] = {"topic": topic, "case": case.label}
+            probe: dict[str, Any] = {
+                "topic": topic,
+                "case": case.label,
+                "state_topic": TOPICS.state(case.device.name),
+            }
             if component == "switch":
                 key = _switch_key(document)
                 probe["states"] = [
@@ -48,15 +52,47 @@ def _entity_probes() -> list[dict[str, Any]]:
                     case.state_payload(**{key: None}),
                 ]
                 probe["calls"] = [{}, {"off": True}]
-            elif component == "sensor":
+            elif component in ("sensor", "binary_sensor"):
                 role = topic.split("/")[3]
                 probe["states"] = [case.state_payload(), case.state_payload(**{role: None})]
                 probe["calls"] = []
+            elif component == "light":
+                probe["states"] = [case.state_payload()]
+                probe["calls"] = _light_calls(document.get("supported_color_modes", ["brightness"]))
             else:
                 probe["states"] = [case.state_payload()]
-                probe["calls"] = _light_calls(document["supported_color_modes"])
+                probe["calls"] = KIND_CALLS[component]
+                if component == "climate":
+                    # A setpoint on the device's step: HA sends whatever the user picks.
+                    low, step = document["min_temp"], document["temp_step"]
+                    temperature = {"temperature": low + 4 * step}
+                    probe["calls"] = [
+                        {"method": "async_set_temperature", "kwargs": temperature},
+                        *KIND_CALLS["climate"][1:],
+                    ]
             probes.append(probe)
     return probes
+
+
+#: What Home Assistant's cover, fan and climate entities are asked to do.
+KIND_CALLS: dict[str, list[dict[str, Any]]] = {
+    "cover": [
+        {"method": "async_open_cover"},
+        {"method": "async_close_cover"},
+        {"method": "async_stop_cover"},
+        {"method": "async_set_cover_position", "kwargs": {"position": 30}},
+    ],
+    "fan": [
+        {"method": "async_turn_on"},
+        {"method": "async_turn_off"},
+        {"method": "async_set_percentage", "kwargs": {"percentage": 50}},
+    ],
+    "climate": [
+        {"method": "async_set_temperature", "kwargs": {"temperature": 21.5}},
+        {"method": "async_set_hvac_mode", "kwargs": {"hvac_mode": "off"}},
+        {"method": "async_set_hvac_mode", "kwargs": {"hvac_mode": "heat"}},
+    ],
+}
 
 
 def _switch_key(document: dict[str, Any]) -> str:
@@ -143,6 +179,8 @@ def _kept(sent: Any, validated: Any, key: str) -> bool:
         )
     if key == "supported_color_modes":  # HA keeps it as a set
         return bool(sorted(sent) == validated)
+    if key == "temperature_unit":  # HA takes C or F and keeps °C or °F
+        return bool(validated == f"°{sent}")
     if isinstance(sent, list):
         return (
             isinstance(validated, list)
@@ -229,15 +267,24 @@ def test_each_sensor_shows_the_reading_and_unknown_without_one(answer: dict[str,
         assert [shown["native_value"] for shown in result["shown"]] == [expected, None]
 
 
+def _light_keys(topic: str) -> tuple[str, str]:
+    """The state keys a light shows: a dimmer channel's own (`l2`), else the device's."""
+    object_id = topic.split("/")[3]
+    if object_id.startswith("l") and object_id[1:].isdigit():
+        return f"state_{object_id}", f"brightness_{object_id}"
+    return "state", "brightness"
+
+
 def test_each_light_shows_our_state(answer: dict[str, Any]) -> None:
     for probe, result in _results(answer, "light"):
         assert "error" not in result, result
         assert result["warnings"] == []
         state = _case(probe["case"]).state()
+        state_key, level_key = _light_keys(probe["topic"])
         (shown,) = result["shown"]
-        assert shown["is_on"] == (state["state"] == "ON")
-        if "brightness" in state:
-            assert shown["brightness"] == state["brightness"]
+        assert shown["is_on"] == (state[state_key] == "ON")
+        if level_key in state:
+            assert shown["brightness"] == state[level_key]
         if state.get("color_mode") == "hs":
             color = state["color"]
             assert isinstance(color, dict)
@@ -251,25 +298,31 @@ def test_each_light_shows_our_state(answer: dict[str, Any]) -> None:
 def test_every_light_command_is_one_we_carry_out(answer: dict[str, Any]) -> None:
     for probe, result in _results(answer, "light"):
         case = _case(probe["case"])
-        switch = case.profile.dp("state")
+        channel = _light_keys(probe["topic"])[0].removeprefix("state_l").removeprefix("state")
+        profile = case.profile
+        switch = profile.dp("state") or profile.dp(f"switch_led_{channel or 1}")
         assert len(result["published"]) == len(probe["calls"])
         for call, published in zip(probe["calls"], result["published"], strict=True):
             (message,) = published
             payload = decode_set_payload(message["payload"].encode())
-            command = parse_set(case.profile, payload, case.dps or {})
+            command = parse_set(profile, payload, case.dps or {})
             assert switch is not None
             assert command.dps[switch] is (not call.get("off", False)), (call, payload)
             # A colour carries its own brightness (its V); so does a colour bulb in colour
             # mode, which brightness alone keeps (parse_set's tests cover which DP).
             if "hs_color" in call:
-                assert case.profile.roles["color"] in command.dps, (call, payload)
+                assert profile.roles["color"] in command.dps, (call, payload)
             elif "brightness" in call:
-                level_dps = {case.profile.dp("brightness"), case.profile.dp("color")}
+                level_dps = {
+                    profile.dp("brightness"),
+                    profile.dp("color"),
+                    profile.dp(f"bright_value_{channel or 1}"),
+                }
                 assert level_dps & set(command.dps), (call, payload)
             if "color_temp" in call:
-                assert case.profile.roles["color_temp"] in command.dps, (call, payload)
+                assert profile.roles["color_temp"] in command.dps, (call, payload)
             if "white" in call:
-                assert case.profile.roles["brightness"] in command.dps, (call, payload)
+                assert profile.roles["brightness"] in command.dps, (call, payload)
 
 
 def test_attributes_show_where_and_when_the_state_was_read(answer: dict[str, Any]) -> None:
@@ -280,3 +333,84 @@ def test_attributes_show_where_and_when_the_state_was_read(answer: dict[str, Any
             "source": "lan",
             "last_seen": "2024-03-01T12:00:00Z",
         }
+
+
+def _commands(probe: dict[str, Any], result: dict[str, Any]) -> list[dict[str, object]]:
+    """What each published command makes the device write, by our own /set parsing."""
+    case = _case(probe["case"])
+    writes: list[dict[str, object]] = []
+    for published in result["published"]:
+        (message,) = published
+        assert message["topic"] == TOPICS.set(case.device.name)
+        payload = decode_set_payload(message["payload"].encode())
+        writes.append(dict(parse_set(case.profile, payload, case.dps or {}).dps))
+    return writes
+
+
+def test_each_binary_sensor_shows_the_reading_and_unknown_without_one(
+    answer: dict[str, Any],
+) -> None:
+    for probe, result in _results(answer, "binary_sensor"):
+        assert "error" not in result, result
+        assert result["warnings"] == []
+        key = probe["topic"].split("/")[3]
+        reading = _case(probe["case"]).state().get(key)
+        # HA's door is on when open; our contact is true when closed.
+        expected = None if reading is None else (not reading if key == "contact" else reading)
+        assert [shown["is_on"] for shown in result["shown"]] == [expected, None], key
+
+
+def test_a_cover_shows_its_position_and_its_commands_are_ours(answer: dict[str, Any]) -> None:
+    for probe, result in _results(answer, "cover"):
+        assert "error" not in result, result
+        assert result["warnings"] == []
+        case = _case(probe["case"])
+        (shown,) = result["shown"]
+        assert shown["current_cover_position"] == case.state().get("position")
+        control, percent = case.profile.roles["control"], case.profile.roles["percent_control"]
+        assert _commands(probe, result) == [
+            {control: "open"},
+            {control: "close"},
+            {control: "stop"},
+            {percent: 30},
+        ]
+
+
+def test_a_fan_shows_our_state_and_its_commands_are_ours(answer: dict[str, Any]) -> None:
+    for probe, result in _results(answer, "fan"):
+        assert "error" not in result, result
+        assert result["warnings"] == []
+        case = _case(probe["case"])
+        state = case.state()
+        (shown,) = result["shown"]
+        assert shown["is_on"] == (state["state"] == "ON")
+        assert shown["percentage"] == state.get("percentage")
+        assert shown["preset_mode"] == state.get("preset_mode")
+        assert shown["oscillating"] == state.get("oscillation")
+        assert shown["current_direction"] == state.get("direction")
+        switch = case.profile.roles["switch"]
+        on, off, half = _commands(probe, result)
+        assert on == {switch: True}
+        assert off == {switch: False}
+        assert half[switch] is True
+        assert len(half) == 2
+
+
+def test_a_climate_shows_our_state_and_its_commands_are_ours(answer: dict[str, Any]) -> None:
+    for probe, result in _results(answer, "climate"):
+        assert "error" not in result, result
+        assert result["warnings"] == []
+        case = _case(probe["case"])
+        state = case.state()
+        (shown,) = result["shown"]
+        assert shown["current_temperature"] == state.get("local_temperature")
+        assert shown["target_temperature"] == state.get("current_heating_setpoint")
+        assert shown["hvac_mode"] == state.get("system_mode")
+        action = {"heat": "heating", "cool": "cooling", "idle": "idle"}
+        assert shown["hvac_action"] == action.get(str(state.get("running_state")))
+        assert shown["preset_mode"] == state.get("preset")
+        roles = case.profile.roles
+        setpoint, off, heat = _commands(probe, result)
+        assert set(setpoint) == {roles["temp_set"]}
+        assert off == {roles["switch"]: False}
+        assert heat[roles["switch"]] is True

@@ -52,7 +52,7 @@ def build_devices(
         host, public_host = _host(source.hosts)
         if public_host:
             public.append(name)
-        inference = infer_device(source.category, source.mapping)
+        inference = infer_device(source.category, source.mapping, source.product_id)
         unmapped += inference.type == AUTO and not source.mapping
         notes.extend(f"{name}: {note}" for note in inference.notes)
         new.append(

@@ -106,6 +106,7 @@ def cloud_source(device: CloudDeviceLike, spec: SpecificationLike | None) -> Sou
         hosts=(device.ip,) if device.ip else (),
         category=device.category,
         product_name=device.product_name.strip(),
+        product_id=device.product_id.strip(),
         mapping=None if spec is None else mapping_of(spec),
         sub=sub,
         gateway=gateway if isinstance(gateway, str) and gateway else None,

@@ -36,6 +36,7 @@ class SourceDevice:
     version: object = None
     category: str = ""
     product_name: str = ""
+    product_id: str = ""
     mapping: Mapping[int, DpInfo] | None = None
     sub: bool = False
     gateway: str | None = None

@@ -108,6 +108,7 @@ def _source(entry: Mapping[str, Any]) -> SourceDevice:
         version=entry.get("version"),
         category=_text(entry, "category"),
         product_name=_text(entry, "product_name"),
+        product_id=_text(entry, "product_id"),
         mapping=_mapping(entry.get("mapping")),
         sub=sub,
         gateway=parent if isinstance(parent, str) and parent else None,
