@@ -12,7 +12,7 @@ BULB = profile_for("bulb")
 PLUG = profile_for("plug")
 
 
-@pytest.mark.parametrize("extra", [{"transition": 2}, {"flash": "short"}, {"effect": "none"}])
+@pytest.mark.parametrize("extra", [{"transition": 2}, {"flash": "short"}])
 def test_light_commands_with_transition_or_flash_are_carried_out(extra: dict[str, object]) -> None:
     command = parse_set(BULB, {"state": "ON", **extra}, {"20": False})
     assert command.dps == {"20": True}
