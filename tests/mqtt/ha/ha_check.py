@@ -163,7 +163,7 @@ ENTITY_CLASSES = {
     "sensor": ha_sensor.MqttSensor,
 }
 SHOWN = {
-    "light": ("is_on", "brightness", "color_mode", "hs_color", "color_temp"),
+    "light": ("is_on", "brightness", "color_mode", "hs_color", "color_temp", "effect"),
     "switch": ("is_on",),
     "sensor": ("native_value",),
 }
