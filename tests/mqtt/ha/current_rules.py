@@ -79,12 +79,6 @@ def boolean(value: Any) -> bool:
     raise Invalid(f"invalid boolean value {value}")
 
 
-def string_list(value: Any) -> list[str]:
-    """probatio.All(cv.ensure_list, [cv.string]): e.g. `effect_list`."""
-    items = value if isinstance(value, list) else [value]
-    return [string(item) for item in items]
-
-
 def positive_int(value: Any) -> int:
     """helpers/config_validation.py:184: All(Coerce(int), NonNegative())."""
     try:
