@@ -21,6 +21,7 @@ from pathlib import Path
 from setsmart.config import Config, DeviceConfig, LanConfig, MqttConfig, Secret, dump_config
 from setsmart.daemon.store import StateStore
 from setsmart.daemon.supervisor import Supervisor
+from setsmart.devices.scenes import V2_SCENES
 from setsmart.sim import SimFleet
 
 DEMO_DEVICES: tuple[tuple[str, str, str, str], ...] = (
@@ -31,6 +32,8 @@ DEMO_DEVICES: tuple[tuple[str, str, str, str], ...] = (
     ("demo_bulb", "bulb", "3.5", "bulb"),
     ("demo_bulb_v1", "bulb_v1", "3.1", "bulb_v1"),
 )
+#: Where a demo device starts other than as its kind does: the v2 bulb runs a scene.
+_START_DPS = {"demo_bulb": {"21": "scene", "25": V2_SCENES["read"].encode()}}
 _KEY = "demo-local-key!!"
 _RESPONDER_HOST = "127.0.0.250"  # the 3.5 device's discovery address (UDP only)
 _BEACON_EVERY = 2.0
@@ -117,8 +120,9 @@ async def run_demo(
 ) -> None:
     """Run until SIGINT (Ctrl-C) or SIGTERM, then stop everything cleanly."""
     fleet = SimFleet(first_host="127.0.0.2", devinfo_address=(_RESPONDER_HOST, 0))
-    for index, (_, kind, version, _) in enumerate(DEMO_DEVICES):
-        fleet.add(f"bfdemo{index:014d}", _KEY, version, kind)  # type: ignore[arg-type]
+    for index, (name, kind, version, _) in enumerate(DEMO_DEVICES):
+        dps = _START_DPS.get(name)
+        fleet.add(f"bfdemo{index:014d}", _KEY, version, kind, dps=dps)  # type: ignore[arg-type]
     async with fleet, _broker(base.mqtt, say) as mqtt:
         config = demo_config(base, fleet, mqtt)
         with tempfile.TemporaryDirectory(prefix="setsmart-demo-") as scratch:
@@ -181,9 +185,10 @@ def _explain(config: Config, cli_config: Path, say: Callable[[str], None]) -> No
         "",
         "Watch everything:",
         f"  mosquitto_sub -h {mqtt.host} -p {mqtt.port} -t '{base}/#' -v",
-        "Switch the plug, dim the bulb:",
+        "Switch the plug, dim the bulb, run a scene:",
         f"  {pub}/demo_plug/set -m TOGGLE",
         f"  {pub}/demo_bulb/set -m '{{\"brightness\": 80}}'",
+        f'  {pub}/demo_bulb/set -m \'{{"effect": "rainbow"}}\'',
         "Or from another terminal, with the command line (.venv/bin/setsmart):",
         "  " + cli.format("scan --timeout 5"),
         "  " + cli.format("status demo_bulb_v1"),
