@@ -81,13 +81,16 @@ def _light_calls(modes: list[str]) -> list[dict[str, Any]]:
 
 
 def _scene_states(case: Case) -> list[str]:
-    """The state payloads of `case` running each of its effects (as the bulb reports it)."""
+    """The state payloads of `case` running each of its effects (as the bulb reports it),
+    then, after the last, as it reports leaving it: `effect` null."""
     payloads = []
     for name in effect_list(case.profile):
         command = parse_set(case.profile, {"effect": name}, case.dps or {})
         dps = {**(case.dps or {}), **command.dps}
         state = device_state(case.profile, dps, energy_kwh=None, source="lan", last_seen=SEEN)
         payloads.append(encode_json({k: v for k, v in state.items() if v is not None}))
+    if payloads:
+        payloads.append(encode_json({**json.loads(case.state_payload()), "effect": None}))
     return payloads
 
 
@@ -250,7 +253,8 @@ def test_each_light_shows_our_state(answer: dict[str, Any]) -> None:
         state = case.state()
         shown, *in_scenes = result["shown"]
         assert shown["effect"] == state.get("effect")
-        assert [scene["effect"] for scene in in_scenes] == list(effect_list(case.profile))
+        effects = list(effect_list(case.profile))
+        assert [scene["effect"] for scene in in_scenes] == (effects + [None] if effects else [])
         assert shown["is_on"] == (state["state"] == "ON")
         if "brightness" in state:
             assert shown["brightness"] == state["brightness"]
