@@ -254,7 +254,7 @@ def test_each_light_shows_our_state(answer: dict[str, Any]) -> None:
         shown, *in_scenes = result["shown"]
         assert shown["effect"] == state.get("effect")
         effects = list(effect_list(case.profile))
-        assert [scene["effect"] for scene in in_scenes] == (effects + [None] if effects else [])
+        assert [scene["effect"] for scene in in_scenes] == ([*effects, None] if effects else [])
         assert shown["is_on"] == (state["state"] == "ON")
         if "brightness" in state:
             assert shown["brightness"] == state["brightness"]
