@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from setsmart.devices.colour import decode_colour, hs_from_device
+from setsmart.devices.colour import Hsv, decode_colour, hs_from_device
 from setsmart.devices.convert import (
     brightness_to_ha,
     kelvin_from_mireds,
@@ -94,21 +94,21 @@ def light_level(profile: DeviceProfile, dps: Mapping[str, object]) -> int | None
     """
     low, high = profile.brightness_range
     mode_dp = profile.dp("color_mode")
-    if mode_dp is not None and dps.get(mode_dp) == "colour":
-        color_dp = profile.dp("color")
-        colour = (
-            None if color_dp is None else decode_colour(profile.color_format, dps.get(color_dp))
-        )
-        if colour is not None:
-            return clamp(colour.v, low, high)
+    colour = _colour(profile, dps)
+    if mode_dp is not None and dps.get(mode_dp) == "colour" and colour is not None:
+        return clamp(colour.v, low, high)
     brightness = _int_dp(dps, profile.dp("brightness"))
     return None if brightness is None else clamp(brightness, low, high)
 
 
+def _colour(profile: DeviceProfile, dps: Mapping[str, object]) -> Hsv | None:
+    color_dp = profile.dp("color")
+    return None if color_dp is None else decode_colour(profile.color_format, dps.get(color_dp))
+
+
 def _light_state(profile: DeviceProfile, dps: Mapping[str, object]) -> dict[str, object]:
     result: dict[str, object] = {}
-    color_dp = profile.dp("color")
-    colour = None if color_dp is None else decode_colour(profile.color_format, dps.get(color_dp))
+    colour = _colour(profile, dps)
     mode_dp = profile.dp("color_mode")
     work_mode = None if mode_dp is None else dps.get(mode_dp)
     level = light_level(profile, dps)
