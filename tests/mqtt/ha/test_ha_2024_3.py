@@ -293,6 +293,13 @@ def test_every_light_command_is_one_we_carry_out(answer: dict[str, Any]) -> None
             if "effect" in call:
                 assert payload == {"state": "ON", "effect": call["effect"]}
                 assert case.profile.roles["color_mode"] in command.dps, (call, payload)
+            # A colour or a colour temperature without brightness: the brightness shown stays.
+            if {"hs_color", "color_temp"} & call.keys() and "brightness" not in call:
+                dps = {**(case.dps or {}), **command.dps}
+                after = device_state(
+                    case.profile, dps, energy_kwh=None, source="lan", last_seen=SEEN
+                )
+                assert after["brightness"] == case.state()["brightness"], (call, payload)
 
 
 def test_attributes_show_where_and_when_the_state_was_read(answer: dict[str, Any]) -> None:
