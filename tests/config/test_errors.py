@@ -315,8 +315,8 @@ ERRORS = [
         [
             "config.yaml:7: devices[0].dps.Power: unknown role (did you mean 'power'?)",
             "config.yaml:8: devices[0].dps.switch_1: unknown role (valid: brightness, color, "
-            "color_mode, color_temp, countdown, countdown_l1..countdown_l16, current, energy, "
-            "power, state, state_l1..state_l16, voltage)",
+            "color_mode, color_temp, countdown, countdown_l1..countdown_l16, current, effect, "
+            "energy, power, state, state_l1..state_l16, voltage)",
             "config.yaml:9: devices[0].dps.energy: DP id must be between 1 and 255, got 0",
             "config.yaml:10: devices[0].dps.current: DP id must be an integer, got a string",
             "config.yaml:11: devices[0].dps.voltage: DP id must be an integer, got null",
