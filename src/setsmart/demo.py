@@ -33,8 +33,11 @@ DEMO_DEVICES: tuple[tuple[str, str, str, str, ReplyShape], ...] = (
     ("demo_bulb", "bulb", "3.5", "bulb", "reply"),
     ("demo_bulb_v1", "bulb_v1", "3.1", "bulb_v1", "push"),
 )
-#: Where a demo device starts other than as its kind does: the v2 bulb runs a scene.
-_START_DPS = {"demo_bulb": {"21": "scene", "25": V2_SCENES["read"].encode()}}
+#: Where a demo device starts other than as its kind does: each bulb runs a scene.
+_START_DPS = {
+    "demo_bulb": {"21": "scene", "25": V2_SCENES["read"].encode()},
+    "demo_bulb_v1": {"2": "scene_1"},
+}
 _KEY = "demo-local-key!!"
 _RESPONDER_HOST = "127.0.0.250"  # the 3.5 device's discovery address (UDP only)
 _BEACON_EVERY = 2.0
