@@ -90,7 +90,8 @@ def test_effect_alone_sets_the_work_mode_and_the_scene() -> None:
         (BULB, {"effect": "disco"}, "effect: 'disco' is not an effect of this bulb (valid: "
          "night, read, meeting, leisure, soft, rainbow, shine, beautiful)"),
         (BULB, {"effect": "none"}, "effect: 'none' is not an effect of this bulb (valid: "),
-        (BULB, {"effect": 3}, "effect: 3 (not a string) is not an effect of this bulb"),
+        (BULB, {"effect": 3}, "effect: 3 is not an effect of this bulb"),
+        (BULB, {"effect": None}, "effect: null is not an effect of this bulb"),
         (BULB_V1, {"effect": "night"}, "effect: 'night' is not an effect of this bulb (valid: "
          "scene_1, scene_2, scene_3, scene_4)"),
         (BULB, {"effect": "read", "color": "#ff0000"},

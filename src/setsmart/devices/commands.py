@@ -323,8 +323,7 @@ def _apply_light(
     if level == 0 and switch is not None:
         writes.put(switch, False, level_key)
     if "effect" in fields:
-        for dp, value in effect_writes(profile, fields["effect"]).items():
-            writes.put(dp, value, "effect")
+        _apply_effect(profile, fields["effect"], writes)
     if "color" in fields:
         _set_colour(profile, _colour_hs(fields["color"]), level, current, writes)
     elif level:
@@ -350,6 +349,15 @@ def _apply_light(
         writes.put(mode_dp, "white", "white")
     if level and switch is not None and switch not in writes.dps:
         writes.put(switch, True, level_key)
+
+
+def _apply_effect(profile: DeviceProfile, value: object, writes: _Writes) -> None:
+    started = effect_writes(profile, value) if isinstance(value, str) else None
+    if started is None:
+        valid = ", ".join(effect_list(profile))
+        raise SetError(f"effect: {_show(value)} is not an effect of this bulb (valid: {valid})")
+    for dp, dp_value in started.items():
+        writes.put(dp, dp_value, "effect")
 
 
 def _current_colour(profile: DeviceProfile, current: Mapping[str, object]) -> Hsv | None:

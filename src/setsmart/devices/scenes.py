@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Final
 
-from setsmart.devices.errors import SetError
 from setsmart.devices.profile import DeviceProfile
 from setsmart.devices.types import DeviceType, DpValue
 
@@ -115,13 +114,11 @@ def current_effect(profile: DeviceProfile, dps: Mapping[str, object]) -> str | N
     return mode if mode in effect_list(profile) else None
 
 
-def effect_writes(profile: DeviceProfile, name: object) -> dict[str, DpValue]:
-    """The DPs that start effect `name`; SetError naming the valid ones otherwise."""
-    valid = effect_list(profile)
+def effect_writes(profile: DeviceProfile, name: str) -> dict[str, DpValue] | None:
+    """The DPs that start effect `name`, or None when the light has no such effect."""
     mode_dp = profile.dp("color_mode")
-    if name not in valid or mode_dp is None or not isinstance(name, str):
-        shown = repr(name) if isinstance(name, str) else f"{name!r} (not a string)"
-        raise SetError(f"effect: {shown} is not an effect of this bulb (valid: {', '.join(valid)})")
+    if name not in effect_list(profile) or mode_dp is None:
+        return None
     scene_dp = profile.dp("effect")
     if scene_dp is None:
         return {mode_dp: name}
