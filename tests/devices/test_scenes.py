@@ -14,7 +14,8 @@ BULB = profile_for("bulb")
 BULB_V1 = profile_for("bulb_v1")
 
 #: The DP 25 strings the Tuya app writes for its default scenes, as published in Tuya's
-#: own light panel templates (defaultScenesRGBCW) and localtuya's SCENE_LIST_RGBW_1000.
+#: own light panel template (defaultScenesRGBCW: night, read, meeting, leisure, soft,
+#: shine) and localtuya's SCENE_LIST_RGB_1000 (rainbow, beautiful).
 PUBLISHED = {
     "night": "000e0d0000000000000000c80000",
     "read": "010e0d0000000000000003e801f4",

@@ -6,9 +6,12 @@ each of switching interval, change time and change mode (0 static, 1 jump, 2 gra
 then four each of H (0-360), S, V, white brightness and colour temperature (0-1000).
 Source of the layout: Tuya's lighting (dj) standard instruction set, `scene_data_v2`
 (developer.tuya.com/en/docs/iot/dj?id=K9i5ql3v98hn3) and its "General - Scene" panel
-page. The eight default scenes below are the ones the Tuya app writes (numbers 0-7),
-as found in Tuya's own panel templates (`defaultScenesRGBCW`) and localtuya's
-`SCENE_LIST_RGBW_1000`, whose English names CONTRACT.md uses; written here as units.
+page. The eight scenes below are the app's defaults, numbers 0-7, written here as units:
+0-3 (white) and 4 and 6 as in Tuya's own light panel template (`defaultScenesRGBCW`);
+5 and 7 (six hues, jumping and fading) as in localtuya's `SCENE_LIST_RGB_1000`, whose
+RGBW list also gives 5 with three hues only (the bulb plays the units it is sent; the
+scene number names the scene). The names are localtuya's English ones, which CONTRACT.md
+uses, for Tuya's soft, colourful, dazzling and gorgeous modes (`flash_scene_1..4`).
 
 v1 bulbs have four built-in scenes as work modes `scene_1`..`scene_4` on DP 2 (the
 same dj instruction set, `work_mode`; tinytuya's BulbDevice type A).
