@@ -37,7 +37,7 @@ import time
 from collections import Counter
 from collections.abc import Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from setsmart.protocol import (
     VERSIONS,
@@ -237,7 +237,7 @@ class SimDevice:
 
     # Life cycle ---------------------------------------------------------------------
 
-    async def __aenter__(self) -> SimDevice:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
@@ -581,13 +581,17 @@ class SimDevice:
             await asyncio.sleep(self.delay)
         self._send(client, frame)
 
-    def _push(self, client: _Client, dps: Dps) -> None:
+    def _push(self, client: _Client, dps: Dps, cid: str | None = None) -> None:
+        """A STATUS push of `dps`; of the sub-device `cid` when a gateway pushes for one."""
         if not client.ready:
             return
         session = client.session
         seqno = 0 if self.version in _OLD_STYLE else session.next_seqno()
         self.stats.pushes += 1
-        self._send(client, session.status(seqno, Command.STATUS, dps))
+        if cid is None:
+            self._send(client, session.status(seqno, Command.STATUS, dps))
+        else:
+            self._send(client, session.child_status(seqno, Command.STATUS, cid, dps))
 
     def _send(self, client: _Client, frame: bytes) -> None:
         if client.closed:
