@@ -23,6 +23,7 @@ from pathlib import Path
 from setsmart.config import Config, DeviceConfig, LanConfig, MqttConfig, Secret, dump_config
 from setsmart.daemon.store import StateStore
 from setsmart.daemon.supervisor import Supervisor
+from setsmart.devices.scenes import V2_SCENES
 from setsmart.errors import SetsmartError
 from setsmart.sim import SimFleet
 from setsmart.sim.device import ReplyShape
@@ -42,6 +43,11 @@ DEMO_DEVICES: tuple[tuple[str, str, str, str, ReplyShape, dict[str, int]], ...] 
     ("demo_thermostat", "climate", "3.3", "climate", "push", {}),
     ("demo_sensor", "sensor", "3.4", "sensor", "push", {}),
 )
+#: Where a demo device starts other than as its kind does: each bulb runs a scene.
+_START_DPS = {
+    "demo_bulb": {"21": "scene", "25": V2_SCENES["read"].encode()},
+    "demo_bulb_v1": {"2": "scene_1"},
+}
 _KEY = "demo-local-key!!"
 _RESPONDER_HOST = "127.0.0.250"  # the 3.5 device's discovery address (UDP only)
 _BEACON_EVERY = 2.0
@@ -129,8 +135,15 @@ async def run_demo(
 ) -> None:
     """Run until SIGINT (Ctrl-C) or SIGTERM, then stop everything cleanly."""
     fleet = SimFleet(first_host="127.0.0.2", devinfo_address=(_RESPONDER_HOST, 0))
-    for index, (_, kind, version, _, shape, _) in enumerate(DEMO_DEVICES):
-        fleet.add(f"bfdemo{index:014d}", _KEY, version, kind, reply_shape=shape)  # type: ignore[arg-type]
+    for index, (name, kind, version, _, shape, _) in enumerate(DEMO_DEVICES):
+        fleet.add(
+            f"bfdemo{index:014d}",
+            _KEY,
+            version,  # type: ignore[arg-type]
+            kind,
+            reply_shape=shape,
+            dps=_START_DPS.get(name),
+        )
     async with fleet, _broker(base.mqtt, say) as mqtt:
         config = demo_config(base, fleet, mqtt)
         with tempfile.TemporaryDirectory(prefix="setsmart-demo-") as scratch:
@@ -193,11 +206,12 @@ def _explain(config: Config, cli_config: Path, say: Callable[[str], None]) -> No
         "",
         "Watch everything:",
         f"  mosquitto_sub -h {mqtt.host} -p {mqtt.port} -t '{base}/#' -v",
-        "Switch the plug, dim the bulb, draw the curtain, warm the room:",
+        "Switch the plug, dim the bulb, run a scene, draw the curtain, warm the room:",
         f"  {pub}/demo_plug/set -m TOGGLE",
         f"  {pub}/demo_bulb/set -m '{{\"brightness\": 80}}'",
         f"  {pub}/demo_cover/set -m '{{\"position\": 30}}'",
         f"  {pub}/demo_thermostat/set -m '{{\"current_heating_setpoint\": 23.5}}'",
+        f'  {pub}/demo_bulb/set -m \'{{"effect": "rainbow"}}\'',
         "Or from another terminal, with the command line (.venv/bin/setsmart):",
         "  " + cli.format("scan --timeout 5"),
         "  " + cli.format("status demo_bulb_v1"),

@@ -174,6 +174,11 @@ async def test_demo_runs_and_stops_on_ctrl_c(tmp_path: Path) -> None:
                     and m.json().get("running_state") == "heat"
                 ),
             )
+            assert '{"effect": "rainbow"}' in text
+            await mqtt.wait_for("setsmart/demo_bulb", lambda m: m.json().get("effect") == "read")
+            await mqtt.wait_for(
+                "setsmart/demo_bulb_v1", lambda m: m.json().get("effect") == "scene_1"
+            )
 
             # What the demo tells a new user to try with the command line.
             cli_config = next(w for w in text.split() if w.endswith("config.yaml"))

@@ -78,8 +78,15 @@ def test_long_values_are_shortened_in_messages() -> None:
 
 def test_set_keys_per_device() -> None:
     assert set_keys(PLUG) == ("dps", "power_cycle", "state")
-    assert set_keys(BULB) == ("brightness", "color", "color_temp", "dps", "power_cycle", "state")
-    assert set_keys(RGBW) == ("brightness", "color", "dps", "power_cycle", "state", "white")
+    assert set_keys(BULB) == (
+        *("brightness", "color", "color_temp", "color_temp_kelvin", "dps", "effect"),
+        *("power_cycle", "state"),
+    )
+    assert set_keys(RGBW) == (
+        *("brightness", "color", "dps", "effect", "power_cycle", "state", "white"),
+    )
+    assert "effect" in set_keys(BULB_V1)
+    assert "effect" not in set_keys(profile_for("bulb", {"effect": None}))
     assert set_keys(RAW) == ("dps",)
     many = profile_for("strip", {f"state_l{n}": 20 + n for n in range(5, 12)})
     assert set_keys(many)[3:] == tuple(f"state_l{n}" for n in range(1, 12))
@@ -87,7 +94,8 @@ def test_set_keys_per_device() -> None:
 
 def test_unknown_key_lists_the_valid_ones() -> None:
     assert refused(BULB, {"brigthness": 10}) == (
-        "unknown key 'brigthness' (valid: brightness, color, color_temp, dps, power_cycle, state)"
+        "unknown key 'brigthness' (valid: brightness, color, color_temp, color_temp_kelvin, dps, "
+        "effect, power_cycle, state)"
     )
 
 
@@ -359,11 +367,15 @@ def test_colour_with_brightness() -> None:
         ({"22": 5000}, "03e8"),
         ({}, "03e8"),
         ({"22": True}, "03e8"),
-        ({"24": "000000000005", "22": 600}, "0258"),  # V 5 is below the lowest step: unknown
-        ({"24": "00000000000a", "22": 600}, "000a"),
+        ({"24": "000000000005", "22": 600}, "0258"),
+        ({"24": "0000000003e8", "22": 600}, "0258"),  # white mode (unknown): shines at DP 22
+        ({"21": "white", "24": "0000000003a9", "22": 500}, "01f4"),
+        ({"21": "colour", "24": "0000000003a9", "22": 500}, "03a9"),
+        ({"21": "colour", "24": "000000000005", "22": 600}, "000a"),  # the lowest step
+        ({"21": "scene", "24": "0000000003a9", "22": 500}, "01f4"),
     ],
 )
-def test_colour_value_without_a_current_colour(current: dict[str, object], value: str) -> None:
+def test_colour_keeps_the_brightness_shown(current: dict[str, object], value: str) -> None:
     assert sent(BULB, {"color": "#ff0000"}, current).dps["24"] == "000003e8" + value
 
 

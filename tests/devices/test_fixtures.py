@@ -11,7 +11,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from setsmart.devices import DeviceProfile, detect_type, device_state, parse_set, profile_for
-from setsmart.devices.colour import decode_colour
 
 from .recorded import RECORDED, Recorded
 
@@ -140,17 +139,27 @@ def test_brightness_set_is_reported_back(rec: Recorded, level: int) -> None:
 @_params(WITH_COLOUR)
 @given(h=st.integers(0, 360), s=st.integers(0, 100))
 def test_colour_set_is_reported_back_at_the_same_brightness(rec: Recorded, h: int, s: int) -> None:
+    """Home Assistant's `hs_color` alone: the brightness it shows stays, in any mode."""
     profile = profile_for("auto", None, rec.dps)
-    command = parse_set(profile, {"color": {"h": h, "s": s}}, rec.dps)
-    state = _state(profile, {**rec.dps, **command.dps})
+    state = _after(rec, profile, {"color": {"h": h, "s": s}})
     assert state["color"] == {"h": h, "s": s}
     assert state["color_mode"] == "hs"
-    color_dp = profile.roles["color"]
-    old = decode_colour(profile.color_format, rec.dps[color_dp])
-    new = decode_colour(profile.color_format, command.dps[color_dp])
-    assert old is not None
-    assert new is not None
-    assert new.v == old.v
+    assert state["brightness"] == _state(profile, rec.dps)["brightness"]
+
+
+@_params(WITH_TEMP)
+@given(mireds=st.integers(153, 370))
+def test_colour_temperature_set_keeps_the_brightness(rec: Recorded, mireds: int) -> None:
+    profile = profile_for("auto", None, rec.dps)
+    before = _state(profile, rec.dps)["brightness"]
+    state = _after(rec, profile, {"color_temp": mireds})
+    assert state["brightness"] == before
+    if "color" in profile.roles:  # from colour mode, white comes on at the colour's level
+        coloured = {**rec.dps, **parse_set(profile, {"color": "#ff8000", "brightness": 77}, {}).dps}
+        shown = _state(profile, coloured)["brightness"]
+        white = {**coloured, **parse_set(profile, {"color_temp": mireds}, coloured).dps}
+        assert _state(profile, white)["brightness"] == shown
+        assert _state(profile, white)["color_mode"] == "color_temp"
 
 
 @_params(WITH_TEMP)

@@ -26,7 +26,7 @@ def test_role_names_are_the_state_keys() -> None:
 def test_valid_roles_text_lists_them_compactly() -> None:
     assert valid_roles_text() == (
         "brightness, color, color_mode, color_temp, countdown, countdown_l1..countdown_l16, "
-        "current, energy, power, state, state_l1..state_l16, voltage"
+        "current, effect, energy, power, state, state_l1..state_l16, voltage"
     )
 
 

@@ -66,6 +66,7 @@ def test_colour_mode_brightness_is_the_colours_value() -> None:
         "brightness": 128,  # V 505 of 10-1000
         "color_mode": "hs",
         "color": {"h": 0, "s": 100},
+        "effect": None,
     }
 
 
@@ -75,6 +76,7 @@ def test_unreadable_colour_falls_back_to_the_white_brightness() -> None:
         "state": "OFF",
         "brightness": 1,
         "color_mode": "hs",
+        "effect": None,
     }
 
 
@@ -104,7 +106,7 @@ def test_white_only_bulb_reports_no_colour_mode() -> None:
 
 def test_v2_saturation_keeps_a_decimal() -> None:
     state = state_of(profile_for("bulb"), {"24": "00b4022b03e8"})
-    assert state == {"state": None, "color": {"h": 180, "s": 55.5}}
+    assert state == {"state": None, "color": {"h": 180, "s": 55.5}, "effect": None}
 
 
 def test_dp_keys_become_strings() -> None:

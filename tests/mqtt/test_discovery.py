@@ -189,8 +189,29 @@ def test_light_follows_the_colour_modes(
     assert light["supported_color_modes"] == modes
     assert light["brightness"] is brightness
     assert ("min_mireds" in light, "max_mireds" in light) == (mireds, mireds)
+    assert ("min_kelvin" in light, "max_kelvin" in light) == (mireds, mireds)
+    assert "color_temp_kelvin" not in light  # it would make `color_temp` mean Kelvin
     if mireds:
         assert (light["min_mireds"], light["max_mireds"]) == (153, 370)
+        # what current releases derive from the mireds (floor(1e6 / mireds))
+        assert (light["min_kelvin"], light["max_kelvin"]) == (2702, 6535)
+    assert light["effect"] is True
+    assert light["effect_list"] == [
+        *("night", "read", "meeting", "leisure", "soft", "rainbow", "shine", "beautiful"),
+    ]
+
+
+def test_light_effects() -> None:
+    def light(kind: str, overrides: dict[str, None]) -> dict[str, object]:
+        bulb = DeviceConfig(id="bfbulb", name="lamp", type=kind)
+        documents = discovery_documents(bulb, profile_for(kind, overrides), TOPICS)
+        return documents["homeassistant/light/bfbulb/light/config"]
+
+    v1 = light("bulb_v1", {})
+    assert (v1["effect"], v1["effect_list"]) == (True, ["scene_1", "scene_2", "scene_3", "scene_4"])
+    for kind, overrides in (("bulb", {"effect": None}), ("bulb_v1", {"color_mode": None})):
+        assert "effect" not in light(kind, overrides)
+        assert "effect_list" not in light(kind, overrides)
 
 
 def test_sensors_have_unit_device_class_and_state_class() -> None:

@@ -55,6 +55,11 @@ def test_kinds_are_checked() -> None:
         ("bulb", {"22": "500"}, {}),  # nor is a string
         ("bulb", {"21": "disco"}, {}),  # not one of the modes
         ("bulb", {"24": "ff0000"}, {}),  # v2 colour is 12 hex digits
+        ("bulb", {"21": "scene", "25": "010e0d0000000000000003e801f4"}, None),  # a scene
+        ("bulb", {"25": "010e0d00000000000000"}, {}),  # a unit is 26 hex digits
+        ("bulb", {"25": "night"}, {}),
+        ("bulb", {"21": "scene_1"}, {}),  # a v1 work mode
+        ("bulb_v1", {"2": "scene_4"}, None),
         ("bulb_v1", {"5": "ff00000000ffff", "3": 25}, None),
         ("bulb_v1", {"3": 24}, {}),  # v1 brightness starts at 25
         ("plug", {"19": 5000}, {}),  # readings are read-only

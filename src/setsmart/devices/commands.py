@@ -20,26 +20,36 @@ from setsmart.devices.colour import (
 )
 from setsmart.devices.convert import (
     HA_BRIGHTNESS_MAX,
+    KELVIN_MAX,
+    KELVIN_MIN,
     MIRED_MAX,
     MIRED_MIN,
     brightness_from_ha,
+    mireds_from_kelvin,
     mireds_to_device,
 )
 from setsmart.devices.errors import SetError
 from setsmart.devices.kinds.behaviour import module_of
 from setsmart.devices.profile import DeviceProfile
 from setsmart.devices.roles import gang_role, parse_gang_role
+from setsmart.devices.scenes import effect_list, effect_writes
 from setsmart.devices.setvalues import Writes as _Writes
 from setsmart.devices.setvalues import in_range as _in_range
 from setsmart.devices.setvalues import number as _number
 from setsmart.devices.setvalues import show as _show
 from setsmart.devices.setvalues import switch_value as _switch_value
-from setsmart.devices.types import DpValue, clamp, is_dp_id, is_int
+from setsmart.devices.state import light_level
+from setsmart.devices.types import DpValue, is_dp_id
 
 #: Longest `power_cycle`, in seconds (the range of a Tuya countdown DP).
 POWER_CYCLE_MAX: Final = 86400
 _PLAIN_WORDS: Final = ("ON", "OFF", "TOGGLE")
-_ALL_KEYS: Final = ("state", "brightness", "color_temp", "color", "white", "dps", "power_cycle")
+_ALL_KEYS: Final = (
+    *("state", "brightness", "color_temp", "color_temp_kelvin", "color", "white", "effect"),
+    *("dps", "power_cycle"),
+)
+#: Keys that each pick a colour mode (or a scene): at most one of these groups at a time.
+_MODE_KEYS: Final = (("color",), ("color_temp", "color_temp_kelvin"), ("white",), ("effect",))
 _COLOUR_HELP: Final = '(use {"h","s"}, {"r","g","b"} or "#rrggbb")'
 
 
@@ -68,11 +78,13 @@ def set_keys(profile: DeviceProfile) -> tuple[str, ...]:
     if profile.dp("brightness") or profile.dp("color"):
         keys.append("brightness")
     if profile.dp("color_temp"):
-        keys.append("color_temp")
+        keys += ["color_temp", "color_temp_kelvin"]
     if profile.dp("color"):
         keys.append("color")
     if "white" in profile.color_modes:
         keys.append("white")
+    if effect_list(profile):
+        keys.append("effect")
     return tuple(sorted(keys, key=_natural))
 
 
@@ -82,7 +94,8 @@ def parse_set(
     """The command for a `/set` payload: a decoded JSON value, or plain ON/OFF/TOGGLE.
 
     `current_dps` is the device's last known state; TOGGLE, and a colour or brightness
-    that keeps the other half of the colour, read it.
+    that keeps the other half of the colour (the brightness shown, or the hue and
+    saturation), read it.
     """
     fields = _fields(payload)
     _check_keys(profile, fields)
@@ -132,7 +145,7 @@ def _fields(payload: object) -> dict[str, object]:
 
 # Keys Home Assistant's JSON light sends with its commands (it offers transition and flash
 # on every light in 2024.3) that a Tuya bulb has no way to honour: accepted and ignored.
-HA_LIGHT_EXTRAS: frozenset[str] = frozenset({"transition", "flash", "effect"})
+HA_LIGHT_EXTRAS: frozenset[str] = frozenset({"transition", "flash"})
 
 
 def _check_keys(profile: DeviceProfile, fields: Mapping[str, object]) -> None:
@@ -227,15 +240,41 @@ def _colour_hs(value: object) -> tuple[float, float]:
     raise SetError(f"color: {_show(value)} is not a colour {_COLOUR_HELP}")
 
 
+def _check_one_mode(fields: Mapping[str, object]) -> None:
+    """Refuse keys that pick two colour modes (or a scene and anything of a colour)."""
+    given = [[key for key in group if key in fields] for group in _MODE_KEYS]
+    chosen = [keys for keys in given if keys]
+    if len(chosen) > 1:
+        first, other = chosen[0][0], chosen[1][0]
+        raise SetError(f"{first}: cannot be set together with {other} (one colour mode at a time)")
+    if "effect" in fields and "brightness" in fields:
+        raise SetError("effect: cannot be set together with brightness (a scene sets its own)")
+
+
+def _mireds(fields: Mapping[str, object]) -> tuple[str, int] | None:
+    """(key, mireds) of `color_temp` or `color_temp_kelvin`; both must agree if both given."""
+    found: list[tuple[str, int]] = []
+    if "color_temp" in fields:
+        value = _in_range("color_temp", fields["color_temp"], MIRED_MIN, MIRED_MAX, " (mireds)")
+        found.append(("color_temp", round(value)))
+    if "color_temp_kelvin" in fields:
+        kelvin = _in_range(
+            "color_temp_kelvin", fields["color_temp_kelvin"], KELVIN_MIN, KELVIN_MAX, " (K)"
+        )
+        found.append(("color_temp_kelvin", mireds_from_kelvin(round(kelvin))))
+    if len(found) == 2 and found[0][1] != found[1][1]:
+        raise SetError("color_temp_kelvin: conflicts with color_temp (they name two temperatures)")
+    return found[0] if found else None
+
+
 def _apply_light(
     profile: DeviceProfile,
     fields: Mapping[str, object],
     current: Mapping[str, object],
     writes: _Writes,
 ) -> None:
-    if "color" in fields and ("color_temp" in fields or "white" in fields):
-        other = "color_temp" if "color_temp" in fields else "white"
-        raise SetError(f"color: cannot be set together with {other} (one colour mode at a time)")
+    _check_one_mode(fields)
+    temperature = _mireds(fields)
     level_key = "white" if "white" in fields else "brightness"
     level = _level(level_key, fields[level_key]) if level_key in fields else None
     if (
@@ -246,33 +285,45 @@ def _apply_light(
         raise SetError("white: conflicts with brightness (both set the white level)")
     mode_dp = profile.dp("color_mode")
     switch = profile.dp("state")
+    in_colour = mode_dp is not None and current.get(mode_dp) == "colour"
     if level == 0 and switch is not None:
         writes.put(switch, False, level_key)
+    if "effect" in fields:
+        _apply_effect(profile, fields["effect"], writes)
     if "color" in fields:
         _set_colour(profile, _colour_hs(fields["color"]), level, current, writes)
     elif level:
-        in_colour = (
-            level_key == "brightness"
-            and "color_temp" not in fields
-            and mode_dp is not None
-            and current.get(mode_dp) == "colour"
+        _set_level(
+            profile,
+            level_key,
+            level,
+            current,
+            writes,
+            in_colour=in_colour and level_key == "brightness" and temperature is None,
         )
-        _set_level(profile, level_key, level, current, writes, in_colour=in_colour)
-    if "color_temp" in fields:
-        mireds = round(
-            _in_range("color_temp", fields["color_temp"], MIRED_MIN, MIRED_MAX, " (mireds)")
-        )
+    elif temperature is not None and in_colour:
+        # Leaving colour mode: white takes the brightness the bulb shows (the colour's V).
+        _keep_level_in_white(profile, current, writes, temperature[0])
+    if temperature is not None:
+        key, mireds = temperature
         if mode_dp is not None:
-            writes.put(mode_dp, "white", "color_temp")
+            writes.put(mode_dp, "white", key)
         writes.put(
-            profile.roles["color_temp"],
-            mireds_to_device(mireds, *profile.color_temp_range),
-            "color_temp",
+            profile.roles["color_temp"], mireds_to_device(mireds, *profile.color_temp_range), key
         )
     if "white" in fields and mode_dp is not None:
         writes.put(mode_dp, "white", "white")
     if level and switch is not None and switch not in writes.dps:
         writes.put(switch, True, level_key)
+
+
+def _apply_effect(profile: DeviceProfile, value: object, writes: _Writes) -> None:
+    started = effect_writes(profile, value) if isinstance(value, str) else None
+    if started is None:
+        valid = ", ".join(effect_list(profile))
+        raise SetError(f"effect: {_show(value)} is not an effect of this bulb (valid: {valid})")
+    for dp, dp_value in started.items():
+        writes.put(dp, dp_value, "effect")
 
 
 def _current_colour(profile: DeviceProfile, current: Mapping[str, object]) -> Hsv | None:
@@ -286,32 +337,27 @@ def _set_colour(
     current: Mapping[str, object],
     writes: _Writes,
 ) -> None:
-    """Write the colour; V comes from `level` if given, else stays as it is."""
+    """Write the colour; V comes from `level` if given, else is the brightness shown now
+    (full when not known)."""
     h, s = hs_to_device(profile.color_format, *hs)
     if level:
         v = brightness_from_ha(level, *profile.brightness_range)
     else:
-        v = _current_v(profile, current)
+        shown = light_level(profile, current)
+        v = profile.color_format.sv_max if shown is None else shown
     mode_dp = profile.dp("color_mode")
     if mode_dp is not None:
         writes.put(mode_dp, "colour", "color")
     writes.put(profile.roles["color"], encode_colour(profile.color_format, Hsv(h, s, v)), "color")
 
 
-def _current_v(profile: DeviceProfile, current: Mapping[str, object]) -> int:
-    """V of the current colour; else the white brightness (same scale); else full.
-
-    A V below the lowest brightness (often 0 on a bulb never set to a colour) would
-    make the new colour black, so it counts as unknown.
-    """
-    colour = _current_colour(profile, current)
-    if colour is not None and colour.v >= profile.brightness_range[0]:
-        return colour.v
-    dp = profile.dp("brightness")
-    white = None if dp is None else current.get(dp)
-    if is_int(white):
-        return clamp(white, 0, profile.color_format.sv_max)
-    return profile.color_format.sv_max
+def _keep_level_in_white(
+    profile: DeviceProfile, current: Mapping[str, object], writes: _Writes, key: str
+) -> None:
+    brightness_dp = profile.dp("brightness")
+    shown = light_level(profile, current)
+    if brightness_dp is not None and shown is not None and current.get(brightness_dp) != shown:
+        writes.put(brightness_dp, shown, key)
 
 
 def _set_level(

@@ -17,7 +17,8 @@ from setsmart.devices.types import is_dp_id, is_int
 MAX_GANGS: Final = 16
 
 SENSOR_ROLES: Final = ("power", "voltage", "current", "energy")
-LIGHT_ROLES: Final = ("brightness", "color_temp", "color", "color_mode")
+#: `effect` is a v2 bulb's scene data (DP 25); v1 bulbs run scenes as work modes.
+LIGHT_ROLES: Final = ("brightness", "color_temp", "color", "color_mode", "effect")
 _PLAIN_ROLES: Final = ("state", "countdown", *SENSOR_ROLES, *LIGHT_ROLES)
 _GANG_BASES: Final = ("state", "countdown")
 _GANG_ROLE = re.compile(r"(state|countdown)_l([1-9][0-9]?)")

@@ -5,12 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from setsmart.devices.colour import decode_colour, hs_from_device
-from setsmart.devices.convert import brightness_to_ha, mireds_from_device, scale_reading
+from setsmart.devices.colour import Hsv, decode_colour, hs_from_device
+from setsmart.devices.convert import (
+    brightness_to_ha,
+    kelvin_from_mireds,
+    mireds_from_device,
+    scale_reading,
+)
 from setsmart.devices.kinds.behaviour import module_of
 from setsmart.devices.profile import DeviceProfile
 from setsmart.devices.roles import SENSOR_DECIMALS, gang_role
-from setsmart.devices.types import is_int
+from setsmart.devices.scenes import current_effect, effect_list
+from setsmart.devices.types import clamp, is_int
 
 #: Tuya work modes (DP 21 / DP 2) shown as Home Assistant's "hs" colour mode.
 _COLOUR_MODES = ("colour", "scene", "music")
@@ -83,28 +89,48 @@ def _int_dp(dps: Mapping[str, object], dp: str | None) -> int | None:
     return value if is_int(value) else None
 
 
+def light_level(profile: DeviceProfile, dps: Mapping[str, object]) -> int | None:
+    """The brightness a light shows, in device units (`brightness_range`), or None.
+
+    In colour mode the bulb shines at the colour's V (the white brightness DP is idle);
+    in any other mode at the white brightness DP. The colour DP's V and the white DP use
+    the same scale on both bulb generations (0-1000 / 10-1000, 0-255 / 25-255).
+    """
+    low, high = profile.brightness_range
+    mode_dp = profile.dp("color_mode")
+    colour = _colour(profile, dps)
+    if mode_dp is not None and dps.get(mode_dp) == "colour" and colour is not None:
+        return clamp(colour.v, low, high)
+    brightness = _int_dp(dps, profile.dp("brightness"))
+    return None if brightness is None else clamp(brightness, low, high)
+
+
+def _colour(profile: DeviceProfile, dps: Mapping[str, object]) -> Hsv | None:
+    color_dp = profile.dp("color")
+    return None if color_dp is None else decode_colour(profile.color_format, dps.get(color_dp))
+
+
 def _light_state(profile: DeviceProfile, dps: Mapping[str, object]) -> dict[str, object]:
     result: dict[str, object] = {}
-    color_dp = profile.dp("color")
-    colour = None if color_dp is None else decode_colour(profile.color_format, dps.get(color_dp))
+    colour = _colour(profile, dps)
     mode_dp = profile.dp("color_mode")
     work_mode = None if mode_dp is None else dps.get(mode_dp)
-    low, high = profile.brightness_range
-    brightness = _int_dp(dps, profile.dp("brightness"))
-    if work_mode == "colour" and colour is not None:
-        # In colour mode the bulb shines at the colour's V; the white brightness DP is idle.
-        result["brightness"] = brightness_to_ha(colour.v, low, high)
-    elif brightness is not None:
-        result["brightness"] = brightness_to_ha(brightness, low, high)
+    level = light_level(profile, dps)
+    if level is not None:
+        result["brightness"] = brightness_to_ha(level, *profile.brightness_range)
     temp = _int_dp(dps, profile.dp("color_temp"))
     if temp is not None:
-        result["color_temp"] = mireds_from_device(temp, *profile.color_temp_range)
+        mireds = mireds_from_device(temp, *profile.color_temp_range)
+        result["color_temp"] = mireds
+        result["color_temp_kelvin"] = kelvin_from_mireds(mireds)
     mode = _ha_colour_mode(profile, work_mode)
     if mode is not None:
         result["color_mode"] = mode
     if colour is not None:
         h, s = hs_from_device(profile.color_format, colour)
         result["color"] = {"h": h, "s": s}
+    if effect_list(profile):
+        result["effect"] = current_effect(profile, dps)
     return result
 
 

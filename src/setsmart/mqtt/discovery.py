@@ -15,6 +15,13 @@ others drop:
 - entity ids: `object_id` (up to 2026.3) and `default_entity_id` (2025.10 on);
 - JSON light: `flash: false` and `transition: false`, which 2024.3 does not know (it
   always offers both) and later releases need so as not to offer them;
+- JSON light: the colour temperature range as `min_mireds`/`max_mireds` (every release)
+  and as `min_kelvin`/`max_kelvin` (2025.1 on; 2024.3 drops them; current releases take
+  the mireds first, and both say the same). Never `color_temp_kelvin: true`: it makes a
+  release read and write the state's and command's `color_temp` in Kelvin, which 2024.3
+  and CONTRACT.md's `color_temp` (mireds) cannot follow; `color_temp_kelvin` is a state
+  and `/set` key of its own instead;
+- JSON light: `effect` and `effect_list` (every release) for a bulb's built-in scenes;
 - a strip gang's command is its own `payload_on`/`payload_off` JSON, because the MQTT
   switch of 2024.3 has no `command_template` (it would silently drop one and send a
   plain ON, switching every gang); `state_on`/`state_off` say what the state reads,
@@ -31,7 +38,9 @@ from typing import Final
 import setsmart
 from setsmart.config import DeviceConfig
 from setsmart.devices import MAX_GANGS, DeviceProfile, DeviceType
+from setsmart.devices.convert import kelvin_from_mireds
 from setsmart.devices.profile import SPEC_KINDS
+from setsmart.devices.scenes import effect_list
 from setsmart.mqtt import discovery_kinds
 from setsmart.mqtt.payloads import encode_json
 from setsmart.mqtt.topics import Topics
@@ -285,6 +294,12 @@ class EntityFactory:
         if "color_temp" in modes:
             document["min_mireds"] = profile.min_mireds
             document["max_mireds"] = profile.max_mireds
+            document["min_kelvin"] = kelvin_from_mireds(profile.max_mireds)
+            document["max_kelvin"] = kelvin_from_mireds(profile.min_mireds)
+        effects = effect_list(profile)
+        if effects:
+            document["effect"] = True
+            document["effect_list"] = list(effects)
         document.update(self._attributes())
         return document
 

@@ -35,6 +35,8 @@ DpType = Literal["bool", "int", "enum", "str", "any"]
 
 _COUNTDOWN_MAX = 86400
 _MODES = ("white", "colour", "scene", "music")
+# v1 firmware runs its four built-in scenes as work modes of their own (Tuya dj `work_mode`).
+_V1_MODES = (*_MODES, "scene_1", "scene_2", "scene_3", "scene_4")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,8 @@ _COUNTDOWN = DpSpec("int", 0, _COUNTDOWN_MAX)
 _READING = DpSpec("int", 0, 1 << 31, writable=False)
 _HEX12 = re.compile(r"[0-9a-fA-F]{12}")
 _HEX14 = re.compile(r"[0-9a-fA-F]{14}")
+# Tuya dj `scene_data_v2`: a scene number, then 1 to 8 units of 26 hex digits each.
+_SCENE_DATA = re.compile(r"[0-9a-fA-F]{2}(?:[0-9a-fA-F]{26}){1,8}")
 
 _PLUG = KindSpec(
     specs={"1": _SWITCH, "9": _COUNTDOWN, "17": _READING, "18": _READING, "19": _READING,
@@ -136,7 +140,7 @@ _BULB = KindSpec(
         "22": DpSpec("int", 10, 1000),
         "23": DpSpec("int", 0, 1000),
         "24": DpSpec("str", pattern=_HEX12),
-        "25": DpSpec("str"),
+        "25": DpSpec("str", pattern=_SCENE_DATA),
         "26": _COUNTDOWN,
     },
     initial={
@@ -155,7 +159,7 @@ _BULB = KindSpec(
 _BULB_V1 = KindSpec(
     specs={
         "1": _SWITCH,
-        "2": DpSpec("enum", choices=_MODES),
+        "2": DpSpec("enum", choices=_V1_MODES),
         "3": DpSpec("int", 25, 255),
         "4": DpSpec("int", 0, 255),
         "5": DpSpec("str", pattern=_HEX14),

@@ -381,8 +381,14 @@ LIGHT_JSON: dict[str, Validator] = {
     "brightness": boolean,
     "color_temp_kelvin": boolean,
     "effect": boolean,
+    # effect_list, max_kelvin and min_kelvin: _PLATFORM_SCHEMA_BASE of the same file, read
+    # from a 2025 release (the Kelvin keys came with color_temp_kelvin in 2025.1); their
+    # lines at 2026.11.0 were not checked.
+    "effect_list": string_list,
     "flash": boolean,
+    "max_kelvin": positive_int,
     "max_mireds": positive_int,
+    "min_kelvin": positive_int,
     "min_mireds": positive_int,
     "name": optional_string,
     "supported_color_modes": supported_color_modes,

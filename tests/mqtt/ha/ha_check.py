@@ -181,7 +181,7 @@ ENTITY_CLASSES = {
     "climate": ha_climate.MqttClimate,
 }
 SHOWN = {
-    "light": ("is_on", "brightness", "color_mode", "hs_color", "color_temp"),
+    "light": ("is_on", "brightness", "color_mode", "hs_color", "color_temp", "effect"),
     "switch": ("is_on",),
     "sensor": ("native_value",),
     "binary_sensor": ("is_on",),

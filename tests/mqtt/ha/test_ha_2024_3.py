@@ -14,17 +14,18 @@ from typing import Any
 import pytest
 
 from setsmart.config import DeviceConfig
-from setsmart.devices import parse_set
+from setsmart.devices import device_state, parse_set
+from setsmart.devices.scenes import effect_list
 from setsmart.mqtt.discovery import removed_device_topics
-from setsmart.mqtt.payloads import decode_set_payload
-from tests.mqtt.ha.corpus import CASES, TOPICS, Case, all_documents, discovery_messages
+from setsmart.mqtt.payloads import decode_set_payload, encode_json
+from tests.mqtt.ha.corpus import CASES, SEEN, TOPICS, Case, all_documents, discovery_messages
 from tests.mqtt.ha.release import HA_2024_3, check
 
 # The first test to run may build the cache: allow for a slow download.
 pytestmark = pytest.mark.timeout(900)
 
 #: Keys HA 2024.3 does not know and drops (REMOVE_EXTRA) on purpose: later releases use them.
-NEWER_KEYS = {"default_entity_id", "flash", "transition"}
+NEWER_KEYS = {"default_entity_id", "flash", "transition", "min_kelvin", "max_kelvin"}
 
 #: A device removed from the config (not one of the corpus, whose topics it would reuse).
 REMOVED = DeviceConfig(id="bfgone0123456789", name="gone")
@@ -57,8 +58,9 @@ def _entity_probes() -> list[dict[str, Any]]:
                 probe["states"] = [case.state_payload(), case.state_payload(**{role: None})]
                 probe["calls"] = []
             elif component == "light":
-                probe["states"] = [case.state_payload()]
+                probe["states"] = [case.state_payload(), *_scene_states(case)]
                 probe["calls"] = _light_calls(document.get("supported_color_modes", ["brightness"]))
+                probe["calls"] += [{"effect": name} for name in document.get("effect_list", [])]
             else:
                 probe["states"] = [case.state_payload()]
                 probe["calls"] = KIND_CALLS[component]
@@ -112,6 +114,20 @@ def _light_calls(modes: list[str]) -> list[dict[str, Any]]:
     if "white" in modes:
         calls.append({"white": 100})
     return calls
+
+
+def _scene_states(case: Case) -> list[str]:
+    """The state payloads of `case` running each of its effects (as the bulb reports it),
+    then, after the last, as it reports leaving it: `effect` null."""
+    payloads = []
+    for name in effect_list(case.profile):
+        command = parse_set(case.profile, {"effect": name}, case.dps or {})
+        dps = {**(case.dps or {}), **command.dps}
+        state = device_state(case.profile, dps, energy_kwh=None, source="lan", last_seen=SEEN)
+        payloads.append(encode_json({k: v for k, v in state.items() if v is not None}))
+    if payloads:
+        payloads.append(encode_json({**json.loads(case.state_payload()), "effect": None}))
+    return payloads
 
 
 def _attribute_renders() -> list[dict[str, Any]]:
@@ -279,9 +295,13 @@ def test_each_light_shows_our_state(answer: dict[str, Any]) -> None:
     for probe, result in _results(answer, "light"):
         assert "error" not in result, result
         assert result["warnings"] == []
-        state = _case(probe["case"]).state()
+        case = _case(probe["case"])
+        state = case.state()
         state_key, level_key = _light_keys(probe["topic"])
-        (shown,) = result["shown"]
+        shown, *in_scenes = result["shown"]
+        assert shown.get("effect") == state.get("effect")
+        effects = list(effect_list(case.profile))
+        assert [scene["effect"] for scene in in_scenes] == ([*effects, None] if effects else [])
         assert shown["is_on"] == (state[state_key] == "ON")
         if level_key in state:
             assert shown["brightness"] == state[level_key]
@@ -323,6 +343,14 @@ def test_every_light_command_is_one_we_carry_out(answer: dict[str, Any]) -> None
                 assert profile.roles["color_temp"] in command.dps, (call, payload)
             if "white" in call:
                 assert profile.roles["brightness"] in command.dps, (call, payload)
+            if "effect" in call:
+                assert payload == {"state": "ON", "effect": call["effect"]}
+                assert profile.roles["color_mode"] in command.dps, (call, payload)
+            # A colour or a colour temperature without brightness: the brightness shown stays.
+            if {"hs_color", "color_temp"} & call.keys() and "brightness" not in call:
+                dps = {**(case.dps or {}), **command.dps}
+                after = device_state(profile, dps, energy_kwh=None, source="lan", last_seen=SEEN)
+                assert after["brightness"] == case.state()["brightness"], (call, payload)
 
 
 def test_attributes_show_where_and_when_the_state_was_read(answer: dict[str, Any]) -> None:
