@@ -52,4 +52,10 @@ def summary(config: Config) -> str:
     if keyless:
         line += f"; {keyless} without a local key (cloud only)"
     lines.append(line)
+    for watchdog in config.watchdogs:
+        lines.append(
+            f"watchdog {watchdog.name}: checks {watchdog.target} every {_seconds(watchdog.every)}; "
+            f"after {watchdog.failures} failures power-cycles {watchdog.device} "
+            f"for {watchdog.off_for}s (at most {watchdog.max_per_day} a day)"
+        )
     return "\n".join(lines)
