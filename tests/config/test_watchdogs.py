@@ -134,12 +134,12 @@ ERRORS = [
         "    failures: 0\n    off_for: 86401\n    every: 0\n    boot_wait: -1\n"
         "    max_per_day: 1.5\n    evry: 3\n",
         [
-            "config.yaml:14: watchdogs[0].failures: must be between 1 and 10000, got 0",
-            "config.yaml:15: watchdogs[0].off_for: must be between 1 and 86400, got 86401",
-            "config.yaml:16: watchdogs[0].every: must be more than 0, got 0",
-            "config.yaml:17: watchdogs[0].boot_wait: must be 0 or more, got -1",
-            "config.yaml:18: watchdogs[0].max_per_day: must be an integer, got a number",
-            "config.yaml:19: watchdogs[0].evry: unknown key (did you mean 'every'?)",
+            "config.yaml:13: watchdogs[0].failures: must be between 1 and 10000, got 0",
+            "config.yaml:14: watchdogs[0].off_for: must be between 1 and 86400, got 86401",
+            "config.yaml:15: watchdogs[0].every: must be more than 0, got 0",
+            "config.yaml:16: watchdogs[0].boot_wait: must be 0 or more, got -1",
+            "config.yaml:17: watchdogs[0].max_per_day: must be an integer, got a number",
+            "config.yaml:18: watchdogs[0].evry: unknown key (did you mean 'every'?)",
         ],
         id="out-of-range",
     ),
