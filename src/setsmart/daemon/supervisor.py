@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import gc
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -48,6 +48,7 @@ from setsmart.daemon.store import (
     save_published,
 )
 from setsmart.daemon.systemd import Notifier
+from setsmart.daemon.watchdog import Watchdogs
 from setsmart.devices import EnergyMeter
 from setsmart.lan.discovery import DiscoveryListener, Sighting
 from setsmart.mqtt.bridge import Incoming, MqttBridge
@@ -120,6 +121,7 @@ class Supervisor:
     _cloud_requests: set[asyncio.Task[None]] = field(init=False, default_factory=set)
     _devices_summary: Coalescer = field(init=False)
     _status_summary: Coalescer = field(init=False)
+    _watchdogs: Watchdogs | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self._devices_summary = Coalescer(self._publish_devices_now, _SUMMARY_EVERY)
@@ -139,6 +141,7 @@ class Supervisor:
                     self._start_device(device)
                 await self._start_discovery()
                 self._clear_removed_devices()
+                self._start_watchdogs()
                 group.create_task(self._announce_ready())
                 group.create_task(self._watchdog())
                 group.create_task(self._save_periodically())
@@ -153,6 +156,8 @@ class Supervisor:
             self._group = None
             for known in self.devices.values():
                 known.runtime.close()
+            if self._watchdogs is not None:
+                self._watchdogs.close()
             self._devices_summary.cancel()
             self._status_summary.cancel()
             if self._listener is not None:
@@ -322,6 +327,8 @@ class Supervisor:
                 self._listener.close()
                 self._listener = None
             await self._start_discovery()
+        if self._watchdogs is not None:
+            await self._watchdogs.apply(new.watchdogs, self.topics, new.homeassistant.discovery)
         self._publish_devices()
         self.notifier.ready(self._status_text())
         self._log("info", f"configuration reloaded: {len(self.devices)} devices")
@@ -344,6 +351,8 @@ class Supervisor:
             if message.payload.strip() == b"online":
                 for known in self.devices.values():
                     self._publish_discovery(known.runtime)
+                if self._watchdogs is not None:
+                    self._watchdogs.publish_discovery()
             return
         request = firmware.parse_topic(self.topics.base, message.topic)
         if request is not None:
@@ -558,6 +567,30 @@ class Supervisor:
         getattr(log, level)(message, **context)
         document = log_document(level, message, device=device, topic=topic)
         self.bridge.publish(self.topics.bridge_log, encode_json(document))
+
+    # Watchdogs (see `watchdog`) ----------------------------------------------------------
+
+    def _start_watchdogs(self) -> None:
+        config = self.config
+        self._watchdogs = Watchdogs(self, self.store, self.topics, config.homeassistant.discovery)
+        for problem in self._watchdogs.start(config.watchdogs):
+            self._log("warning", problem)
+
+    def watchdog_spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        return self._spawn(coro, name)
+
+    def watchdog_device(self, name: str) -> DeviceRuntime | None:
+        device = self.devices.get(name)
+        return None if device is None else device.runtime
+
+    def watchdog_publish(self, topic: str, payload: str) -> None:
+        self.bridge.publish(topic, payload, retain=True, qos=1)
+
+    def watchdog_log(self, level: LogLevel, message: str, device: str, topic: str) -> None:
+        self._log(level, message, device=device, topic=topic)
+
+    def watchdog_save(self, save: Callable[[StateStore, Any], None], data: object) -> None:
+        self._spawn(self._write_state(save, data), "save-watchdogs")
 
     # The cloud --------------------------------------------------------------------------
 

@@ -1,0 +1,70 @@
+"""One check of a watchdog's target: a TCP connect, or an HTTP GET (any answer counts).
+
+`check()` never raises for a network problem: it returns None when the target answered,
+else one readable line saying why not (a name that does not resolve, a refusal, a
+timeout). Any HTTP status counts as an answer: a server that answers at all proves the
+way to it works, which is all that power-cycling a router could change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from typing import Final
+
+import httpx
+
+from setsmart.config.watchdogs import Target
+
+#: Longest a check may take, in seconds (and never longer than the time between checks).
+CHECK_TIMEOUT: Final = 5.0
+
+
+class TargetChecker:
+    """Checks one target; `close()` when done (an HTTP target keeps a client)."""
+
+    def __init__(self, target: Target, every: float) -> None:
+        self.target = target
+        self.timeout = min(CHECK_TIMEOUT, every)
+        self._client: httpx.AsyncClient | None = None
+        if target.url is not None:
+            # trust_env off: a proxy from the environment would answer for the target.
+            self._client = httpx.AsyncClient(
+                timeout=self.timeout, trust_env=False, follow_redirects=False
+            )
+
+    async def check(self) -> str | None:
+        """None when the target answered, else why it did not."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                await self._attempt()
+        except TimeoutError:
+            return f"{self.target} did not answer within {self.timeout:g} s"
+        except socket.gaierror as exc:
+            return f"{self.target.host} does not resolve ({exc.strerror})"
+        except OSError as exc:
+            return f"{self.target} does not answer: {exc.strerror or exc}"
+        except httpx.HTTPError as exc:
+            return f"{self.target} does not answer: {exc or type(exc).__name__}"
+        return None
+
+    async def _attempt(self) -> None:
+        target = self.target
+        loop = asyncio.get_running_loop()
+        # Resolved first, so that a name that resolves to nothing is said as such.
+        addresses = await loop.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
+        if self._client is not None and target.url is not None:
+            await self._client.get(target.url)
+            return
+        family, _, proto, _, address = addresses[0]
+        _, writer = await asyncio.open_connection(
+            str(address[0]), target.port, family=family, proto=proto
+        )
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
