@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -56,7 +56,13 @@ async def internet() -> AsyncIterator[Internet]:
 
 
 def config(broker: Broker, plug: SimDevice, net: Internet, **settings: object) -> str:
-    values = {"every": 0.2, "failures": 2, "off_for": 1, "boot_wait": 0.5, "max_per_day": 1}
+    values: dict[str, object] = {
+        "every": 0.2,
+        "failures": 2,
+        "off_for": 1,
+        "boot_wait": 0.5,
+        "max_per_day": 1,
+    }
     values.update(settings)
     lines = "".join(f"    {key}: {value}\n" for key, value in values.items())
     return config_text(broker, [Dev("router_plug", plug, "plug")]) + (
@@ -65,12 +71,10 @@ def config(broker: Broker, plug: SimDevice, net: Internet, **settings: object) -
     )
 
 
-def is_state(state: str) -> object:
-    return lambda m: m.payload and m.json()["state"] == state
-
-
-def plug_is(state: str) -> object:
-    return lambda m: m.payload and m.json()["state"] == state
+def is_state(state: str) -> Callable[[Received], bool]:
+    """A retained document (not a clear) whose `state` is `state`: the watchdog's and the
+    plug's alike."""
+    return lambda m: bool(m.payload) and m.json()["state"] == state
 
 
 async def log_line(mqtt: Recorder, words: str, since: int) -> Received:
@@ -125,9 +129,9 @@ async def test_the_plug_is_cycled_when_the_internet_drops(tmp_path: Path) -> Non
                 "device": "router_plug",
                 "topic": WATCHDOG,
             }
-            off = await mqtt.wait_for(f"{BASE}/router_plug", plug_is("OFF"), since=mark)
+            off = await mqtt.wait_for(f"{BASE}/router_plug", is_state("OFF"), since=mark)
             await mqtt.wait_for(
-                f"{BASE}/router_plug", plug_is("ON"), since=mqtt.messages.index(off) + 1
+                f"{BASE}/router_plug", is_state("ON"), since=mqtt.messages.index(off) + 1
             )
             waiting = await mqtt.wait_for(WATCHDOG, is_state("waiting"), since=mark)
             assert waiting.json()["reason"] == "boot_wait"
@@ -178,7 +182,7 @@ async def test_a_watchdog_removed_mid_cycle_switches_the_socket_back_on(tmp_path
             mark = mqtt.mark()
             await net.down()
             await mqtt.wait_for(WATCHDOG, is_state("cycling"), since=mark)
-            await mqtt.wait_for(f"{BASE}/router_plug", plug_is("OFF"), since=mark)
+            await mqtt.wait_for(f"{BASE}/router_plug", is_state("OFF"), since=mark)
             assert plug.dps["9"] == 600  # the countdown that would switch it on
 
             mark = mqtt.mark()
@@ -186,7 +190,7 @@ async def test_a_watchdog_removed_mid_cycle_switches_the_socket_back_on(tmp_path
             path.write_text(config_text(broker, [Dev("router_plug", plug, "plug")]))
             supervisor.reload(load_config(path))
             await log_line(mqtt, "removed while power-cycling router_plug", mark)
-            await mqtt.wait_for(f"{BASE}/router_plug", plug_is("ON"), since=mark)
+            await mqtt.wait_for(f"{BASE}/router_plug", is_state("ON"), since=mark)
             assert plug.dps["9"] == 0
             for topic in (
                 WATCHDOG,
