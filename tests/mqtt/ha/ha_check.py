@@ -39,6 +39,7 @@ def _ha(name: str) -> Any:
     return importlib.import_module(f"homeassistant.{name}")
 
 
+ha_binary_sensor = _ha("components.mqtt.binary_sensor")
 ha_discovery = _ha("components.mqtt.discovery")
 ha_light = _ha("components.mqtt.light")
 ha_sensor = _ha("components.mqtt.sensor")
@@ -53,7 +54,12 @@ HomeAssistant = _ha("core").HomeAssistant
 Template = _ha("helpers.template").Template
 ha_sensor_component = _ha("components.sensor")
 
-PLATFORMS = {"light": ha_light, "switch": ha_switch, "sensor": ha_sensor}
+PLATFORMS = {
+    "light": ha_light,
+    "switch": ha_switch,
+    "sensor": ha_sensor,
+    "binary_sensor": ha_binary_sensor,
+}
 
 
 class Captured(logging.Handler):
@@ -161,11 +167,13 @@ ENTITY_CLASSES = {
     "light": schema_json.MqttLightJson,
     "switch": ha_switch.MqttSwitch,
     "sensor": ha_sensor.MqttSensor,
+    "binary_sensor": ha_binary_sensor.MqttBinarySensor,
 }
 SHOWN = {
     "light": ("is_on", "brightness", "color_mode", "hs_color", "color_temp"),
     "switch": ("is_on",),
     "sensor": ("native_value",),
+    "binary_sensor": ("is_on",),
 }
 
 
