@@ -77,6 +77,14 @@ def is_state(state: str) -> Callable[[Received], bool]:
     return lambda m: bool(m.payload) and m.json()["state"] == state
 
 
+def since(mqtt: Recorder, mark: int, topic: str) -> list[Received]:
+    return [m for m in mqtt.messages[mark:] if m.topic == topic]
+
+
+def is_on(message: Received) -> bool:
+    return bool(message.json()["state"] == "ON")
+
+
 async def log_line(mqtt: Recorder, words: str, since: int) -> Received:
     return await mqtt.wait_for(
         f"{BASE}/bridge/log", lambda m: words in m.json()["message"], since=since
@@ -151,9 +159,7 @@ async def test_the_plug_is_cycled_when_the_internet_drops(tmp_path: Path) -> Non
             assert line.json()["level"] == "warning"
             assert line.json()["message"].startswith("watchdog router: ")
             assert plug.dps["1"] is True
-            assert not [
-                m for m in mqtt.on(f"{BASE}/router_plug")[mark:] if m.json()["state"] == "OFF"
-            ]
+            assert not [m for m in since(mqtt, mark, f"{BASE}/router_plug") if not is_on(m)]
 
         # A restart keeps the day's count: still given up, not cycling again.
         mark = mqtt.mark()
@@ -200,7 +206,7 @@ async def test_a_watchdog_removed_mid_cycle_switches_the_socket_back_on(tmp_path
                 await mqtt.wait_for(topic, lambda m: m.payload == b"", since=mark)
 
 
-async def test_an_unknown_host_is_a_failure_said_once(tmp_path: Path) -> None:
+async def test_a_socket_that_is_off_is_never_cycled(tmp_path: Path) -> None:
     async with (
         running_broker(tmp_path) as broker,
         internet() as net,
@@ -208,21 +214,21 @@ async def test_an_unknown_host_is_a_failure_said_once(tmp_path: Path) -> None:
             "bfwatchdog0000000003", KEY, "3.3", "plug", host="127.0.0.93", dps={"1": False}
         ) as plug,
         recorder(broker.host, broker.port, f"{BASE}/#") as mqtt,
+        daemon(tmp_path, config(broker, plug, net)),
     ):
-        text = config(broker, plug, net).replace(
-            f"target: {INTERNET}:{net.port}", "target: router.invalid:53"
+        await mqtt.wait_for(WATCHDOG, lambda m: m.json()["target_up"] is True)
+        mark = mqtt.mark()
+        await net.down()
+        line = await log_line(mqtt, "does not answer", mark)
+        assert line.json()["level"] == "warning"
+        waiting = await mqtt.wait_for(WATCHDOG, is_state("waiting"), since=mark)
+        assert waiting.json()["reason"] == (
+            "router_plug is switched off (a power cycle would switch it on)"
         )
-        async with daemon(tmp_path, text):
-            line = await log_line(mqtt, "router.invalid", 0)
-            assert line.json()["level"] == "warning"
-            assert "router.invalid does not resolve" in line.json()["message"]
-            # The socket is off: never cycled, the watchdog waits and says why.
-            waiting = await mqtt.wait_for(WATCHDOG, is_state("waiting"))
-            assert waiting.json()["reason"] == (
-                "router_plug is switched off (a power cycle would switch it on)"
-            )
-            await asyncio.sleep(0.5)
-            lines = [m.json()["message"] for m in mqtt.on(f"{BASE}/bridge/log")]
-            assert sum("router.invalid" in line for line in lines) == 1
-            assert sum("not power-cycling" in line for line in lines) == 1
-            assert plug.dps["1"] is False
+        await asyncio.sleep(0.6)  # three more failed checks
+        lines = [m.json()["message"] for m in since(mqtt, mark, f"{BASE}/bridge/log")]
+        assert sum("does not answer" in line for line in lines) == 1  # said once
+        assert sum("not power-cycling" in line for line in lines) == 1
+        assert not any("power-cycling router_plug" in line for line in lines)
+        assert plug.dps["1"] is False
+        assert plug.dps["9"] == 0

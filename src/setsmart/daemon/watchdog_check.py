@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+from collections.abc import Awaitable, Callable
 from typing import Final
 
 import httpx
@@ -20,12 +21,24 @@ from setsmart.config.watchdogs import Target
 #: Longest a check may take, in seconds (and never longer than the time between checks).
 CHECK_TIMEOUT: Final = 5.0
 
+Address = tuple[int, str]
+"""A resolved address: (socket family, IP address)."""
+Resolve = Callable[[str, int], Awaitable[list[Address]]]
+"""Name resolution (tests pass their own: no query leaves the machine)."""
+
+
+async def resolve(host: str, port: int) -> list[Address]:
+    """The system resolver's addresses for `host`; socket.gaierror when there are none."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [(family, str(address[0])) for family, _, _, _, address in infos]
+
 
 class TargetChecker:
     """Checks one target; `close()` when done (an HTTP target keeps a client)."""
 
-    def __init__(self, target: Target, every: float) -> None:
+    def __init__(self, target: Target, every: float, resolver: Resolve = resolve) -> None:
         self.target = target
+        self._resolve = resolver
         self.timeout = min(CHECK_TIMEOUT, every)
         self._client: httpx.AsyncClient | None = None
         if target.url is not None:
@@ -51,16 +64,13 @@ class TargetChecker:
 
     async def _attempt(self) -> None:
         target = self.target
-        loop = asyncio.get_running_loop()
         # Resolved first, so that a name that resolves to nothing is said as such.
-        addresses = await loop.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
+        addresses = await self._resolve(target.host, target.port)
         if self._client is not None and target.url is not None:
             await self._client.get(target.url)
             return
-        family, _, proto, _, address = addresses[0]
-        _, writer = await asyncio.open_connection(
-            str(address[0]), target.port, family=family, proto=proto
-        )
+        family, address = addresses[0]
+        _, writer = await asyncio.open_connection(address, target.port, family=family)
         writer.close()
         with contextlib.suppress(OSError):
             await writer.wait_closed()
