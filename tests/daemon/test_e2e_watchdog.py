@@ -232,3 +232,30 @@ async def test_a_socket_that_is_off_is_never_cycled(tmp_path: Path) -> None:
         assert not any("power-cycling router_plug" in line for line in lines)
         assert plug.dps["1"] is False
         assert plug.dps["9"] == 0
+
+
+async def test_a_plug_that_does_not_take_the_cycle_is_reported_not_counted(
+    tmp_path: Path,
+) -> None:
+    async with (
+        running_broker(tmp_path) as broker,
+        internet() as net,
+        SimDevice(
+            "bfwatchdog0000000004", KEY, "3.3", "plug", host="127.0.0.96", dps={"1": True}
+        ) as plug,
+        recorder(broker.host, broker.port, f"{BASE}/#") as mqtt,
+        daemon(tmp_path, config(broker, plug, net)),
+    ):
+        await mqtt.wait_for(WATCHDOG, lambda m: m.json()["target_up"] is True)
+        mark = mqtt.mark()
+        plug.dark = True  # it hears nothing from now on
+        await net.down()
+        line = await log_line(mqtt, "the power cycle of router_plug failed", mark)
+        assert line.json()["level"] == "error"
+        assert "no cycle counted" in line.json()["message"]
+        after = mqtt.messages.index(line)
+        document = (await mqtt.wait_for(WATCHDOG, is_state("failing"), since=after)).json()
+        assert document["failures"] == 2  # the next failed check tries again
+        assert document["cycles_today"] == 0
+        assert document["last_cycle"] is None
+        assert plug.dps["1"] is True

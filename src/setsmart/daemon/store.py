@@ -12,7 +12,8 @@ Rules kept here:
   (``asyncio.to_thread``) in the event loop. One store serialises its own writes.
 
 Typed helpers at the bottom give what the daemon keeps: energy totals, local keys learnt
-from the cloud, the retained MQTT topics published per device, cloud call counts.
+from the cloud, the retained MQTT topics published per device, cloud call counts, and each
+watchdog's cycles of the day.
 """
 
 from __future__ import annotations
