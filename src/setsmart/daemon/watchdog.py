@@ -186,9 +186,14 @@ class WatchdogTask:
         except TimeoutError:
             return f"{self.config.device} did not answer within {COMMAND_TIMEOUT:g} s"
 
-    def _publish(self, *, again: bool = False) -> None:
+    def republish(self) -> None:
+        """Publish the state document again, changed or not."""
+        self._published = None
+        self._publish()
+
+    def _publish(self) -> None:
         document = self.rule.document()
-        if again or document != self._published:
+        if document != self._published:
             self._published = document
             self.host.watchdog_publish(self.topic, encode_json(document))
 
@@ -254,8 +259,12 @@ class Watchdogs:
                 await self._stop(name, removed=False)
         self.topics, self.discovery = topics, discovery
         for config in wanted.values():
-            if config.name not in self._running:
+            running = self._running.get(config.name)
+            if running is None:
                 self._start(config)
+            else:  # the MQTT connection may be a new one: its retained topics again
+                self._discover(config)
+                running.watchdog.republish()
 
     def publish_discovery(self) -> None:
         """Send the discovery documents again (Home Assistant said it is online)."""
