@@ -259,12 +259,12 @@ class Watchdogs:
                 await self._stop(name, removed=False)
         self.topics, self.discovery = topics, discovery
         for config in wanted.values():
-            running = self._running.get(config.name)
-            if running is None:
+            kept = self._running.get(config.name)
+            if kept is None:
                 self._start(config)
             else:  # the MQTT connection may be a new one: its retained topics again
                 self._discover(config)
-                running.watchdog.republish()
+                kept.watchdog.republish()
 
     def publish_discovery(self) -> None:
         """Send the discovery documents again (Home Assistant said it is online)."""
