@@ -12,11 +12,12 @@ import asyncio
 import contextlib
 import socket
 from collections.abc import Awaitable, Callable
-from typing import Final
-
-import httpx
+from typing import TYPE_CHECKING, Final
 
 from setsmart.config.watchdogs import Target
+
+if TYPE_CHECKING:
+    from setsmart.daemon.watchdog_http import HttpProbe
 
 #: Longest a check may take, in seconds (and never longer than the time between checks).
 CHECK_TIMEOUT: Final = 5.0
@@ -40,12 +41,11 @@ class TargetChecker:
         self.target = target
         self._resolve = resolver
         self.timeout = min(CHECK_TIMEOUT, every)
-        self._client: httpx.AsyncClient | None = None
+        self._http: HttpProbe | None = None
         if target.url is not None:
-            # trust_env off: a proxy from the environment would answer for the target.
-            self._client = httpx.AsyncClient(
-                timeout=self.timeout, trust_env=False, follow_redirects=False
-            )
+            from setsmart.daemon.watchdog_http import HttpProbe  # noqa: PLC0415 (httpx, on use)
+
+            self._http = HttpProbe(target.url, self.timeout)
 
     async def check(self) -> str | None:
         """None when the target answered, else why it did not."""
@@ -58,16 +58,14 @@ class TargetChecker:
             return f"{self.target.host} does not resolve ({exc.strerror})"
         except OSError as exc:
             return f"{self.target} does not answer: {exc.strerror or exc}"
-        except httpx.HTTPError as exc:
-            return f"{self.target} does not answer: {exc or type(exc).__name__}"
         return None
 
     async def _attempt(self) -> None:
         target = self.target
         # Resolved first, so that a name that resolves to nothing is said as such.
         addresses = await self._resolve(target.host, target.port)
-        if self._client is not None and target.url is not None:
-            await self._client.get(target.url)
+        if self._http is not None:
+            await self._http.get()
             return
         family, address = addresses[0]
         _, writer = await asyncio.open_connection(address, target.port, family=family)
@@ -76,5 +74,5 @@ class TargetChecker:
             await writer.wait_closed()
 
     async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+        if self._http is not None:
+            await self._http.close()
