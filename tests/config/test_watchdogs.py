@@ -93,6 +93,14 @@ ERRORS = [
         id="unknown-device",
     ),
     pytest.param(
+        "watchdogs:\n  - {name: r, device: routr_plug, target: 1.1.1.1:53}\n",
+        [
+            "config.yaml:10: watchdogs[0].device: no device named 'routr_plug' is configured "
+            "(did you mean 'router_plug'?)"
+        ],
+        id="device-typo",
+    ),
+    pytest.param(
         "watchdogs:\n  - {name: r, device: lamp, target: 1.1.1.1:53}\n",
         [
             "config.yaml:10: watchdogs[0].device: 'lamp' is a bulb: a watchdog power-cycles "
