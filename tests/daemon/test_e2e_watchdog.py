@@ -172,6 +172,19 @@ async def test_the_plug_is_cycled_when_the_internet_drops(tmp_path: Path) -> Non
         saved = json.loads((tmp_path / "state" / "watchdogs.json").read_text())
         assert saved["watchdogs"]["router"]["cycles_today"] == 1
 
+        # Removed from the configuration while the daemon was stopped: its retained topics
+        # are cleared at the next start, and so is its record.
+        mark = mqtt.mark()
+        async with daemon(tmp_path, config_text(broker, [Dev("router_plug", plug, "plug")])):
+            for topic in (
+                WATCHDOG,
+                f"{PREFIX}/binary_sensor/{NODE}/target/config",
+                f"{PREFIX}/sensor/{NODE}/cycles_today/config",
+            ):
+                await mqtt.wait_for(topic, lambda m: m.payload == b"", since=mark)
+        saved = json.loads((tmp_path / "state" / "watchdogs.json").read_text())
+        assert saved["watchdogs"] == {}
+
 
 async def test_a_watchdog_removed_mid_cycle_switches_the_socket_back_on(tmp_path: Path) -> None:
     async with (

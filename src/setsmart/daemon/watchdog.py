@@ -27,6 +27,7 @@ from setsmart.config import WatchdogConfig
 from setsmart.config.watchdogs import parse_target
 from setsmart.daemon.runtime import Command, DeviceRuntime
 from setsmart.daemon.store import (
+    StateError,
     StateStore,
     WatchdogRecord,
     load_watchdogs,
@@ -233,6 +234,7 @@ class Watchdogs:
     discovery: bool
     _running: dict[str, _Running] = field(init=False, default_factory=dict)
     _records: dict[str, WatchdogRecord] = field(init=False, default_factory=dict)
+    _changed: bool = field(init=False, default=False)
 
     def start(self, configs: Iterable[WatchdogConfig]) -> list[str]:
         """Load the records, clear what removed watchdogs left, start every watchdog;
@@ -272,11 +274,19 @@ class Watchdogs:
             self._discover(running.watchdog.config)
 
     def close(self) -> list[asyncio.Task[None]]:
-        """Cancel every watchdog task (at stop: a cycle under way ends on its countdown)."""
+        """Cancel every watchdog task (at stop: a cycle under way ends on its countdown),
+        and write the records one last time if they changed (a save still queued in the
+        loop may have been cancelled with it)."""
         tasks = [running.task for running in self._running.values()]
         for task in tasks:
             task.cancel()
         self._running.clear()
+        if self._changed:
+            self._changed = False
+            try:
+                save_watchdogs(self.store, dict(self._records))
+            except StateError as exc:
+                log.error("could not save the watchdogs' records", error=str(exc))  # noqa: TRY400 (one line)
         return tasks
 
     # Inside -----------------------------------------------------------------------------
@@ -336,4 +346,5 @@ class Watchdogs:
             self._save()
 
     def _save(self) -> None:
+        self._changed = True
         self.host.watchdog_save(save_watchdogs, dict(self._records))
