@@ -4,6 +4,11 @@ Built on `asyncio.Protocol`: bytes go straight from the transport into the sans-
 session and its events are dispatched at once, so a connection needs no task of its own.
 Replies are paired with the requests waiting for them by seqno when the device echoes it
 and by command otherwise (3.5 devices count on their own, some firmwares send 0).
+
+Every DP a device sends reaches `on_dps`, whatever carries it: a push, a reply nobody
+waits for, or the reply to a control or heartbeat (many firmwares answer a control with
+its new DPs instead of, or besides, a push). Only a status query's reply is left to its
+caller, who reads it whole.
 """
 
 from __future__ import annotations
@@ -86,6 +91,8 @@ class _Pending:
     # Set for controls: a STATUS push carrying these DPs also completes the request,
     # for firmwares that never acknowledge a control.
     dps: frozenset[str] = frozenset()
+    # A status query: the caller takes the reply's DPs (they are not reported on_dps).
+    returns_dps: bool = False
 
 
 def protocol_error(name: str, error: ProtocolError) -> LanError:
@@ -224,10 +231,16 @@ class Connection(asyncio.Protocol):
         *,
         expect: Iterable[int],
         completes_on_push: Iterable[str] = (),
+        returns_dps: bool = False,
     ) -> Reply:
-        """Send and wait for the reply; DeviceError replies raise DeviceRefused."""
+        """Send and wait for the reply; DeviceError replies raise DeviceRefused.
+
+        The reply's DPs are also reported through `on_dps` unless `returns_dps`.
+        """
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
-        pending = _Pending(outgoing.seqno, frozenset(expect), future, frozenset(completes_on_push))
+        pending = _Pending(
+            outgoing.seqno, frozenset(expect), future, frozenset(completes_on_push), returns_dps
+        )
         self._pending.append(pending)
         try:
             self.send(outgoing)
@@ -262,7 +275,7 @@ class Connection(asyncio.Protocol):
     async def _query_once(self) -> Reply:
         outgoing = self.session.query()
         self._last_query_cmd = outgoing.cmd
-        return await self.request(outgoing, expect={outgoing.cmd, Command.STATUS})
+        return await self.request(outgoing, expect={outgoing.cmd, Command.STATUS}, returns_dps=True)
 
     async def control(self, dps: Mapping[str, DpValue]) -> None:
         outgoing = self.session.control(dps)
@@ -321,7 +334,9 @@ class Connection(asyncio.Protocol):
         pending = self._take(reply.seqno, reply.cmd)
         if pending is not None and not pending.future.done():
             pending.future.set_result(reply)
-        elif reply.dps and self._on_dps is not None:
+            if pending.returns_dps:
+                return
+        if reply.dps and self._on_dps is not None:
             self._on_dps(reply.dps)
 
     def _on_push(self, push: Push) -> None:
