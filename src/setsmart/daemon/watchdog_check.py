@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final
@@ -57,7 +58,9 @@ class TargetChecker:
         except socket.gaierror as exc:
             return f"{self.target.host} does not resolve ({exc.strerror})"
         except OSError as exc:
-            return f"{self.target} does not answer: {exc.strerror or exc}"
+            # By its errno: event loops word the same refusal differently.
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            return f"{self.target} does not answer: {reason}"
         return None
 
     async def _attempt(self) -> None:
