@@ -15,6 +15,7 @@ from setsmart.config.model import (
     LanConfig,
     MqttConfig,
     TlsConfig,
+    WatchdogConfig,
 )
 from setsmart.config.paths import DEFAULT_CONFIG_PATH, resolve_config_path
 from setsmart.config.secret import Secret
@@ -36,6 +37,7 @@ __all__ = [
     "MqttConfig",
     "Secret",
     "TlsConfig",
+    "WatchdogConfig",
     "config_to_dict",
     "dump_config",
     "load_config",

@@ -25,6 +25,7 @@ from setsmart.config.model import (
     LanConfig,
     MqttConfig,
     TlsConfig,
+    WatchdogConfig,
     default_client_id,
 )
 from setsmart.config.secret import Secret
@@ -150,6 +151,19 @@ def config_to_dict(config: Config) -> dict[str, Any]:
         out["cloud"]["api_secret"] = cloud.api_secret
         out["cloud"].update(_differences(cloud, default, ("endpoint", "poll", "fallback")))
     out["devices"] = [_device(device) for device in config.devices]
+    if config.watchdogs:
+        out["watchdogs"] = [_watchdog(watchdog) for watchdog in config.watchdogs]
+    return out
+
+
+def _watchdog(watchdog: WatchdogConfig) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": watchdog.name,
+        "device": watchdog.device,
+        "target": watchdog.target,
+    }
+    fields = ("every", "failures", "off_for", "boot_wait", "max_per_day")
+    out.update(_differences(watchdog, WatchdogConfig(name="", device="", target=""), fields))
     return out
 
 

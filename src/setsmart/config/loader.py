@@ -45,10 +45,11 @@ from setsmart.config.model import (
 )
 from setsmart.config.roles import DP_ID_MAX, role_problem
 from setsmart.config.secret import Secret
+from setsmart.config.watchdogs import read_watchdogs
 from setsmart.config.yamlsource import YamlSyntaxError, compose, line_of
 from setsmart.devices import DpLayout, LayoutError, parse_layout
 
-TOP_KEYS = ("mqtt", "homeassistant", "lan", "cloud", "devices", "http")
+TOP_KEYS = ("mqtt", "homeassistant", "lan", "cloud", "devices", "watchdogs", "http")
 HTTP_KEYS = ("bind", "port", "token")
 MQTT_KEYS = (
     "host",
@@ -145,13 +146,15 @@ def _read_config(reader: Reader, top: Section, source: Path) -> Config:
         return reader.section(top.node(key), key, keys, line=top.key_line(key))
 
     cloud_node = top.node("cloud")
+    devices = _read_devices(reader, top)
     return Config(
         mqtt=_read_mqtt(section("mqtt", MQTT_KEYS)),
         homeassistant=_read_homeassistant(section("homeassistant", HOMEASSISTANT_KEYS)),
         lan=_read_lan(section("lan", LAN_KEYS)),
         cloud=None if cloud_node is None else _read_cloud(section("cloud", CLOUD_KEYS)),
         http=_read_http(section("http", HTTP_KEYS)) if _present(top.node("http")) else None,
-        devices=_read_devices(reader, top),
+        devices=devices,
+        watchdogs=read_watchdogs(reader, top, devices),
         source=source,
     )
 

@@ -152,6 +152,20 @@ class DeviceConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WatchdogConfig:
+    """Power-cycle ``device`` when ``target`` stops answering (seconds throughout)."""
+
+    name: str
+    device: str
+    target: str
+    every: float = 60.0
+    failures: int = 3
+    off_for: int = 30
+    boot_wait: float = 300.0
+    max_per_day: int = 4
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """A whole configuration file. ``source`` is where it was read from, if anywhere."""
 
@@ -161,6 +175,7 @@ class Config:
     cloud: CloudConfig | None = None
     http: HttpConfig | None = None
     devices: tuple[DeviceConfig, ...] = ()
+    watchdogs: tuple[WatchdogConfig, ...] = ()
     source: Path | None = field(default=None, compare=False)
 
     def find_device(self, name_or_id: str) -> DeviceConfig | None:

@@ -28,7 +28,8 @@ _LABELS = {
 
 def summary(config: Config) -> str:
     """What the daemon would do with ``config``, in a few lines."""
-    return "\n".join(f"{_LABELS[key]}: {text}" for key, text in summary_fields(config).items())
+    fields = summary_fields(config)
+    return "\n".join(f"{_LABELS.get(key, key)}: {text}" for key, text in fields.items())
 
 
 def summary_fields(config: Config) -> dict[str, str]:
@@ -67,4 +68,10 @@ def summary_fields(config: Config) -> dict[str, str]:
     if keyless:
         devices += f"; {keyless} without a local key (cloud only)"
     fields["devices"] = devices
+    for watchdog in config.watchdogs:
+        fields[f"watchdog {watchdog.name}"] = (
+            f"checks {watchdog.target} every {_seconds(watchdog.every)}; "
+            f"after {watchdog.failures} failures power-cycles {watchdog.device} "
+            f"for {watchdog.off_for}s (at most {watchdog.max_per_day} a day)"
+        )
     return fields

@@ -12,7 +12,8 @@ Rules kept here:
   (``asyncio.to_thread``) in the event loop. One store serialises its own writes.
 
 Typed helpers at the bottom give what the daemon keeps: energy totals, local keys learnt
-from the cloud, the retained MQTT topics published per device, cloud call counts.
+from the cloud, the retained MQTT topics published per device, cloud call counts, and each
+watchdog's cycles of the day.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Final, Generic, TypeGuard, TypeVar
 
 from setsmart.config.secret import Secret
+from setsmart.daemon.watchdog_rule import Memory
 from setsmart.devices.energy import EnergyMeter
 from setsmart.devices.errors import EnergyStateError
 from setsmart.errors import SetsmartError
@@ -351,3 +353,71 @@ def _bad_entry(store: StateStore, name: str, device_id: str | None, reason: str)
     path = store.path(name)
     what = f"entry {device_id!r}" if device_id is not None else "content"
     return StateError(path, f"state file {path}: {what} ignored ({reason}); it starts again empty")
+
+
+# --- watchdogs ------------------------------------------------------------------------
+
+WATCHDOGS: Final = "watchdogs"
+
+
+@dataclass(frozen=True, slots=True)
+class WatchdogRecord:
+    """What a watchdog keeps across restarts: its day's cycle count, its last cycle, and
+    the retained topics it published (cleared once it is removed from the config)."""
+
+    memory: Memory
+    topics: tuple[str, ...] = ()
+
+
+def load_watchdogs(store: StateStore) -> Loaded[dict[str, WatchdogRecord]]:
+    """The records of the watchdogs, by name."""
+    data, problems = _load(store, WATCHDOGS)
+    entries = {} if data is None else data.get("watchdogs")
+    if not isinstance(entries, dict):
+        problems.append(_bad_entry(store, WATCHDOGS, None, "'watchdogs' is not an object"))
+        return Loaded({}, tuple(problems))
+    records: dict[str, WatchdogRecord] = {}
+    for name, entry in entries.items():
+        try:
+            records[name] = _watchdog_record(entry)
+        except (TypeError, ValueError) as exc:
+            problems.append(_bad_entry(store, WATCHDOGS, name, str(exc)))
+    return Loaded(records, tuple(problems))
+
+
+def _watchdog_record(entry: object) -> WatchdogRecord:
+    if not isinstance(entry, dict):
+        raise TypeError("not an object")
+    day, count, last, topics = (
+        entry.get("day"),
+        entry.get("cycles_today"),
+        entry.get("last_cycle"),
+        entry.get("topics", []),
+    )
+    if not _is_count(count):
+        raise ValueError("cycles_today is not a count")
+    if not isinstance(topics, list) or not all(isinstance(t, str) and t for t in topics):
+        raise ValueError("topics is not a list of topics")
+    if day is not None and not isinstance(day, str):
+        raise TypeError("day is not a date")
+    if last is not None and not isinstance(last, str):
+        raise TypeError("last_cycle is not a time")
+    last_cycle = None if last is None else datetime.fromisoformat(last)
+    if last_cycle is not None and last_cycle.tzinfo is None:
+        raise ValueError("last_cycle has no time zone")
+    memory = Memory(None if day is None else date.fromisoformat(day), count, last_cycle)
+    return WatchdogRecord(memory, tuple(topics))
+
+
+def save_watchdogs(store: StateStore, records: Mapping[str, WatchdogRecord]) -> None:
+    """Save the records of the watchdogs, by name."""
+    entries = {
+        name: {
+            "day": None if r.memory.day is None else r.memory.day.isoformat(),
+            "cycles_today": r.memory.cycles_today,
+            "last_cycle": None if r.memory.last_cycle is None else r.memory.last_cycle.isoformat(),
+            "topics": sorted(set(r.topics)),
+        }
+        for name, r in records.items()
+    }
+    store.save(WATCHDOGS, {"format": _FORMAT, "watchdogs": entries})

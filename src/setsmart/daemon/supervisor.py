@@ -55,6 +55,7 @@ from setsmart.daemon.saver import StateSaver
 from setsmart.daemon.specs import SpecCache, load_specs
 from setsmart.daemon.store import StateError, StateStore
 from setsmart.daemon.systemd import Notifier
+from setsmart.daemon.watchdog import Watchdogs
 from setsmart.devices import AUTO
 from setsmart.devices.spec import SpecError
 from setsmart.lan.discovery import DiscoveryListener, Sighting
@@ -129,6 +130,7 @@ class Supervisor:
     heard: dict[str, Sighting] = field(init=False, default_factory=dict)
     _http_task: asyncio.Task[None] | None = field(init=False, default=None)
     _specs: SpecCache | None = field(init=False, default=None)
+    _watchdogs: Watchdogs | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.history = HistoryRecorder(self.store.directory, self._history_line)
@@ -174,6 +176,7 @@ class Supervisor:
                     self._start_device(device)
                 await self._start_discovery()
                 self._clear_removed_devices()
+                self._start_watchdogs()
                 group.create_task(self._announce_ready())
                 group.create_task(self._save_periodically())
                 group.create_task(self._probe_periodically())
@@ -189,6 +192,8 @@ class Supervisor:
             self._group = None
             for known in self.devices.values():
                 known.runtime.close()
+            if self._watchdogs is not None:
+                self._watchdogs.close()
             self._devices_summary.cancel()
             self._status_summary.cancel()
             if self._listener is not None:
@@ -382,12 +387,7 @@ class Supervisor:
         cloud_changed = new.cloud != old.cloud
         restart_all = new.lan != old.lan or cloud_changed
         if new.mqtt != old.mqtt or new.homeassistant != old.homeassistant:
-            if self._bridge_task is not None:
-                self._bridge_task.cancel()
-            retained = [d.runtime for d in self.devices.values()]
-            self._start_bridge()
-            for runtime in retained:
-                self._republish(runtime)
+            self._restart_bridge()
         wanted = {d.name: d for d in new.devices}
         for name in list(self.devices):
             current = self.devices[name].runtime.config
@@ -408,10 +408,20 @@ class Supervisor:
                 self._listener.close()
                 self._listener = None
             await self._start_discovery()
+        if self._watchdogs is not None:
+            await self._watchdogs.apply(new.watchdogs, self.topics, new.homeassistant.discovery)
         self._publish_devices()
         self._publish_info()
         self.notifier.ready(self._status_text())
         self._log("info", f"configuration reloaded: {len(self.devices)} devices")
+
+    def _restart_bridge(self) -> None:
+        if self._bridge_task is not None:
+            self._bridge_task.cancel()
+        retained = [d.runtime for d in self.devices.values()]
+        self._start_bridge()
+        for runtime in retained:
+            self._republish(runtime)
 
     async def _goodbye(self) -> None:
         self._devices_summary.flush()
@@ -431,6 +441,8 @@ class Supervisor:
             if message.payload.strip() == b"online":
                 for known in self.devices.values():
                     self._publish_discovery(known.runtime)
+                if self._watchdogs is not None:
+                    self._watchdogs.publish_discovery()
             return
         op = self.topics.parse_bridge_request(message.topic)
         if op is not None:
@@ -655,6 +667,32 @@ class Supervisor:
         self.hub.publish("log", {**document, "time": datetime.now(UTC).isoformat()})
 
     log_line = _log
+
+    # Watchdogs (see `watchdog`) ----------------------------------------------------------
+
+    def _start_watchdogs(self) -> None:
+        config = self.config
+        self._watchdogs = Watchdogs(self, self.store, self.topics, config.homeassistant.discovery)
+        for problem in self._watchdogs.start(config.watchdogs):
+            self._log("warning", problem)
+
+    def watchdog_spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        return self.spawn(coro, name)
+
+    def watchdog_device(self, name: str) -> DeviceRuntime | None:
+        return self.device(name)
+
+    def watchdog_publish(self, topic: str, payload: str) -> None:
+        self.bridge.publish(topic, payload, retain=True, qos=1)
+
+    def watchdog_log(self, level: LogLevel, message: str, device: str, topic: str) -> None:
+        self._log(level, message, device=device, topic=topic)
+
+    def watchdog_save(self, save: Callable[[StateStore, Any], None], data: object) -> None:
+        self.spawn(self._save_watchdogs(save, data), "save-watchdogs")
+
+    async def _save_watchdogs(self, save: Callable[[StateStore, Any], None], data: object) -> None:
+        await self.saver.write(save, data)
 
     def _history_line(self, level: LogLevel, message: str) -> None:
         self._log(level, message)

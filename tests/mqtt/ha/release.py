@@ -3,7 +3,7 @@
 HA 2024.3 is the last release that runs on Python 3.11 (2024.4 needs 3.12, current ones
 3.13 or 3.14), so it is the one whose own code these tests run. On first use this
 downloads its wheel from PyPI (35 MB, checked against the hash below), keeps only the
-core and the components the MQTT light, switch and sensor platforms import (9.5 MB),
+core and the components the MQTT light, switch, sensor and binary_sensor platforms import (9.5 MB),
 and installs the exact dependency versions HA pins (binary wheels only) beside it: about
 50 MB of downloads once, 48 MB on disk, a few seconds of work. Later runs use the cache.
 
