@@ -31,9 +31,11 @@ PURE = [
     "mqtt/topics.py",
     "mqtt/payloads.py",
     "mqtt/discovery.py",
+    "mqtt/session.py",
+    "mqtt/errors.py",
     "cloud/signing.py",
 ]
-IO_MODULES = {"asyncio", "socket", "httpx", "aiomqtt", "ssl", "selectors"}
+IO_MODULES = {"asyncio", "socket", "httpx", "ssl", "selectors"}
 
 
 def imports(path: Path) -> Iterator[str]:
