@@ -253,8 +253,7 @@ class Session:
         # The codec's default keeps the retain flag of live messages; MQTT's (and Home
         # Assistant's expectation: a retained message is an old one) clears it.
         filters = [
-            mqtt5.TopicFilter(topic, max_qos=_QOS1, retain_as_published=False)
-            for topic in topics
+            mqtt5.TopicFilter(topic, max_qos=_QOS1, retain_as_published=False) for topic in topics
         ]
         self._send(mqtt5.SubscribePacket(packet_id, filters).write())
         return packet_id
