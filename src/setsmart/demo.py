@@ -22,14 +22,15 @@ from setsmart.config import Config, DeviceConfig, LanConfig, MqttConfig, Secret,
 from setsmart.daemon.store import StateStore
 from setsmart.daemon.supervisor import Supervisor
 from setsmart.sim import SimFleet
+from setsmart.sim.device import ReplyShape
 
-DEMO_DEVICES: tuple[tuple[str, str, str, str], ...] = (
-    # name, kind, version, type in the config
-    ("demo_plug", "plug", "3.3", "plug"),
-    ("demo_plug_32", "plug", "3.2", "auto"),
-    ("demo_strip", "strip", "3.4", "strip"),
-    ("demo_bulb", "bulb", "3.5", "bulb"),
-    ("demo_bulb_v1", "bulb_v1", "3.1", "bulb_v1"),
+DEMO_DEVICES: tuple[tuple[str, str, str, str, ReplyShape], ...] = (
+    # name, kind, version, type in the config, how it answers a control (sim/device.py)
+    ("demo_plug", "plug", "3.3", "plug", "push"),
+    ("demo_plug_32", "plug", "3.2", "auto", "reply"),
+    ("demo_strip", "strip", "3.4", "strip", "split"),
+    ("demo_bulb", "bulb", "3.5", "bulb", "reply"),
+    ("demo_bulb_v1", "bulb_v1", "3.1", "bulb_v1", "push"),
 )
 _KEY = "demo-local-key!!"
 _RESPONDER_HOST = "127.0.0.250"  # the 3.5 device's discovery address (UDP only)
@@ -94,7 +95,7 @@ async def _broker(mqtt: MqttConfig, say: Callable[[str], None]) -> AsyncIterator
 
 def demo_config(base: Config, fleet: SimFleet, mqtt: MqttConfig) -> Config:
     devices = []
-    for (name, _, _, type_), device in zip(DEMO_DEVICES, fleet, strict=True):
+    for (name, _, _, type_, _), device in zip(DEMO_DEVICES, fleet, strict=True):
         devices.append(
             DeviceConfig(
                 id=device.device_id,
@@ -117,8 +118,8 @@ async def run_demo(
 ) -> None:
     """Run until SIGINT (Ctrl-C) or SIGTERM, then stop everything cleanly."""
     fleet = SimFleet(first_host="127.0.0.2", devinfo_address=(_RESPONDER_HOST, 0))
-    for index, (_, kind, version, _) in enumerate(DEMO_DEVICES):
-        fleet.add(f"bfdemo{index:014d}", _KEY, version, kind)  # type: ignore[arg-type]
+    for index, (_, kind, version, _, shape) in enumerate(DEMO_DEVICES):
+        fleet.add(f"bfdemo{index:014d}", _KEY, version, kind, reply_shape=shape)  # type: ignore[arg-type]
     async with fleet, _broker(base.mqtt, say) as mqtt:
         config = demo_config(base, fleet, mqtt)
         with tempfile.TemporaryDirectory(prefix="setsmart-demo-") as scratch:

@@ -16,6 +16,7 @@ from setsmart.lan.errors import (
 )
 from setsmart.protocol import VERSIONS, Dps, Version
 from setsmart.sim import SimDevice
+from setsmart.sim.device import REPLY_SHAPES, ReplyShape
 from tests.lan.helpers import KEY, WRONG_KEY, new_id, target_for, wait_until
 
 pytestmark = pytest.mark.timeout(30)
@@ -42,6 +43,34 @@ async def test_query_control_and_push(version: Version) -> None:
             await wait_until(lambda: pushed[-1].get("1") is bool(dps["1"]))
         finally:
             conn.close()
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("shape", REPLY_SHAPES)
+async def test_dps_in_a_control_reply_are_reported(version: Version, shape: ReplyShape) -> None:
+    reported: list[Dps] = []
+    async with SimDevice(
+        new_id(), KEY, version, "strip", host="127.0.0.2", reply_shape=shape
+    ) as device:
+        conn = await Connection.open(target_for(device), time_limit=2.0, on_dps=reported.append)
+        try:
+            await conn.query()
+            assert reported == []  # a query's answer goes to its caller only
+            await conn.control({"1": True, "2": False})
+            await wait_until(
+                lambda: (
+                    {k: v for p in reported for k, v in p.items()}
+                    == {
+                        "1": True,
+                        "2": False,
+                    }
+                )
+            )
+            await conn.heartbeat()
+        finally:
+            conn.close()
+    # Each DP reported once: by the reply, the push, or each its share of them.
+    assert sorted(k for p in reported for k in p) == ["1", "2"]
 
 
 @pytest.mark.parametrize("version", ["3.2", "3.3", "3.4"])

@@ -79,7 +79,7 @@ async def test_from_spec_and_describe_round_trip() -> None:
         {"id": "bfaaaaaaaaaaaaaaaaa2", "key": LOCAL_KEY, "version": "3.5", "kind": "bulb_v1",
          "host": "127.0.0.72", "port": 0},
         {"id": "bfaaaaaaaaaaaaaaaaa3", "key": LOCAL_KEY, "kind": "raw",
-         "dps": {"1": True, "101": "eco"}, "device22": True},
+         "dps": {"1": True, "101": "eco"}, "device22": True, "reply_shape": "split"},
     ]  # fmt: skip
     async with SimFleet.from_spec(spec) as fleet:
         described = fleet.describe()
@@ -87,6 +87,7 @@ async def test_from_spec_and_describe_round_trip() -> None:
         assert raw.dps == {"1": True, "101": "eco"}
         assert raw.device22
         assert raw.version == "3.3"
+        assert raw.reply_shape == "split"
     assert [(d["id"], d["version"], d["kind"]) for d in described] == [
         ("bfaaaaaaaaaaaaaaaaa1", "3.3", "strip"),
         ("bfaaaaaaaaaaaaaaaaa2", "3.5", "bulb_v1"),
@@ -95,6 +96,7 @@ async def test_from_spec_and_describe_round_trip() -> None:
     assert described[0]["host"] == "127.0.0.71"
     assert all(d["port"] > 0 for d in described)
 
+    assert [d["reply_shape"] for d in described] == ["push", "push", "split"]
     rebuilt = SimFleet.from_spec(described[:2])
     assert [d.address for d in rebuilt] == [(d["host"], d["port"]) for d in described[:2]]
 
@@ -106,6 +108,7 @@ async def test_from_spec_and_describe_round_trip() -> None:
         ({"id": "bf1"}, "'key' must be"),
         ({"id": "bf1", "key": LOCAL_KEY, "version": "3.6"}, "version '3.6'"),
         ({"id": "bf1", "key": LOCAL_KEY, "kind": "kettle"}, "kind 'kettle'"),
+        ({"id": "bf1", "key": LOCAL_KEY, "reply_shape": "echo"}, "reply_shape 'echo'"),
         ({"id": "bf1", "key": "short"}, "expected 16"),
         ({"id": "bf1", "key": LOCAL_KEY, "kind": "raw"}, "needs its dps"),
     ],

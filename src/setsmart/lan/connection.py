@@ -4,6 +4,16 @@ Built on `asyncio.Protocol`: bytes go straight from the transport into the sans-
 session and its events are dispatched at once, so a connection needs no task of its own.
 Replies are paired with the requests waiting for them by seqno when the device echoes it
 and by command otherwise (3.5 devices count on their own, some firmwares send 0).
+
+Every DP a device sends reaches `on_dps`, whatever carries it: a push, a reply nobody
+waits for, or the reply to a control or heartbeat (many firmwares answer a control with
+its new DPs instead of, or besides, a push). Only a status query's reply is left to its
+caller, who reads it whole.
+
+A gateway's connection (`on_child` given) also carries its sub-devices' traffic: a
+request for a sub-device waits for a reply naming that sub-device's `cid`, and whatever
+else names a cid (pushes, late replies) goes to `on_child`; the gateway's reports of which
+sub-devices it reaches go to `on_online`.
 """
 
 from __future__ import annotations
@@ -39,6 +49,7 @@ from setsmart.protocol import (
     ProtocolError,
     Push,
     Reply,
+    SubdevOnline,
     Version,
     VersionMismatchError,
     WrongKeyError,
@@ -86,6 +97,9 @@ class _Pending:
     # Set for controls: a STATUS push carrying these DPs also completes the request,
     # for firmwares that never acknowledge a control.
     dps: frozenset[str] = frozenset()
+    # A status query: the caller takes the reply's DPs (they are not reported on_dps).
+    returns_dps: bool = False
+    cid: str | None = None  # the sub-device asked, behind a gateway
 
 
 def protocol_error(name: str, error: ProtocolError) -> LanError:
@@ -109,15 +123,23 @@ class Connection(asyncio.Protocol):
         time_limit: float = 5.0,
         dps_to_query: Iterable[str] = COMMON_DPS,
         device22: bool | None = None,
+        on_child: Callable[[str, Dps], None] | None = None,
+        on_online: Callable[[SubdevOnline], None] | None = None,
     ) -> None:
         self.target = target
         self.time_limit = time_limit
         self.session = ClientSession(
-            target.device_id, target.local_key, target.version, device22=device22
+            target.device_id,
+            target.local_key,
+            target.version,
+            device22=device22,
+            gateway=on_child is not None,
         )
         self.session.dps_to_query = tuple(dps_to_query)
         self._on_dps = on_dps
         self._on_fault = on_fault
+        self._on_child = on_child
+        self._on_online = on_online
         self._transport: asyncio.Transport | None = None
         self._ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending: list[_Pending] = []
@@ -138,10 +160,13 @@ class Connection(asyncio.Protocol):
         on_fault: Callable[[LanError], None] | None = None,
         dps_to_query: Iterable[str] = COMMON_DPS,
         device22: bool | None = None,
+        on_child: Callable[[str, Dps], None] | None = None,
+        on_online: Callable[[SubdevOnline], None] | None = None,
     ) -> Connection:
         """Connect and complete the handshake within `time_limit` seconds.
 
-        `time_limit` also bounds the wait for every reply on this connection.
+        `time_limit` also bounds the wait for every reply on this connection; `on_child`
+        makes it a gateway's connection (see the module's docstring).
         """
         loop = asyncio.get_running_loop()
         conn = cls(
@@ -151,6 +176,8 @@ class Connection(asyncio.Protocol):
             time_limit=time_limit,
             dps_to_query=dps_to_query,
             device22=device22,
+            on_child=on_child,
+            on_online=on_online,
         )
         try:
             async with asyncio.timeout(time_limit):
@@ -224,10 +251,24 @@ class Connection(asyncio.Protocol):
         *,
         expect: Iterable[int],
         completes_on_push: Iterable[str] = (),
+        returns_dps: bool = False,
+        cid: str | None = None,
     ) -> Reply:
-        """Send and wait for the reply; DeviceError replies raise DeviceRefused."""
+        """Send and wait for the reply (for the sub-device `cid`, if given); DeviceError
+        replies raise DeviceRefused.
+
+        The reply's DPs are also reported (through `on_dps`, or `on_child` for a
+        sub-device) unless `returns_dps`.
+        """
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
-        pending = _Pending(outgoing.seqno, frozenset(expect), future, frozenset(completes_on_push))
+        pending = _Pending(
+            outgoing.seqno,
+            frozenset(expect),
+            future,
+            frozenset(completes_on_push),
+            returns_dps=returns_dps,
+            cid=cid,
+        )
         self._pending.append(pending)
         try:
             self.send(outgoing)
@@ -262,7 +303,7 @@ class Connection(asyncio.Protocol):
     async def _query_once(self) -> Reply:
         outgoing = self.session.query()
         self._last_query_cmd = outgoing.cmd
-        return await self.request(outgoing, expect={outgoing.cmd, Command.STATUS})
+        return await self.request(outgoing, expect={outgoing.cmd, Command.STATUS}, returns_dps=True)
 
     async def control(self, dps: Mapping[str, DpValue]) -> None:
         outgoing = self.session.control(dps)
@@ -274,6 +315,28 @@ class Connection(asyncio.Protocol):
 
     async def heartbeat(self) -> None:
         await self.request(self.session.heartbeat(), expect={Command.HEART_BEAT})
+
+    async def child_query(self, cid: str) -> Dps:
+        """Read every DP of the sub-device `cid` behind this gateway."""
+        outgoing = self.session.child_query(cid)
+        reply = await self.request(outgoing, expect={outgoing.cmd}, returns_dps=True, cid=cid)
+        return reply.dps or {}
+
+    async def child_control(self, cid: str, dps: Mapping[str, DpValue]) -> None:
+        outgoing = self.session.child_control(cid, dps)
+        await self.request(
+            outgoing,
+            expect={outgoing.cmd, Command.CONTROL, Command.CONTROL_NEW},
+            completes_on_push=dps.keys(),
+            cid=cid,
+        )
+
+    async def subdev_online(self) -> SubdevOnline:
+        """Which sub-devices the gateway says it reaches."""
+        reply = await self.request(
+            self.session.subdev_online_query(), expect={Command.LAN_EXT_STREAM}
+        )
+        return reply.subdev_online or SubdevOnline(frozenset(), frozenset())
 
     def update_dps(self, dp_ids: Iterable[int]) -> None:
         """Ask for fresh values (energy DPs); the device pushes what changed."""
@@ -307,10 +370,15 @@ class Connection(asyncio.Protocol):
             else:
                 self._on_protocol_fault(event)
 
-    def _take(self, seqno: int, cmd: int) -> _Pending | None:
+    def _take(self, seqno: int, cmd: int, cid: str | None = None) -> _Pending | None:
+        """The request a reply answers; one naming a sub-device answers only its requests."""
         for match_seqno in (True, False):
             for pending in self._pending:
-                if cmd in pending.expect and (pending.seqno == seqno or not match_seqno):
+                if (
+                    cmd in pending.expect
+                    and (pending.seqno == seqno or not match_seqno)
+                    and (cid is None or pending.cid == cid)
+                ):
                     self._pending.remove(pending)
                     return pending
         return None
@@ -318,9 +386,16 @@ class Connection(asyncio.Protocol):
     def _on_reply(self, reply: Reply) -> None:
         self._wrong_key_frames = 0
         self._answered = True
-        pending = self._take(reply.seqno, reply.cmd)
+        cid = None if self._on_child is None else reply.cid
+        pending = self._take(reply.seqno, reply.cmd, cid)
         if pending is not None and not pending.future.done():
             pending.future.set_result(reply)
+            if pending.returns_dps or not reply.dps:
+                return
+        if cid is not None and self._on_child is not None:
+            self._on_child(cid, reply.dps or {})
+        elif self._on_online is not None and (online := reply.subdev_online) is not None:
+            self._on_online(online)
         elif reply.dps and self._on_dps is not None:
             self._on_dps(reply.dps)
 
@@ -328,11 +403,19 @@ class Connection(asyncio.Protocol):
         dps = push.dps
         if dps is None:
             return
+        cid = None if self._on_child is None else push.cid
         for pending in list(self._pending):
-            if pending.dps and pending.dps <= dps.keys() and not pending.future.done():
+            if (
+                pending.dps
+                and pending.cid == cid
+                and pending.dps <= dps.keys()
+                and not pending.future.done()
+            ):
                 self._pending.remove(pending)
                 pending.future.set_result(Reply(push.seqno, Command.STATUS, 0, push.data))
-        if self._on_dps is not None:
+        if cid is not None and self._on_child is not None:
+            self._on_child(cid, dps)
+        elif self._on_dps is not None:
             self._on_dps(dps)
 
     def _on_device_error(self, error: DeviceError) -> None:

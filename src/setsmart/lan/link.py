@@ -107,14 +107,7 @@ class DeviceLink:
                 await self._wait_for_wake(None)
                 continue
             try:
-                conn = await Connection.open(
-                    target,
-                    time_limit=self.settings.timeout,
-                    on_dps=self._on_dps,
-                    on_fault=self._on_fault,
-                    dps_to_query=self.dps_to_query,
-                    device22=self._device22,
-                )
+                conn = await self._open(target)
             except LanError as exc:
                 self.on_event(LinkDown(exc))
             else:
@@ -142,6 +135,20 @@ class DeviceLink:
             return None
         return Target(self.name, self.device_id, self.local_key, self.version, self.host, self.port)
 
+    async def _open(self, target: Target) -> Connection:
+        return await Connection.open(
+            target,
+            time_limit=self.settings.timeout,
+            on_dps=self._on_dps,
+            on_fault=self._on_fault,
+            dps_to_query=self.dps_to_query,
+            device22=self._device22,
+        )
+
+    async def _refresh(self) -> None:
+        """Read the state, on connecting and at every poll (raises when the device fails)."""
+        await self.query()
+
     async def _with_connection(self, action: Callable[[Connection], Awaitable[T]]) -> T:
         async with self._lock:
             conn = self._conn
@@ -153,7 +160,7 @@ class DeviceLink:
         """Run a fresh connection until it dies; return why it did."""
         self._conn = conn
         try:
-            await self.query()
+            await self._refresh()
         except LanError as exc:
             return exc
         self._device22 = conn.session.device22
@@ -181,7 +188,7 @@ class DeviceLink:
                     await self._with_connection(self._refresh_energy)
                 if now >= next_poll:
                     next_poll = now + settings.poll
-                    await self.query()
+                    await self._refresh()
                 elif now >= heartbeat_due:
                     await self._with_connection(lambda c: c.heartbeat())
                 misses = 0

@@ -28,7 +28,7 @@ from setsmart.protocol.events import (
     Reply,
     Request,
 )
-from setsmart.protocol.messages import Dps, DpValue
+from setsmart.protocol.messages import Dps, DpValue, SubdevOnline
 from setsmart.protocol.session import (
     ClientSession,
     DeviceSession,
@@ -63,6 +63,7 @@ __all__ = [
     "Reply",
     "Request",
     "SessionState",
+    "SubdevOnline",
     "Version",
     "VersionMismatchError",
     "WrongKeyError",

@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from setsmart.protocol.errors import ProtocolError
-from setsmart.protocol.messages import Dps, extract_dps
+from setsmart.protocol.messages import (
+    Dps,
+    SubdevOnline,
+    extract_cid,
+    extract_dps,
+    extract_subdev_online,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +45,16 @@ class Reply:
     def dps(self) -> Dps | None:
         return None if self.data is None else extract_dps(self.data)
 
+    @property
+    def cid(self) -> str | None:
+        """The sub-device this reply is about (behind a gateway), if it names one."""
+        return None if self.data is None else extract_cid(self.data)
+
+    @property
+    def subdev_online(self) -> SubdevOnline | None:
+        """A gateway's report of which sub-devices it reaches, if this is one."""
+        return None if self.data is None else extract_subdev_online(self.data)
+
 
 @dataclass(frozen=True, slots=True, init=False)
 class Push:
@@ -54,6 +70,11 @@ class Push:
     @property
     def dps(self) -> Dps | None:
         return extract_dps(self.data)
+
+    @property
+    def cid(self) -> str | None:
+        """The sub-device that reported (behind a gateway), if the push names one."""
+        return extract_cid(self.data)
 
 
 def _slot_setter(cls: type, name: str) -> Callable[[object, Any], None]:
@@ -95,6 +116,11 @@ class Request:
     @property
     def dps(self) -> Dps | None:
         return None if self.data is None else extract_dps(self.data)
+
+    @property
+    def cid(self) -> str | None:
+        """The sub-device the request is for, when it goes to one behind a gateway."""
+        return None if self.data is None else extract_cid(self.data)
 
 
 @dataclass(frozen=True, slots=True)

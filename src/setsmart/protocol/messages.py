@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 import orjson
@@ -116,6 +116,38 @@ def control_body(
     )
 
 
+# Sub-devices behind a gateway, as tinytuya 1.20 (core/XenonDevice.py, its "zigbee"
+# payload tables) addresses them: by `cid` (the node id), with an integer `t`. On 3.4/3.5
+# a control names the cid twice, inside `data` and at the top level, as tinytuya does.
+
+
+def child_query_body(version: Version, cid: str, t: int) -> tuple[Command, bytes]:
+    """A sub-device's status query: cmd 10 `{"t","cid"}` (3.1-3.3), cmd 16 `{"cid"}` (3.4/3.5)."""
+    if version in _NEW_STYLE:
+        return Command.DP_QUERY_NEW, dumps({"cid": cid})
+    return Command.DP_QUERY, dumps({"t": t, "cid": cid})
+
+
+def child_control_body(
+    version: Version, cid: str, t: int, dps: Mapping[str, DpValue]
+) -> tuple[Command, bytes]:
+    """A sub-device's control: cmd 7 `{"t","cid","dps"}` (3.1-3.3), cmd 13 (3.4/3.5)."""
+    dps = dict(dps)
+    if version in _NEW_STYLE:
+        body = {"protocol": 5, "t": t, "data": {"cid": cid, "ctype": 0, "dps": dps}, "cid": cid}
+        return _CONTROL_NEW, _dumps_with_dps(body, dps)
+    return _CONTROL, _dumps_with_dps({"t": t, "cid": cid, "dps": dps}, dps)
+
+
+SUBDEV_ONLINE_QUERY = "subdev_online_stat_query"
+SUBDEV_ONLINE_REPORT = "subdev_online_stat_report"
+
+
+def subdev_online_query_body() -> tuple[Command, bytes]:
+    """Which sub-devices a gateway reaches: LAN_EXT_STREAM (0x40), every cid (an empty list)."""
+    return Command.LAN_EXT_STREAM, dumps({"reqType": SUBDEV_ONLINE_QUERY, "data": {"cids": []}})
+
+
 def heartbeat_body(device_id: str) -> tuple[Command, bytes]:
     return Command.HEART_BEAT, dumps({"gwId": device_id, "devId": device_id})
 
@@ -131,6 +163,56 @@ def status_body(version: Version, device_id: str, t: int, dps: Mapping[str, DpVa
     if version in _NEW_STYLE:
         return _dumps_with_dps({"protocol": 4, "t": t, "data": {"dps": dps}}, dps)
     return _dumps_with_dps({"devId": device_id, "dps": dps, "t": t}, dps)
+
+
+def child_status_body(version: Version, cid: str, t: int, dps: Mapping[str, DpValue]) -> bytes:
+    """What a gateway pushes for a sub-device: the status shape with the child's cid."""
+    dps = dict(dps)
+    if version in _NEW_STYLE:
+        return _dumps_with_dps({"protocol": 4, "t": t, "data": {"cid": cid, "dps": dps}}, dps)
+    return _dumps_with_dps({"cid": cid, "dps": dps, "t": t}, dps)
+
+
+def subdev_online_report_body(online: Iterable[str], offline: Iterable[str]) -> bytes:
+    """A gateway's answer to the online query (and its own reports, sent every so often)."""
+    data = {"online": list(online), "offline": list(offline)}
+    return dumps({"reqType": SUBDEV_ONLINE_REPORT, "data": data})
+
+
+def extract_cid(data: Mapping[str, Any]) -> str | None:
+    """The sub-device a message names: `cid` at the top level or inside `data`."""
+    cid = data.get("cid")
+    if cid is None:
+        inner = data.get("data")
+        if isinstance(inner, dict):
+            cid = inner.get("cid")
+    return cid if isinstance(cid, str) and cid else None
+
+
+class SubdevOnline(NamedTuple):
+    """Which sub-devices a gateway says it reaches (`online`) and not (`offline`), by cid."""
+
+    online: frozenset[str]
+    offline: frozenset[str]
+
+
+def extract_subdev_online(data: Mapping[str, Any]) -> SubdevOnline | None:
+    """A gateway's sub-device report, None if `data` is not one.
+
+    Shape (public LAN clients that read it): `{"reqType": "subdev_online_stat_report",
+    "data": {"online": [cid...], "offline": [cid...]}}`; Bluetooth gateways may add lists
+    of their own (`nearby`), which are ignored.
+    """
+    inner = data.get("data")
+    if data.get("reqType") != SUBDEV_ONLINE_REPORT or not isinstance(inner, dict):
+        return None
+    return SubdevOnline(_cids(inner.get("online")), _cids(inner.get("offline")))
+
+
+def _cids(value: object) -> frozenset[str]:
+    if not isinstance(value, list):
+        return frozenset()
+    return frozenset(item for item in value if isinstance(item, str) and item)
 
 
 def extract_dps(data: Mapping[str, Any]) -> Dps | None:

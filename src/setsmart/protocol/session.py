@@ -162,10 +162,14 @@ class ClientSession(_Endpoint):
         version: Version,
         *,
         device22: bool | None = None,
+        gateway: bool = False,
         nonce: NonceSource = os.urandom,
         clock: Clock = time.time,
     ) -> None:
         super().__init__(version, local_key, incoming_retcode=True)
+        # A gateway answers "json obj data unvalid" to a query without a cid: not the
+        # device22 quirk, so its session never switches to the device22 query.
+        self.gateway = gateway
         self._open_reply = self.codec.reply_opener()
         self.device_id = device_id
         self.state = SessionState.IDLE
@@ -241,6 +245,20 @@ class ClientSession(_Endpoint):
     def heartbeat(self) -> Outgoing:
         return self._request(*messages.heartbeat_body(self.device_id))
 
+    def child_query(self, cid: str) -> Outgoing:
+        """The status query of the sub-device `cid` behind this gateway."""
+        return self._request(*messages.child_query_body(self.version, cid, int(self._clock())))
+
+    def child_control(self, cid: str, dps: Mapping[str, DpValue]) -> Outgoing:
+        """Set DPs of the sub-device `cid` behind this gateway."""
+        return self._request(
+            *messages.child_control_body(self.version, cid, int(self._clock()), dps)
+        )
+
+    def subdev_online_query(self) -> Outgoing:
+        """Ask a gateway which of its sub-devices it reaches (answered by a report)."""
+        return self._request(*messages.subdev_online_query_body())
+
     def update_dps(self, dp_ids: Iterable[int]) -> Outgoing:
         return self._request(*messages.update_dps_body(dp_ids))
 
@@ -306,7 +324,7 @@ class ClientSession(_Endpoint):
         suspect = self._key_unproven(opened)
         if printable(text) and (retcode or not suspect or b"data unvalid" in text):
             error = DeviceError(frame.seqno, frame.cmd, retcode, text.decode())
-            if error.data_unvalid:
+            if error.data_unvalid and not self.gateway:
                 self.device22 = True
             return error
         if suspect:
@@ -379,6 +397,20 @@ class DeviceSession(_Endpoint):
             messages.status_body(self.version, self.device_id, int(self._clock()), dps),
             retcode,
         )
+
+    def child_status(
+        self, seqno: int, cmd: int, cid: str, dps: Mapping[str, DpValue], retcode: int = 0
+    ) -> bytes:
+        """A gateway's reply or push carrying DPs of its sub-device `cid`."""
+        body = messages.child_status_body(self.version, cid, int(self._clock()), dps)
+        return self._frame(seqno, cmd, body, retcode)
+
+    def subdev_online_report(
+        self, seqno: int, online: Iterable[str], offline: Iterable[str], retcode: int = 0
+    ) -> bytes:
+        """A gateway's report of the sub-devices it reaches (LAN_EXT_STREAM)."""
+        body = messages.subdev_online_report_body(online, offline)
+        return self._frame(seqno, Command.LAN_EXT_STREAM, body, retcode)
 
     def error(
         self, seqno: int, cmd: int, text: bytes, *, retcode: int = 1, encrypted: bool = False

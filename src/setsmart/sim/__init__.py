@@ -13,6 +13,7 @@ from setsmart.sim.beacon import beacon_datagram, beacon_info
 from setsmart.sim.device import SimDevice, SimStats
 from setsmart.sim.errors import LoopbackOnlyError, SimConfigError, SimError
 from setsmart.sim.fleet import SimFleet, make_device_id, make_local_key
+from setsmart.sim.gateway import SimChild, SimGateway
 from setsmart.sim.kinds import KINDS, Kind
 from setsmart.sim.responder import DevInfoResponder
 
@@ -21,10 +22,12 @@ __all__ = [
     "DevInfoResponder",
     "Kind",
     "LoopbackOnlyError",
+    "SimChild",
     "SimConfigError",
     "SimDevice",
     "SimError",
     "SimFleet",
+    "SimGateway",
     "SimStats",
     "beacon_datagram",
     "beacon_info",

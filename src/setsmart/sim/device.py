@@ -5,9 +5,12 @@ Behaviour, as PROTOCOL.md describes real firmware:
   3.2 device) answers them with retcode 1 and "json obj data unvalid" (in clear on 3.2,
   encrypted from 3.3 on, as the captures show), and answers a CONTROL_NEW (13) whose DPs
   are all null with those DPs.
-- CONTROL (7) / CONTROL_NEW (13) apply the DPs, then an empty ack, then a STATUS (8) push
-  of the DPs taken. HEART_BEAT (9) gets an empty reply. UPDATEDPS (18) gets an ack, then a
-  push of the requested DPs that changed since they were last reported.
+- CONTROL (7) / CONTROL_NEW (13) apply the DPs and answer in the device's `reply_shape`:
+  `push` (the most common: an empty ack, then a STATUS (8) push of the DPs taken),
+  `reply` (the ack itself carries the DPs taken, and no push follows), or `split` (the
+  ack carries the first DP taken, a push the others). HEART_BEAT (9) gets an empty
+  reply. UPDATEDPS (18) gets an ack, then a push of the requested DPs that changed
+  since they were last reported.
 - `set_dps` is a button press: the state changes and the connected client gets a push.
 - One client at a time: a new connection closes the older one. A connection idle for
   `idle_timeout` seconds is dropped.
@@ -34,7 +37,7 @@ import time
 from collections import Counter
 from collections.abc import Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, Self
 
 from setsmart.protocol import (
     VERSIONS,
@@ -61,6 +64,10 @@ _KEY_LEN = 16
 _READ_SIZE = 4096
 _BACKLOG = 32
 _OLD_STYLE: frozenset[str] = frozenset({"3.1", "3.2", "3.3"})
+
+#: How a device answers a control (PROTOCOL.md: replies come in each of these shapes).
+ReplyShape = Literal["push", "reply", "split"]
+REPLY_SHAPES: tuple[ReplyShape, ...] = ("push", "reply", "split")
 
 
 @dataclass
@@ -147,6 +154,7 @@ class SimDevice:
     - `load_watts`: what a metering plug draws when on (default: picked from the id);
       `clock` drives the meter, so tests can let hours pass; `seed` fixes the randomness.
     - `udp`: UDP sockets shared with other devices (a fleet passes its own).
+    - `reply_shape`: how a control is answered (see the module's docstring).
     """
 
     def __init__(
@@ -168,11 +176,18 @@ class SimDevice:
         clock: Clock = time.monotonic,
         seed: int | str | None = None,
         udp: UdpSenders | None = None,
+        reply_shape: ReplyShape = "push",
     ) -> None:
         if version not in VERSIONS:
             raise SimConfigError(
                 f"protocol version {version!r} of {device_id} is not one of {', '.join(VERSIONS)}"
             )
+        if reply_shape not in REPLY_SHAPES:
+            raise SimConfigError(
+                f"reply_shape {reply_shape!r} of {device_id} is not one of "
+                f"{', '.join(REPLY_SHAPES)}"
+            )
+        self.reply_shape: ReplyShape = reply_shape
         self.device_id = device_id
         self._key = _check_key(local_key, device_id)
         self.version: Version = version
@@ -222,7 +237,7 @@ class SimDevice:
 
     # Life cycle ---------------------------------------------------------------------
 
-    async def __aenter__(self) -> SimDevice:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
@@ -508,10 +523,7 @@ class SimDevice:
                 # The device22 query: the DPs listed with null values.
                 await self._reply(client, session.status(seqno, cmd, self.model.report(dps)))
                 return
-            taken = self._apply(dps)
-            await self._reply(client, self._ack(session, seqno, cmd))
-            if taken:
-                self._push(client, taken)
+            await self._answer_control(client, seqno, cmd, self._apply(dps))
         elif cmd == Command.HEART_BEAT:
             await self._reply(client, self._ack(session, seqno, cmd))
         elif cmd == Command.UPDATEDPS:
@@ -520,6 +532,21 @@ class SimDevice:
             if changed:
                 self._push(client, changed)
         # Anything else is ignored, as firmwares ignore commands they do not know.
+
+    async def _answer_control(self, client: _Client, seqno: int, cmd: int, taken: Dps) -> None:
+        session = client.session
+        in_reply: Dps = {}
+        if self.reply_shape == "reply":
+            in_reply = taken
+        elif self.reply_shape == "split":
+            in_reply = dict(list(taken.items())[:1])
+        pushed = {k: v for k, v in taken.items() if k not in in_reply}
+        if in_reply:
+            await self._reply(client, session.status(seqno, cmd, in_reply))
+        else:
+            await self._reply(client, self._ack(session, seqno, cmd))
+        if pushed:
+            self._push(client, pushed)
 
     @staticmethod
     def _ack(session: DeviceSession, seqno: int, cmd: int) -> bytes:
@@ -554,13 +581,17 @@ class SimDevice:
             await asyncio.sleep(self.delay)
         self._send(client, frame)
 
-    def _push(self, client: _Client, dps: Dps) -> None:
+    def _push(self, client: _Client, dps: Dps, cid: str | None = None) -> None:
+        """A STATUS push of `dps`; of the sub-device `cid` when a gateway pushes for one."""
         if not client.ready:
             return
         session = client.session
         seqno = 0 if self.version in _OLD_STYLE else session.next_seqno()
         self.stats.pushes += 1
-        self._send(client, session.status(seqno, Command.STATUS, dps))
+        if cid is None:
+            self._send(client, session.status(seqno, Command.STATUS, dps))
+        else:
+            self._send(client, session.child_status(seqno, Command.STATUS, cid, dps))
 
     def _send(self, client: _Client, frame: bytes) -> None:
         if client.closed:

@@ -28,7 +28,7 @@ Layout = Literal["hosts", "ports"]
 
 SPEC_KEYS: Final = frozenset(
     {"id", "key", "version", "kind", "host", "port", "dps", "device22", "product_key",
-     "load_watts"}
+     "load_watts", "reply_shape"}
 )  # fmt: skip
 _KEY_ALPHABET = string.ascii_letters + string.digits + "!#$%&()*+,-./:;<=>?@[]^_{|}~"
 
@@ -152,7 +152,8 @@ class SimFleet:
     def from_spec(cls, specs: Iterable[Mapping[str, Any]], **fleet_options: Any) -> SimFleet:
         """A fleet from dicts with `id`, `key` and optionally `version` (default 3.3),
         `kind` (default plug), `host`, `port`, `dps`, `device22`, `product_key`,
-        `load_watts`. The keys of `describe()` entries, so a fleet can be saved and rebuilt.
+        `load_watts`, `reply_shape`. The keys of `describe()` entries, so a fleet can be
+        saved and rebuilt.
         """
         fleet = cls(**fleet_options)
         for index, spec in enumerate(specs):
@@ -165,7 +166,10 @@ class SimFleet:
             for required in ("id", "key"):
                 if not isinstance(spec.get(required), str) or not spec[required]:
                     raise SimConfigError(f"{where}: {required!r} must be a non-empty string")
-            options = {k: spec.get(k) for k in ("dps", "device22", "product_key", "load_watts")}
+            options = {
+                k: spec.get(k)
+                for k in ("dps", "device22", "product_key", "load_watts", "reply_shape")
+            }
             options = {k: v for k, v in options.items() if v is not None}
             kind = spec.get("kind", "plug")
             if kind not in KINDS:
@@ -191,6 +195,7 @@ class SimFleet:
                 "kind": d.kind,
                 "host": d.host,
                 "port": d.port,
+                "reply_shape": d.reply_shape,
             }
             for d in self._devices.values()
         ]

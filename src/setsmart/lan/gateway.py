@@ -1,0 +1,236 @@
+"""A gateway's one session, shared by the sub-devices (Zigbee, Bluetooth) behind it.
+
+`GatewayLink` is a `DeviceLink` for the gateway: `run()` keeps the one connection up
+(backoff, heartbeats, polls), and every request, the gateway's own and its children's,
+is serialised on it by the link's lock. Each sub-device gets a `SubdeviceLink` from
+`add_child`, with what a device link offers: `query()`, `set_dps()`, `connected`, and the
+same events (LinkUp, LinkDown, DpsReport, LinkProblem) through its own `on_event`.
+
+Per sub-device, by its `cid` (node id):
+- a reply or push naming it reaches its `on_event` only, never a sibling's;
+- availability: up once it answers or reports, down when the gateway reports it offline,
+  when it stops answering, or when the gateway's session goes down (a LinkDown naming
+  the gateway); a child that does not answer never takes the gateway or its siblings
+  down (its requests time out on their own);
+- the gateway's own DPs (an alarm hub's) are read when it has some: a gateway that
+  refuses a query without a cid has none, and is not asked again on this connection.
+A reply or push naming a cid that is not configured is one LinkProblem on the gateway
+(once per cid and connection).
+
+On connecting and at every poll: the online query, the gateway's own DPs, then each
+child not reported offline, one after the other.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from setsmart.lan.connection import Connection, Target
+from setsmart.lan.errors import DeviceRefused, LanError, NotConnected, ReplyTimeout
+from setsmart.lan.link import DeviceLink, DpsReport, LinkDown, LinkEvent, LinkProblem, LinkUp
+from setsmart.protocol import Dps, DpValue, SubdevOnline
+
+
+class ChildState(enum.Enum):
+    UNKNOWN = "unknown"  # not heard of since the gateway's session started
+    UP = "up"
+    DOWN = "down"
+
+
+class SubdeviceLink:
+    """One sub-device behind a gateway: the operations and events of a device link."""
+
+    def __init__(
+        self, gateway: GatewayLink, name: str, cid: str, on_event: Callable[[LinkEvent], None]
+    ) -> None:
+        self.gateway = gateway
+        self.name = name
+        self.cid = cid
+        self.on_event = on_event
+        self.state = ChildState.UNKNOWN
+        self.online: bool | None = None
+        """What the gateway last reported (None: it has not said)."""
+
+    def __repr__(self) -> str:
+        return f"SubdeviceLink({self.name!r}, cid={self.cid!r}, state={self.state.value!r})"
+
+    @property
+    def label(self) -> str:
+        """How errors name it: the sub-device and its gateway."""
+        return f"{self.name} (via gateway {self.gateway.name})"
+
+    @property
+    def connected(self) -> bool:
+        return self.gateway.connected and self.state is ChildState.UP
+
+    async def query(self) -> Dps:
+        """Read the sub-device's full state now."""
+        try:
+            dps = await self.gateway.child_query(self.cid)
+        except LanError as exc:
+            raise self._named(exc) from None
+        self._heard()
+        self.on_event(DpsReport(dps, full=True))
+        return dps
+
+    async def set_dps(self, dps: Mapping[str, DpValue]) -> None:
+        try:
+            await self.gateway.child_control(self.cid, dps)
+        except LanError as exc:
+            raise self._named(exc) from None
+
+    # Driven by the gateway ----------------------------------------------------------
+
+    async def _read(self) -> None:
+        """A poll's read: a failure of this child alone is reported, not raised."""
+        try:
+            await self.query()
+        except (ReplyTimeout, DeviceRefused) as exc:
+            if self.gateway.connected:
+                self._down(exc)
+                return
+            raise
+
+    def _report(self, dps: Dps) -> None:
+        self._heard()
+        if dps:
+            self.on_event(DpsReport(dps, full=False))
+
+    def _reported(self, online: bool) -> None:
+        """The gateway's word: offline is down at once; back online is up again, but a
+        child that stopped answering stays down until it answers (no flapping at polls)."""
+        was_offline, self.online = self.online is False, online
+        if not online:
+            self._down(LanError(self.label, "the gateway reports it offline (out of its reach)"))
+        elif was_offline:
+            self._heard()
+
+    def _heard(self) -> None:
+        if self.state is not ChildState.UP and self.gateway.connected:
+            self.state = ChildState.UP
+            self.online = True
+            host, version = self.gateway.host, self.gateway.version
+            if host is not None and version is not None:
+                self.on_event(LinkUp(host, version))
+
+    def _down(self, error: LanError) -> None:
+        if self.state is not ChildState.DOWN:
+            self.state = ChildState.DOWN
+            self.on_event(LinkDown(error))
+
+    def _gateway_down(self, error: LanError) -> None:
+        self.state = ChildState.DOWN
+        self.online = None
+        self.on_event(LinkDown(type(error)(self.label, f"gateway down: {error}")))
+
+    def _named(self, error: LanError) -> LanError:
+        cause = error.cause
+        if isinstance(error, NotConnected):
+            cause = "its gateway is not connected"
+        elif isinstance(error, DeviceRefused) and "data unvalid" in cause:
+            cause = f"{cause}: the gateway does not know node_id {self.cid!r}"
+        return type(error)(self.label, cause)
+
+
+@dataclass(slots=True)
+class GatewayLink(DeviceLink):
+    """Keeps a gateway connected for its sub-devices for as long as `run()` runs."""
+
+    children: dict[str, SubdeviceLink] = field(default_factory=dict)
+    """The sub-devices, by cid."""
+    own_dps: bool | None = None
+    """Whether the gateway has DPs of its own (None: not known yet)."""
+    _gateway_event: Callable[[LinkEvent], None] | None = None
+    _strangers: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        # The gateway's own events pass through here, so its LinkDown reaches every child.
+        self._gateway_event, self.on_event = self.on_event, self._on_gateway_event
+
+    def add_child(
+        self, name: str, cid: str, on_event: Callable[[LinkEvent], None]
+    ) -> SubdeviceLink:
+        """The handle of the sub-device `cid` (its node_id), reporting to `on_event`."""
+        if cid in self.children:
+            raise ValueError(f"{self.name}: node_id {cid!r} is given to two sub-devices")
+        child = SubdeviceLink(self, name, cid, on_event)
+        self.children[cid] = child
+        return child
+
+    async def child_query(self, cid: str) -> Dps:
+        """The state of the sub-device `cid`, in turn with every other request (no events:
+        its SubdeviceLink reports them)."""
+        return await self._with_connection(lambda conn: conn.child_query(cid))
+
+    async def child_control(self, cid: str, dps: Mapping[str, DpValue]) -> None:
+        await self._with_connection(lambda conn: conn.child_control(cid, dps))
+
+    async def query_online(self) -> SubdevOnline:
+        """Ask which sub-devices the gateway reaches now (their states follow)."""
+        online = await self._with_connection(lambda conn: conn.subdev_online())
+        self._on_online(online)
+        return online
+
+    # DeviceLink's hooks ---------------------------------------------------------------
+
+    async def _open(self, target: Target) -> Connection:
+        self._strangers.clear()
+        return await Connection.open(
+            target,
+            time_limit=self.settings.timeout,
+            on_dps=self._on_dps,
+            on_fault=self._on_fault,
+            on_child=self._on_child,
+            on_online=self._on_online,
+        )
+
+    async def _refresh(self) -> None:
+        # A gateway without the online query: its children's answers tell instead.
+        with contextlib.suppress(DeviceRefused):
+            await self.query_online()
+        if self.own_dps is not False:
+            try:
+                await self.query()
+            except DeviceRefused:
+                self.own_dps = False  # "json obj data unvalid" without a cid: none
+            else:
+                self.own_dps = True
+        for child in list(self.children.values()):
+            if child.online is not False:
+                await child._read()
+
+    # Routing --------------------------------------------------------------------------
+
+    def _on_gateway_event(self, event: LinkEvent) -> None:
+        if self._gateway_event is not None:
+            self._gateway_event(event)
+        if isinstance(event, LinkDown):
+            self.own_dps = None
+            for child in self.children.values():
+                child._gateway_down(event.error)
+
+    def _on_child(self, cid: str, dps: Dps) -> None:
+        child = self.children.get(cid)
+        if child is not None:
+            child._report(dps)
+        elif cid not in self._strangers:
+            self._strangers.add(cid)
+            self.on_event(
+                LinkProblem(
+                    LanError(
+                        self.name,
+                        f"a report for node_id {cid!r}, which is not configured as a"
+                        " sub-device of this gateway",
+                    )
+                )
+            )
+
+    def _on_online(self, online: SubdevOnline) -> None:
+        for child in self.children.values():
+            if child.cid in online.offline:
+                child._reported(False)
+            elif child.cid in online.online:
+                child._reported(True)
