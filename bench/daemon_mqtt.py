@@ -1,13 +1,15 @@
 """The MQTT side of the daemon benchmarks: a mosquitto of their own on a free loopback
 port, and an observer client that timestamps every message the moment it arrives.
 
-The observer is a paho client whose network loop runs in its own thread: a message's
-receive time (CLOCK_MONOTONIC, ns) is taken in `on_message`, before anything parses it,
-so the benchmark's own work never delays it.
+The observer is setsmart's sans-IO MQTT session (`setsmart.mqtt.session`) read by a
+thread of its own on a blocking socket: a message's receive time (CLOCK_MONOTONIC, ns) is
+taken as its bytes arrive, before anything parses them, so the benchmark's own work never
+delays it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -17,10 +19,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from setsmart.mqtt.session import Closed, Connected, ConnectOptions, Event, Session, Subscribed
+from setsmart.mqtt.session import Message as Incoming
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 BROKER_HOST = "127.0.0.1"
@@ -139,18 +140,28 @@ class Observer:
         self.topics = topics
         self.messages: list[Message] = []
         self._lock = threading.Lock()
-        self._subscribed = threading.Event()
-        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
-        self._client.on_connect = self._on_connect
-        self._client.on_subscribe = self._on_subscribe
-        self._client.on_message = self._on_message
+        self._acked = threading.Condition(self._lock)  # a QoS 1 window opened
+        self._session = Session(ConnectOptions(client_id, keep_alive=0, window=100))
+        self._sock: socket.socket | None = None
+        self._reader: threading.Thread | None = None
 
     def __enter__(self) -> Observer:
-        self._client.connect(self.host, self.port, keepalive=60)
-        self._client.loop_start()
-        if not self._subscribed.wait(START_LIMIT):
-            self.close()
-            raise BrokerUnavailable(f"no subscription on {self.host}:{self.port}")
+        sock = socket.create_connection((self.host, self.port), timeout=START_LIMIT)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._sock = sock
+        try:
+            self._session.connect(time.monotonic())
+            self._until(Connected)
+            self._session.subscribe(self.topics)
+            self._until(Subscribed)
+        except (OSError, BrokerUnavailable) as error:
+            sock.close()
+            raise BrokerUnavailable(
+                f"no subscription on {self.host}:{self.port}: {error}"
+            ) from error
+        sock.settimeout(None)
+        self._reader = threading.Thread(target=self._read, name="observer", daemon=True)
+        self._reader.start()
         return self
 
     def __exit__(
@@ -162,13 +173,25 @@ class Observer:
         self.close()
 
     def close(self) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()
+        sock = self._sock
+        if sock is None:
+            return
+        with self._lock, contextlib.suppress(OSError):
+            self._session.disconnect()
+            self._send()
+            sock.shutdown(socket.SHUT_RDWR)
+        if self._reader is not None:
+            self._reader.join(START_LIMIT)
+        sock.close()
 
     def publish(self, topic: str, payload: str, qos: int = 0) -> int:
         """Publish; the CLOCK_MONOTONIC time (ns) just before the client took it."""
         sent_at = time.monotonic_ns()
-        self._client.publish(topic, payload, qos=qos)
+        with self._lock:
+            if qos and not self._acked.wait_for(lambda: self._session.window_open, START_LIMIT):
+                raise BrokerUnavailable("the broker acknowledges nothing")
+            self._session.publish(topic, payload.encode(), qos=qos)
+            self._send()
         return sent_at
 
     def mark(self) -> int:
@@ -179,17 +202,36 @@ class Observer:
         with self._lock:
             return self.messages[mark:]
 
-    def _on_connect(self, client: mqtt.Client, *_: Any) -> None:
-        # paho leaves Nagle on: a publish could wait for the broker's delayed ACK (40 ms).
-        sock = client.socket()
-        if isinstance(sock, socket.socket):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        client.subscribe([(topic, 0) for topic in self.topics])
+    def _send(self) -> None:
+        assert self._sock is not None
+        for data in self._session.data_to_send():
+            self._sock.sendall(data)
 
-    def _on_subscribe(self, *_: Any) -> None:
-        self._subscribed.set()
+    def _until(self, wanted: type[Event]) -> None:
+        """Send what the session queued and read until `wanted` (before the reader runs)."""
+        assert self._sock is not None
+        self._send()
+        while True:
+            data = self._sock.recv(65_536)
+            events = self._session.receive_data(data, time.monotonic()) if data else []
+            self._send()
+            if not data or any(isinstance(event, Closed) for event in events):
+                raise BrokerUnavailable(f"the broker closed the connection ({events})")
+            if any(isinstance(event, wanted) for event in events):
+                return
 
-    def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        arrived = time.monotonic_ns()
-        with self._lock:
-            self.messages.append(Message(arrived, msg.topic, bytes(msg.payload), bool(msg.retain)))
+    def _read(self) -> None:
+        assert self._sock is not None
+        while data := self._sock.recv(1 << 20):
+            arrived = time.monotonic_ns()
+            with self._lock:
+                events = self._session.receive_data(data)
+                for event in events:
+                    if isinstance(event, Incoming):
+                        self.messages.append(
+                            Message(arrived, event.topic, event.payload, event.retain)
+                        )
+                self._send()
+                self._acked.notify_all()
+                if any(isinstance(event, Closed) for event in events):
+                    return

@@ -43,12 +43,14 @@ PURE = [
     "mqtt/topics.py",
     "mqtt/payloads.py",
     "mqtt/discovery.py",
+    "mqtt/session.py",
+    "mqtt/errors.py",
     "cloud/signing.py",
     "history/sampler.py",
     "history/energy.py",
     "http/openapi.py",
 ]
-IO_MODULES = {"asyncio", "socket", "httpx", "aiomqtt", "ssl", "selectors"}
+IO_MODULES = {"asyncio", "socket", "httpx", "ssl", "selectors"}
 
 
 def imports(path: Path) -> Iterator[str]:

@@ -23,10 +23,10 @@ from pathlib import Path
 from setsmart.config import Config, DeviceConfig, LanConfig, MqttConfig, Secret, dump_config
 from setsmart.daemon.store import StateStore
 from setsmart.daemon.supervisor import Supervisor
-from setsmart.devices.scenes import V2_SCENES
 from setsmart.errors import SetsmartError
 from setsmart.sim import SimFleet
 from setsmart.sim.device import ReplyShape
+from setsmart.sim.kinds import running_scene
 
 DEMO_DEVICES: tuple[tuple[str, str, str, str, ReplyShape, dict[str, int]], ...] = (
     # name, kind, version, type in the config, how it answers a control (sim/device.py),
@@ -45,8 +45,8 @@ DEMO_DEVICES: tuple[tuple[str, str, str, str, ReplyShape, dict[str, int]], ...] 
 )
 #: Where a demo device starts other than as its kind does: each bulb runs a scene.
 _START_DPS = {
-    "demo_bulb": {"21": "scene", "25": V2_SCENES["read"].encode()},
-    "demo_bulb_v1": {"2": "scene_1"},
+    "demo_bulb": running_scene("bulb", "read"),
+    "demo_bulb_v1": running_scene("bulb_v1", "scene_1"),
 }
 _KEY = "demo-local-key!!"
 _RESPONDER_HOST = "127.0.0.250"  # the 3.5 device's discovery address (UDP only)

@@ -9,7 +9,6 @@ import shutil
 import ssl
 from pathlib import Path
 
-import aiomqtt
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -19,6 +18,7 @@ from cryptography.x509.oid import NameOID
 from setsmart.sim import SimDevice
 from tests.daemon.harness import BASE, KEY, Dev, config_text, daemon
 from tests.support.broker import MOSQUITTO, Broker, free_tcp_port
+from tests.support.mqtt_client import recorder
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -103,16 +103,19 @@ async def test_tls_and_password(tmp_path: Path, capfd: pytest.CaptureFixture[str
                 f"  tls:\n    ca_file: {ca}\n",
             )
             async with (
-                aiomqtt.Client(
-                    "127.0.0.1", port, username="setsmart", password=PASSWORD, tls_context=tls
+                recorder(
+                    "127.0.0.1",
+                    port,
+                    f"{BASE}/plug/availability",
+                    username="setsmart",
+                    password=PASSWORD,
+                    tls=tls,
                 ) as watcher,
                 daemon(tmp_path, text),
             ):
-                await watcher.subscribe(f"{BASE}/plug/availability")
-                async with asyncio.timeout(10):
-                    async for message in watcher.messages:
-                        if message.payload == b"online":
-                            break
+                await watcher.wait_for(
+                    f"{BASE}/plug/availability", lambda m: m.payload == b"online"
+                )
     finally:
         broker.terminate()
         await broker.wait()

@@ -1,6 +1,6 @@
 """The MQTT bridge against a real mosquitto: what it publishes arrives whole and in order,
 what it receives reaches `on_message` in order, across bursts, big payloads and a broker
-restart (messages go straight through paho: `setsmart.mqtt.fastpath`)."""
+restart (our own MQTT 5 session: `setsmart.mqtt.session`, `setsmart.mqtt.connection`)."""
 
 from __future__ import annotations
 

@@ -29,12 +29,12 @@ class Broker:
     host: str = "127.0.0.1"
     port: int = field(default_factory=free_tcp_port)
     process: asyncio.subprocess.Process | None = None
+    access: str = "allow_anonymous true\n"  # the listener's authentication lines
 
     async def start(self) -> None:
         conf = self.workdir / "mosquitto.conf"
         conf.write_text(
-            f"listener {self.port} {self.host}\nallow_anonymous true\npersistence false\n"
-            "log_dest none\n"
+            f"listener {self.port} {self.host}\n{self.access}persistence false\nlog_dest none\n"
         )
         self.process = await asyncio.create_subprocess_exec(
             MOSQUITTO,

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import secrets
+import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiomqtt
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
+from setsmart.mqtt.connection import Endpoint, MqttConnection, connect
+from setsmart.mqtt.session import ConnectOptions, Message
 
 
 @dataclass
@@ -27,7 +28,7 @@ class Received:
 
 @dataclass
 class Recorder:
-    client: aiomqtt.Client
+    connection: MqttConnection
     messages: list[Received] = field(default_factory=list)
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -72,39 +73,49 @@ class Recorder:
         response_topic: str | None = None,
         correlation: bytes | None = None,
     ) -> None:
-        properties = None
-        if response_topic is not None:
-            properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-            properties.ResponseTopic = response_topic
-            if correlation is not None:
-                properties.CorrelationData = correlation
-        await self.client.publish(topic, payload, qos=1, properties=properties)
+        """A QoS 1 publish, returning once the broker has acknowledged it."""
+        await self.connection.window()
+        self.connection.publish(
+            topic,
+            payload.encode() if isinstance(payload, str) else payload,
+            qos=1,
+            response_topic=response_topic,
+            correlation=correlation,
+        )
+        await self.connection.settled()
 
-    async def _pump(self) -> None:
-        async for message in self.client.messages:
-            payload = (
-                message.payload
-                if isinstance(message.payload, bytes)
-                else str(message.payload).encode()
-            )
-            props = message.properties
-            correlation = getattr(props, "CorrelationData", None) if props is not None else None
-            self.messages.append(
-                Received(str(message.topic), payload, bool(message.retain), correlation)
-            )
-            self._changed.set()
+    def record(self, message: Message) -> None:
+        self.messages.append(
+            Received(message.topic, message.payload, message.retain, message.correlation)
+        )
+        self._changed.set()
 
 
 @contextlib.asynccontextmanager
-async def recorder(host: str, port: int, *topics: str) -> AsyncIterator[Recorder]:
-    async with aiomqtt.Client(host, port, protocol=aiomqtt.ProtocolVersion.V5) as client:
-        rec = Recorder(client)
-        for topic in topics:
-            await client.subscribe(topic, qos=1)
-        task = asyncio.create_task(rec._pump())
-        try:
-            yield rec
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+async def recorder(
+    host: str,
+    port: int,
+    *topics: str,
+    username: str | None = None,
+    password: str | None = None,
+    tls: ssl.SSLContext | None = None,
+) -> AsyncIterator[Recorder]:
+    """A client subscribed to `topics` (QoS 1), recording every message it receives."""
+    options = ConnectOptions(
+        client_id=f"test-{secrets.token_hex(4)}", username=username, password=password
+    )
+    messages: list[Received] = []
+    rec: Recorder | None = None
+
+    def on_message(message: Message) -> None:
+        if rec is not None:
+            rec.record(message)
+
+    connection = await connect(Endpoint(host, port, tls), options, on_message)
+    rec = Recorder(connection, messages)
+    try:
+        if topics:
+            await connection.subscribe(topics)
+        yield rec
+    finally:
+        connection.close()

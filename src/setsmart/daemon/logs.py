@@ -1,7 +1,7 @@
 """Logging for the daemon and the CLI: structlog in front, stdlib logging behind, secrets out.
 
 Configured once in ``main()`` with :func:`configure_logging`. Everything, structlog loggers
-and stdlib loggers alike (aiomqtt, httpx, asyncio), goes through one stdlib handler whose
+and stdlib loggers alike (httpx, asyncio), goes through one stdlib handler whose
 formatter runs the same chain: timestamp, exception text, redaction, renderer.
 
 - Not a terminal (journald, a pipe): JSON lines with an ISO 8601 UTC timestamp. When the

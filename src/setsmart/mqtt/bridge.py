@@ -1,4 +1,4 @@
-"""The MQTT session: one connection kept up forever, with aiomqtt.
+"""The MQTT bridge: one connection to the broker kept up forever.
 
 - `publish()` never blocks and never fails: retained messages are also kept in a cache
   (the latest per topic), which is published again after every reconnect because a broker
@@ -8,42 +8,42 @@
   republish), so the cache and the queue hold a reference instead of the bytes, and a
   burst of them (every Home Assistant document at start-up or when HA comes online)
   costs a window of payloads at a time, as the broker acknowledges them.
-- aiomqtt keeps the connection; the messages themselves go through its paho client
-  directly (`fastpath`), in order, with at most `_INFLIGHT` QoS 1 ones unacknowledged.
+- The connection is our own (`setsmart.mqtt.connection`, a sans-IO session on the `mqtt5`
+  codec): messages are written in order as the queue hands them over, with at most
+  `_INFLIGHT` QoS 1 ones unacknowledged, and none while the socket's buffer is full.
 - The last will marks the bridge offline; `online_payload` is published on connect.
 - Incoming messages on the subscriptions go to `on_message` (sync, must not block).
+- After a lost connection: reconnect with capped backoff, subscribe again, republish the
+  retained cache.
 """
 
 from __future__ import annotations
 
 import asyncio
-import socket
 import ssl
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
-
-import aiomqtt
-import paho.mqtt.client as mqtt
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
 from setsmart._structlog import structlog
 from setsmart.backoff import Backoff
 from setsmart.config import MqttConfig
-from setsmart.mqtt import fastpath
+from setsmart.mqtt.connection import Endpoint, MqttConnection, connect
+from setsmart.mqtt.errors import MqttError
+from setsmart.mqtt.session import Acked, ConnectOptions, LastWill, Message
 
 log = structlog.get_logger("setsmart.mqtt")
 
 _QUEUE_LIMIT = 10_000
-# paho leaves Nagle on: a small publish would wait up to 40 ms for the broker's ACK.
-NO_DELAY = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
 _BACKLOG = 200
-# QoS 1 messages awaiting their PUBACK at most (mosquitto's default receive maximum), and
-# the seconds between looks at the oldest one's.
+# QoS 1 messages awaiting their PUBACK at most (mosquitto's default receive maximum).
 _INFLIGHT = 20
-_ACK_POLL = 0.001
+_KEEPALIVE = 30
+_CONNECT_TIMEOUT = 10.0
+
+# What arrives on a subscription (the session's event, under the bridge's name).
+Incoming = Message
 
 
 class Render(Protocol):
@@ -62,14 +62,6 @@ class Outgoing:
     correlation: bytes | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Incoming:
-    topic: str
-    payload: bytes
-    response_topic: str | None = None
-    correlation: bytes | None = None
-
-
 class MqttBridge:
     """Keeps the broker connection; see the module docstring."""
 
@@ -82,6 +74,7 @@ class MqttBridge:
         on_message: Callable[[Incoming], None],
         on_connect: Callable[[], None] = lambda: None,
         backoff: Backoff | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.settings = settings
         self.status_topic = status_topic
@@ -94,7 +87,8 @@ class MqttBridge:
         self._retained: dict[str, Outgoing] = {}
         self._queue: asyncio.Queue[Outgoing] = asyncio.Queue(_QUEUE_LIMIT)
         self._backlog: deque[Outgoing] = deque(maxlen=_BACKLOG)
-        self._unacked: deque[mqtt.MQTTMessageInfo] = deque()  # QoS 1, oldest first
+        self._sleep = sleep
+        self._connection: MqttConnection | None = None
 
     # Publishing -------------------------------------------------------------------------
 
@@ -142,10 +136,11 @@ class MqttBridge:
             error = "the connection ended"
             try:
                 await self._session()
-            except* aiomqtt.MqttError as failures:
+            except* MqttError as failures:
                 error = "; ".join(str(failure) for failure in failures.exceptions)
             finally:
                 self.connected.clear()
+                self._connection = None
             delay = self._backoff.next_delay()
             log.warning(
                 "MQTT broker unreachable; retrying",
@@ -153,34 +148,28 @@ class MqttBridge:
                 error=error,
                 retry_in=round(delay, 1),
             )
-            await asyncio.sleep(delay)
+            await self._sleep(delay)
 
     async def _session(self) -> None:
-        client = self._client()
-        async with client:
-            paho = fastpath.paho_of(client)
-            fastpath.write_at_once(paho)
+        # Messages arriving before on_connect() has run wait for it.
+        early: list[Incoming] = []
+
+        def deliver(message: Incoming) -> None:
+            if self.connected.is_set():
+                self.on_message(message)
+            else:
+                early.append(message)
+
+        connection = await connect(
+            endpoint(self.settings), self._options(), deliver, on_refused=_refused
+        )
+        try:
+            self._connection = connection
             self._backoff.reset()
             self.connections += 1
-            self._unacked.clear()  # the previous connection's will never be acknowledged
             self._drain_queue()
-            await client.publish(self.status_topic, b"online", qos=1, retain=True)
-            fastpath.skip_publish_callbacks(paho)
-            # Messages arriving before on_connect() has run wait for it, as they would
-            # have in aiomqtt's queue.
-            early: list[Incoming] = []
-            held = True
-
-            def deliver(message: mqtt.MQTTMessage) -> None:
-                incoming = _incoming(message)
-                if held:
-                    early.append(incoming)
-                else:
-                    self.on_message(incoming)
-
-            fastpath.deliver_at_once(paho, deliver)
-            for topic in self.subscriptions:
-                await client.subscribe(topic, qos=1)
+            connection.publish(self.status_topic, b"online", qos=1, retain=True)
+            await connection.subscribe(self.subscriptions)
             # From here on publish() queues; the cache and the backlog go first, so that
             # nothing published while we were connecting is lost or overtaken.
             self.connected.set()
@@ -192,12 +181,27 @@ class MqttBridge:
                 "connected to the MQTT broker", broker=f"{self.settings.host}:{self.settings.port}"
             )
             self.on_connect()
-            held = False
             for incoming in early:
                 self.on_message(incoming)
+            early.clear()
             async with asyncio.TaskGroup() as group:
-                group.create_task(self._pump(paho))
-                await _until_disconnected(client)
+                group.create_task(self._pump(connection))
+                await connection.closed()
+                raise MqttError("the connection ended")
+        finally:
+            connection.close()
+
+    def _options(self) -> ConnectOptions:
+        settings = self.settings
+        return ConnectOptions(
+            client_id=settings.client_id,
+            username=settings.username.reveal() if settings.username else None,
+            password=settings.password.reveal() if settings.password else None,
+            will=LastWill(self.status_topic, b"offline", qos=1, retain=True),
+            keep_alive=_KEEPALIVE,
+            connect_timeout=_CONNECT_TIMEOUT,
+            window=_INFLIGHT,
+        )
 
     def _drain_queue(self) -> None:
         while not self._queue.empty():
@@ -206,102 +210,58 @@ class MqttBridge:
             if message.retain and message.payload == b"":
                 self._retained.setdefault(message.topic, message)  # keep pending clears
 
-    async def _pump(self, paho: mqtt.Client) -> None:
-        """Hand the queue to paho in order. At most `_INFLIGHT` QoS 1 messages await their
-        PUBACK at a time: past that the queue waits (QoS 0 too, so nothing overtakes), and a
-        burst of `Render` payloads is made a window at a time, not all at once."""
+    async def _pump(self, connection: MqttConnection) -> None:
+        """Hand the queue to the connection in order. While `_INFLIGHT` QoS 1 messages
+        await their PUBACK the queue waits (QoS 0 too, so nothing overtakes), and so does
+        it while the socket's buffer is full: a burst of `Render` payloads is made a window
+        at a time, not all at once."""
+        queue = self._queue
         while True:
-            message = await self._queue.get()
+            message = await queue.get()
             try:
-                if message.qos:
-                    await self._window_open()
-                info = self._send(paho, message)
-                if message.qos:
-                    self._unacked.append(info)
+                if message.qos and not connection.window_open:
+                    await connection.window()
+                if connection.paused:
+                    await connection.writable()
+                payload = _bytes_of(message)
+                connection.publish(
+                    message.topic,
+                    payload,
+                    qos=message.qos,
+                    retain=message.retain,
+                    correlation=message.correlation,
+                )
+                if message.retain and not payload:
+                    self._retained.pop(message.topic, None)
             finally:
-                self._queue.task_done()
-
-    async def _window_open(self) -> None:
-        unacked = self._unacked
-        while True:
-            while unacked and unacked[0].is_published():
-                unacked.popleft()
-            if len(unacked) < _INFLIGHT:
-                return
-            # paho tells of a PUBACK only through on_publish, which costs two objects for
-            # every QoS 0 message it writes (fastpath.skip_publish_callbacks): look instead.
-            # Only a burst (start-up, Home Assistant coming online) fills the window.
-            await asyncio.sleep(_ACK_POLL)
-
-    def _send(self, paho: mqtt.Client, message: Outgoing) -> mqtt.MQTTMessageInfo:
-        properties = None
-        if message.correlation is not None:
-            properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-            properties.CorrelationData = message.correlation
-        payload = _bytes_of(message)
-        info = paho.publish(
-            message.topic,
-            payload,
-            qos=message.qos,
-            retain=message.retain,
-            properties=properties,
-        )
-        if info.rc != mqtt.MQTT_ERR_SUCCESS:
-            raise aiomqtt.MqttCodeError(info.rc, f"could not publish on {message.topic}")
-        if message.retain and not payload:
-            self._retained.pop(message.topic, None)
-        return info
-
-    def _client(self) -> aiomqtt.Client:
-        settings = self.settings
-        will = aiomqtt.Will(self.status_topic, b"offline", qos=1, retain=True)
-        return aiomqtt.Client(
-            settings.host,
-            settings.port,
-            username=settings.username.reveal() if settings.username else None,
-            password=settings.password.reveal() if settings.password else None,
-            identifier=settings.client_id,
-            protocol=aiomqtt.ProtocolVersion.V5,
-            will=will,
-            tls_context=tls_context(settings),
-            timeout=10,
-            keepalive=30,
-            socket_options=NO_DELAY,
-        )
+                queue.task_done()
 
     async def flush(self, within: float) -> bool:
         """Wait until everything queued is sent and its QoS 1 messages acknowledged, for a
         clean shutdown; False on timeout."""
-        if not self.connected.is_set():
+        connection = self._connection
+        if connection is None or not self.connected.is_set():
             return False
         try:
             async with asyncio.timeout(within):
                 await self._queue.join()
-                while self._unacked and not self._unacked[-1].is_published():  # noqa: ASYNC110 (see _window_open)
-                    await asyncio.sleep(_ACK_POLL)
-        except TimeoutError:
+                await connection.settled()
+        except (TimeoutError, MqttError):
             return False
         return True
 
 
-def _incoming(message: mqtt.MQTTMessage) -> Incoming:
-    props = getattr(message, "properties", None)
-    response = getattr(props, "ResponseTopic", None) if props is not None else None
-    correlation = getattr(props, "CorrelationData", None) if props is not None else None
-    return Incoming(message.topic, bytes(message.payload), response, correlation)
-
-
-async def _until_disconnected(client: aiomqtt.Client) -> None:
-    """Return never; raise MqttError when the connection ends (messages come through
-    `fastpath.deliver_at_once`, so aiomqtt's iterator has none to give)."""
-    async for _ in client.messages:
-        pass
-    raise aiomqtt.MqttError("the broker closed the connection")
+def _refused(ack: Acked) -> None:
+    log.warning("the MQTT broker refused a message", topic=ack.topic, reason_code=ack.reason_code)
 
 
 def _bytes_of(message: Outgoing) -> bytes:
     payload = message.payload
     return payload if isinstance(payload, bytes) else payload(message.topic)
+
+
+def endpoint(settings: MqttConfig) -> Endpoint:
+    return Endpoint(settings.host, settings.port, tls_context(settings))
 
 
 def tls_context(settings: MqttConfig) -> ssl.SSLContext | None:

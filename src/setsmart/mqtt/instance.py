@@ -14,16 +14,16 @@ them without waiting on a timer.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import secrets
 
-import aiomqtt
-
 from setsmart.config import MqttConfig
 from setsmart.errors import SetsmartError
-from setsmart.mqtt.bridge import NO_DELAY, tls_context
+from setsmart.mqtt.bridge import endpoint
+from setsmart.mqtt.connection import connect
+from setsmart.mqtt.errors import MqttError
 from setsmart.mqtt.payloads import ONLINE
+from setsmart.mqtt.session import ConnectOptions, Message
 from setsmart.mqtt.topics import Topics
 
 #: How `holder` names an instance that publishes no `bridge/info` (an older daemon).
@@ -53,27 +53,26 @@ def holder(state: bytes | None, info: bytes | None) -> str | None:
 async def read_holder(settings: MqttConfig, topics: Topics) -> str | None:
     """`holder` of what the broker keeps now; raises BrokerUnreachable when it cannot be
     asked (the caller retries, as the bridge does)."""
-    client = aiomqtt.Client(
-        settings.host,
-        settings.port,
+    options = ConnectOptions(
+        client_id=f"{settings.client_id}-check-{secrets.token_hex(3)}",
         username=settings.username.reveal() if settings.username else None,
         password=settings.password.reveal() if settings.password else None,
-        identifier=f"{settings.client_id}-check-{secrets.token_hex(3)}",
-        protocol=aiomqtt.ProtocolVersion.V5,
-        tls_context=tls_context(settings),
-        timeout=_TIMEOUT,
-        socket_options=NO_DELAY,
+        connect_timeout=_TIMEOUT,
     )
     retained: dict[str, bytes] = {}
+
+    def keep(message: Message) -> None:
+        retained[message.topic] = bytes(message.payload)
+
     try:
-        async with client:
-            await client.subscribe([(topics.bridge_state, 1), (topics.bridge_info, 1)])
-            await client.subscribe(f"{topics.base}/bridge/check/{secrets.token_hex(8)}", qos=1)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(_LINGER):
-                    async for message in client.messages:
-                        if isinstance(message.payload, bytes | bytearray):
-                            retained[str(message.topic)] = bytes(message.payload)
-    except aiomqtt.MqttError as exc:
-        raise BrokerUnreachable(str(exc)) from None
+        connection = await connect(endpoint(settings), options, keep)
+        try:
+            async with asyncio.timeout(_TIMEOUT):
+                await connection.subscribe([topics.bridge_state, topics.bridge_info])
+                await connection.subscribe([f"{topics.base}/bridge/check/{secrets.token_hex(8)}"])
+            await asyncio.sleep(_LINGER)
+        finally:
+            connection.close()
+    except (MqttError, TimeoutError) as exc:
+        raise BrokerUnreachable(str(exc) or "no answer from the broker") from None
     return holder(retained.get(topics.bridge_state), retained.get(topics.bridge_info))

@@ -13,13 +13,12 @@ import json
 import secrets
 from collections.abc import AsyncIterator
 
-import aiomqtt
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-
 from setsmart.config import MqttConfig
 from setsmart.errors import SetsmartError
-from setsmart.mqtt.bridge import NO_DELAY, tls_context
+from setsmart.mqtt.bridge import endpoint
+from setsmart.mqtt.connection import MqttConnection, connect
+from setsmart.mqtt.errors import MqttError
+from setsmart.mqtt.session import ConnectOptions, Message
 from setsmart.mqtt.topics import Topics
 
 _LOOK = 2.0  # seconds to find a daemon before going direct
@@ -32,19 +31,26 @@ class RemoteError(SetsmartError):
 class Remote:
     """A connection to the broker through which a running daemon is asked."""
 
-    def __init__(self, client: aiomqtt.Client, topics: Topics, time_limit: float) -> None:
-        self.client = client
+    def __init__(
+        self,
+        connection: MqttConnection,
+        inbox: asyncio.Queue[Message],
+        topics: Topics,
+        time_limit: float,
+    ) -> None:
+        self.connection = connection
+        self.inbox = inbox
         self.topics = topics
         self.time_limit = time_limit
 
     async def state(self, name: str) -> dict[str, object]:
         """The device's retained state; asks for a fresh read when there is none yet."""
         topic = self.topics.state(name)
-        await self.client.subscribe(topic, qos=1)
+        await self.connection.subscribe([topic])
         try:
             return await self._next_state(topic, within=_LOOK)
         except TimeoutError:
-            await self.client.publish(self.topics.get(name), b"", qos=1)
+            self.connection.publish(self.topics.get(name), b"", qos=1)
             try:
                 return await self._next_state(topic, within=self.time_limit)
             except TimeoutError:
@@ -54,36 +60,35 @@ class Remote:
         """Send a `/set` and wait for the daemon's answer; returns the state after it."""
         reply_topic = f"{self.topics.base}/cli/{secrets.token_hex(8)}"
         correlation = secrets.token_bytes(8)
-        await self.client.subscribe(reply_topic, qos=1)
-        properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-        properties.ResponseTopic = reply_topic
-        properties.CorrelationData = correlation
+        await self.connection.subscribe([reply_topic])
         body = payload if isinstance(payload, str) else json.dumps(payload)
-        await self.client.publish(self.topics.set(name), body, qos=1, properties=properties)
+        await self.connection.window()
+        self.connection.publish(
+            self.topics.set(name),
+            body.encode(),
+            qos=1,
+            response_topic=reply_topic,
+            correlation=correlation,
+        )
         try:
             async with asyncio.timeout(self.time_limit + _LOOK):
-                async for message in self.client.messages:
-                    if str(message.topic) == reply_topic:
-                        answer = json.loads(_text(message.payload))
-                        break
+                while (message := await self.inbox.get()).topic != reply_topic:
+                    pass
         except TimeoutError:
             raise RemoteError(f"{name}: the daemon did not answer the command") from None
+        answer = json.loads(message.payload)
         if answer.get("status") != "ok":
             raise RemoteError(str(answer.get("error", "the daemon refused the command")))
         return await self.state(name)
 
     async def _next_state(self, topic: str, *, within: float) -> dict[str, object]:
         async with asyncio.timeout(within):
-            async for message in self.client.messages:
-                if str(message.topic) == topic and message.payload:
-                    document = json.loads(_text(message.payload))
+            while True:
+                message = await self.inbox.get()
+                if message.topic == topic and message.payload:
+                    document = json.loads(message.payload)
                     if isinstance(document, dict):
                         return document
-        raise TimeoutError  # pragma: no cover (the iterator only ends by raising)
-
-
-def _text(payload: object) -> str:
-    return payload.decode() if isinstance(payload, bytes | bytearray) else str(payload)
 
 
 @contextlib.asynccontextmanager
@@ -91,28 +96,24 @@ async def find_daemon(
     settings: MqttConfig, topics: Topics, time_limit: float
 ) -> AsyncIterator[Remote | None]:
     """A Remote when a daemon is online on the broker, else None (go direct)."""
-    client = aiomqtt.Client(
-        settings.host,
-        settings.port,
+    options = ConnectOptions(
+        client_id=f"{settings.client_id}-cli-{secrets.token_hex(3)}",
         username=settings.username.reveal() if settings.username else None,
         password=settings.password.reveal() if settings.password else None,
-        identifier=f"{settings.client_id}-cli-{secrets.token_hex(3)}",
-        protocol=aiomqtt.ProtocolVersion.V5,
-        tls_context=tls_context(settings),
-        timeout=_LOOK,
-        socket_options=NO_DELAY,
+        connect_timeout=_LOOK,
     )
-    async with contextlib.AsyncExitStack() as stack:
-        try:
-            await stack.enter_async_context(client)
-        except aiomqtt.MqttError:
-            yield None
-            return
-        await client.subscribe(topics.bridge_state, qos=1)
+    inbox: asyncio.Queue[Message] = asyncio.Queue()
+    try:
+        connection = await connect(endpoint(settings), options, inbox.put_nowait)
+    except MqttError:
+        yield None
+        return
+    try:
+        await connection.subscribe([topics.bridge_state])
         online = False
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(_LOOK):
-                async for message in client.messages:
-                    online = _text(message.payload) == "online"
-                    break
-        yield Remote(client, topics, time_limit) if online else None
+                online = (await inbox.get()).payload == b"online"
+        yield Remote(connection, inbox, topics, time_limit) if online else None
+    finally:
+        connection.close()

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
+from setsmart.devices.scenes import V2_SCENES
 from setsmart.protocol import Dps, DpValue
 from setsmart.sim.errors import SimConfigError
 from setsmart.sim.motion import ClimateSensor, Cover, Motion, Thermostat
@@ -285,3 +286,10 @@ def kind_spec(kind: str, dps: Mapping[str, DpValue] | None = None) -> KindSpec:
         raise SimConfigError(
             f"unknown simulated device kind {kind!r} (one of {', '.join(KINDS)})"
         ) from None
+
+
+def running_scene(kind: str, name: str) -> dict[str, DpValue]:
+    """The DPs of a bulb of `kind` (bulb or bulb_v1) running its built-in scene `name`."""
+    if kind == "bulb_v1":
+        return {"2": name}
+    return {"21": "scene", "25": V2_SCENES[name].encode()}
