@@ -456,6 +456,10 @@ class DeviceRuntime:
                     device_offline=True,
                 )
             dps = await fallback.read()
+        if self.link is not None and self.link.connected:
+            # A LAN session came up during the read: its own status query, answered
+            # before the machine hears LinkUp, is fresher than what the cloud last heard.
+            return
         self._feed(m.CloudRead(dps, polled=polled, presence=presence))
 
     # Commands ---------------------------------------------------------------------------
