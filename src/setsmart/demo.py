@@ -20,7 +20,15 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
 
-from setsmart.config import Config, DeviceConfig, LanConfig, MqttConfig, Secret, dump_config
+from setsmart.config import (
+    Config,
+    DeviceConfig,
+    HttpConfig,
+    LanConfig,
+    MqttConfig,
+    Secret,
+    dump_config,
+)
 from setsmart.daemon.store import StateStore
 from setsmart.daemon.supervisor import Supervisor
 from setsmart.errors import SetsmartError
@@ -51,6 +59,7 @@ _START_DPS = {
 _KEY = "demo-local-key!!"
 _RESPONDER_HOST = "127.0.0.250"  # the 3.5 device's discovery address (UDP only)
 _BEACON_EVERY = 2.0
+_PAGE_PORT = 8080  # the page's usual port; another one when something listens there
 
 
 class DemoError(SetsmartError):
@@ -127,7 +136,20 @@ def demo_config(base: Config, fleet: SimFleet, mqtt: MqttConfig) -> Config:
     lan = LanConfig(
         discovery=False, probe=None, heartbeat=10.0, poll=30.0, energy_poll=5.0, timeout=5.0
     )
-    return replace(base, mqtt=mqtt, lan=lan, cloud=None, devices=tuple(devices))
+    http = base.http or HttpConfig(bind="127.0.0.1", port=_free_tcp_port(_PAGE_PORT))
+    return replace(base, mqtt=mqtt, lan=lan, cloud=None, devices=tuple(devices), http=http)
+
+
+def _free_tcp_port(preferred: int) -> int:
+    """`preferred` when nothing listens there on loopback, else any free port."""
+    for port in (preferred, 0):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(probe.getsockname()[1])
+    raise DemoError("no free TCP port on 127.0.0.1 for the page")
 
 
 async def run_demo(
@@ -203,6 +225,9 @@ def _explain(config: Config, cli_config: Path, say: Callable[[str], None]) -> No
         "",
         f"setsmart demo is running: {len(config.devices)} simulated devices, "
         "every protocol version and every kind.",
+        "",
+        "Open the page (every device, its controls, live state and plots):",
+        f"  http://{config.http.bind}:{config.http.port}/" if config.http else "  (no http:)",
         "",
         "Watch everything:",
         f"  mosquitto_sub -h {mqtt.host} -p {mqtt.port} -t '{base}/#' -v",

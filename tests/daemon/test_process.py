@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from setsmart.sim import SimDevice
@@ -143,6 +145,15 @@ async def test_demo_runs_and_stops_on_ctrl_c(tmp_path: Path) -> None:
             text = "".join(printed)
             assert "mosquitto_sub" in text
             assert "mosquitto_pub" in text
+            # The page the demo prints: served, with every demo device in its API.
+            page = re.search(r"http://127\.0\.0\.1:\d+/", text)
+            assert page is not None, text
+            async with aiohttp.ClientSession() as http:
+                async with http.get(page[0]) as answer:
+                    assert answer.status == 200
+                    assert "<title>setsmart</title>" in await answer.text()
+                async with http.get(page[0] + "api/devices") as answer:
+                    listed = {device["name"] for device in await answer.json()}
             versions = {
                 "demo_plug": "3.3",
                 "demo_plug_32": "3.2",
@@ -156,6 +167,7 @@ async def test_demo_runs_and_stops_on_ctrl_c(tmp_path: Path) -> None:
                 "demo_thermostat": "3.3",
                 "demo_sensor": "3.4",
             }
+            assert listed == set(versions)
             for name in versions:
                 await mqtt.wait_for(
                     f"setsmart/{name}/availability", lambda m: m.payload == b"online"
