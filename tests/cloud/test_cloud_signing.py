@@ -218,7 +218,11 @@ def test_verifier_rejects_wrong_secret_and_changed_body() -> None:
     path=st.from_regex(r"/v1\.[0-9]/[a-z0-9/_-]{0,30}", fullmatch=True),
     query=st.dictionaries(
         st.from_regex(r"[a-z_]{1,8}", fullmatch=True),
-        st.text(alphabet=st.characters(blacklist_characters="&=#"), max_size=10),
+        # Surrogates cannot be encoded as UTF-8, so no URL query carries them.
+        st.text(
+            alphabet=st.characters(blacklist_characters="&=#", blacklist_categories=("Cs",)),
+            max_size=10,
+        ),
         max_size=4,
     ),
     body=st.binary(max_size=64),
