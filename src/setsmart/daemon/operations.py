@@ -29,6 +29,7 @@ from setsmart.daemon.commands import (
 from setsmart.daemon.events import EventHub, Listener
 from setsmart.daemon.firmware_request import firmware_request
 from setsmart.daemon.history import HistoryRecorder, HistoryUnavailable
+from setsmart.devices.capabilities import capabilities
 from setsmart.history import HistoryError, Point, open_database, unit_of
 from setsmart.lan.discovery import Sighting
 from setsmart.mqtt.payloads import CommandPayloadError, decode_set_payload
@@ -173,6 +174,7 @@ class Operations:
             "version": link.version if link else config.version,
             "available": runtime.online,
             "state": self.hub.states.get(config.name),
+            "capabilities": capabilities(runtime.profile) if runtime.profile else {},
         }
 
     async def health(self) -> dict[str, object]:
