@@ -177,8 +177,15 @@ async def run_demo(
                 loop.add_signal_handler(stop_signal, supervisor.stop)
             try:
                 task = asyncio.create_task(supervisor.run())
-                async with asyncio.timeout(15):
-                    await supervisor.ready.wait()
+                ready = asyncio.create_task(supervisor.ready.wait())
+                await asyncio.wait({task, ready}, timeout=15, return_when=asyncio.FIRST_COMPLETED)
+                ready.cancel()
+                if task.done():
+                    await task  # it ended before it was ready: its error is the demo's
+                    return
+                if not supervisor.ready.is_set():
+                    task.cancel()
+                    raise DemoError("the daemon did not get ready within 15 s")
                 _explain(config, cli_config, say)
                 await task
                 say("Demo stopped.")

@@ -213,3 +213,27 @@ async def test_demo_runs_and_stops_on_ctrl_c(tmp_path: Path) -> None:
             await mqtt.wait_for("setsmart/bridge/state", lambda m: m.payload == b"offline")
     finally:
         await broker.stop()
+
+
+async def test_a_demo_on_a_base_topic_held_by_another_daemon_says_so_and_exits_1(
+    tmp_path: Path,
+) -> None:
+    async with running_broker(tmp_path) as broker:
+        async with recorder(broker.host, broker.port, "setsmart/#") as mqtt:
+            for topic, payload in (
+                ("setsmart/bridge/info", b'{"instance": "setsmart-kitchen-pi"}'),
+                ("setsmart/bridge/state", b"online"),
+            ):
+                await mqtt.connection.window()
+                mqtt.connection.publish(topic, payload, qos=1, retain=True)
+                await mqtt.connection.settled()
+        config = tmp_path / "demo.yaml"
+        config.write_text(f"mqtt:\n  host: {broker.host}\n  port: {broker.port}\n")
+        async with process("demo", "-c", str(config)) as demo:
+            async with asyncio.timeout(30):
+                _, stderr = await demo.communicate()
+        assert demo.returncode == 1
+        lines = stderr.decode().strip().splitlines()
+        assert len(lines) == 1, lines
+        assert "held by another instance, setsmart-kitchen-pi" in lines[0]
+        assert "not starting" in lines[0]
