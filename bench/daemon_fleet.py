@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -39,7 +38,6 @@ from typing import Any
 from bench.fleetspec import DeviceSpec
 from bench.measure import pin_to_cpu, raise_fd_limit
 from bench.simfleet import (
-    REPO,
     START_LIMIT,
     FleetProcess,
     disable_nagle,
@@ -260,18 +258,7 @@ class DaemonFleet(FleetProcess):
             f"--port={self.port}",
             f"--max-seconds={self.max_seconds}",
         ]
-        if self.cpu is not None:
-            command.append(f"--cpu={self.cpu}")
-        # FleetProcess keeps the process and its stderr file in these two attributes.
-        self._proc = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-            command,
-            cwd=REPO,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            text=True,
-        )
-        hello = json.loads(self._read_line(START_LIMIT))
+        hello = self._launch(command, START_LIMIT)
         self.devices = [DeviceSpec.from_json(entry) for entry in hello["devices"]]
         self.nodelay_listeners = int(hello["nodelay_listeners"])
 

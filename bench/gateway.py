@@ -117,17 +117,7 @@ class GatewayProcess(FleetProcess):
             f"--children={args.children}", f"--version={args.version}",
             f"--push-every={args.push_every}",
         ]  # fmt: skip
-        if self.cpu is not None:
-            command.append(f"--cpu={self.cpu}")
-        self._proc = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-            command,
-            cwd=REPO,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            text=True,
-        )
-        self.hello = json.loads(self._read_line(60.0))
+        self.hello = self._launch(command, 60.0)
 
 
 # A peer's process -------------------------------------------------------------------------

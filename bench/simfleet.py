@@ -24,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from bench.fleetspec import DeviceSpec
 from bench.measure import cpu_seconds, pin_to_cpu, raise_fd_limit, rss_mb
@@ -192,17 +193,7 @@ class FleetProcess:
             f"--kind={self.kind}",
             f"--max-seconds={self.max_seconds}",
         ]
-        if self.cpu is not None:
-            command.append(f"--cpu={self.cpu}")
-        self._proc = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-            command,
-            cwd=REPO,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            text=True,
-        )
-        hello = json.loads(self._read_line(START_LIMIT))
+        hello = self._launch(command, START_LIMIT)
         self.devices = [DeviceSpec.from_json(entry) for entry in hello["devices"]]
         self.nodelay_listeners = int(hello["nodelay_listeners"])
 
@@ -234,6 +225,21 @@ class FleetProcess:
             if proc.stdout is not None:
                 proc.stdout.close()
         self._stderr.close()
+
+    def _launch(self, command: list[str], limit: float) -> dict[str, Any]:
+        """Start `command` (on `cpu`, if set) and read its hello line (within `limit` s)."""
+        if self.cpu is not None:
+            command = [*command, f"--cpu={self.cpu}"]
+        self._proc = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+            command,
+            cwd=REPO,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            text=True,
+        )
+        hello: dict[str, Any] = json.loads(self._read_line(limit))
+        return hello
 
     def _read_line(self, limit: float) -> str:
         proc = self._proc
