@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from setsmart.config.fields import Check
 
 LOCAL_KEY_LENGTH = 16
+NODE_ID_MAX = 64  # real cids are 16 hex digits; leave room for other gateways
 RESERVED_NAMES = frozenset({"bridge"})  # B/bridge/... belongs to the bridge itself
 
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -77,6 +78,15 @@ def device_id(text: str) -> str | None:
         return "must not be empty"
     if any(char.isspace() or char in "/+#" or not char.isprintable() for char in text):
         return f"must not contain spaces, '/', '+' or '#', got '{text}'"
+    return None
+
+
+def node_id(text: str) -> str | None:
+    """A sub-device's address on its gateway (``cid`` on the wire): sent in JSON, so no specials."""
+    if text == "" or len(text) > NODE_ID_MAX:
+        return f"must be 1-{NODE_ID_MAX} characters, got {len(text)}"
+    if any(char.isspace() or char in '"\\' or not char.isprintable() for char in text):
+        return f"must not contain spaces, quotes or backslashes, got '{text}'"
     return None
 
 

@@ -128,7 +128,19 @@ def _mqtt(mqtt: MqttConfig) -> dict[str, Any]:
 
 def _device(device: DeviceConfig) -> dict[str, Any]:
     out: dict[str, Any] = {"id": device.id, "name": device.name}
-    fields = ("type", "local_key", "host", "port", "version", "dps", "cloud", "invert", "sleep")
+    fields = (
+        "type",
+        "local_key",
+        "host",
+        "port",
+        "version",
+        "dps",
+        "cloud",
+        "invert",
+        "sleep",
+        "gateway",
+        "node_id",
+    )
     out.update(_differences(device, DeviceConfig(id="", name=""), fields))
     return out
 

@@ -97,6 +97,8 @@ DEVICE_KEYS = (
     "cloud",
     "invert",
     "sleep",
+    "gateway",
+    "node_id",
 )
 MAX_PORT = 65535
 
@@ -351,6 +353,8 @@ def _read_device(device: Section) -> DeviceConfig:
         cloud=device.boolean("cloud", True),
         invert=device.boolean("invert", False),
         sleep=device.number("sleep", None, zero_allowed=False),
+        gateway=device.text("gateway", None, checks.device_name),
+        node_id=device.text("node_id", None, checks.node_id),
     )
 
 

@@ -138,6 +138,8 @@ class DeviceConfig:
     cloud: bool = True
     invert: bool = False
     sleep: float | None = None
+    gateway: str | None = None
+    node_id: str | None = None
 
     def __post_init__(self) -> None:
         # Callers may pass a plain dict; keep the frozen promise all the way down.
