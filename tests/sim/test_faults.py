@@ -25,18 +25,20 @@ def device(version: Version = "3.3") -> SimDevice:
 
 
 async def test_delay_holds_every_reply() -> None:
+    # A long delay, so that an undelayed reply on a loaded machine stays well inside it.
+    delay = 1.0
     async with device("3.4") as dev, await WireClient.connect(dev) as client:
-        dev.delay = 0.3
+        dev.delay = delay
         loop = asyncio.get_running_loop()
         started = loop.time()
         client.send(client.session.query())
         await client.reply()
-        assert loop.time() - started >= 0.3
+        assert loop.time() - started >= delay
         dev.delay = 0.0
         started = loop.time()
         client.send(client.session.query())
         await client.reply()
-        assert loop.time() - started < 0.3
+        assert loop.time() - started < delay
 
 
 @pytest.mark.parametrize("version", ["3.3", "3.5"])
