@@ -93,14 +93,15 @@ class HistoryRecorder:
         self._sampler.forget(device)
 
     async def run(self) -> None:
-        """Open the file, then write and prune until cancelled (a last write on the way out)."""
+        """Open the file, then write and prune until cancelled or failed (a last write on the
+        way out)."""
         try:
             opened = await self._open()
             self.ready.set()
             if not opened:
                 return
             next_prune = 0.0
-            while True:
+            while self._db is not None:  # a failure closes the history for good
                 await self._sleep(self.flush_every)
                 await self.flush()
                 if self._db is not None and self._wall() >= next_prune:
