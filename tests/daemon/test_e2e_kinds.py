@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from setsmart.protocol import Command
+from setsmart.protocol import Command, DpValue
 from setsmart.sim import SimDevice
 from tests.daemon.harness import BASE, KEY, PREFIX, Dev, config_text, daemon
 from tests.support.broker import running_broker
@@ -148,3 +148,53 @@ async def test_every_new_kind_end_to_end(tmp_path: Path) -> None:
                 assert reason in entry["message"], entry
                 assert payload.split('"')[1] in entry["message"], entry
                 assert _writes(sim) == sent, name
+
+
+async def test_each_channel_of_a_dimmer_is_a_json_light_on_topics_of_its_own(
+    tmp_path: Path,
+) -> None:
+    # Two channels on DPs 1-3 and 7-9, as a two-gang Tuya dimmer reports them
+    # (tests/devices/reported/dimmer_moes_tuyalocal4280.json has the same layout).
+    reported: dict[str, DpValue] = {"1": True, "2": 500, "3": 10, "7": False, "8": 1000, "9": 10}
+    async with (
+        running_broker(tmp_path) as broker,
+        SimDevice(
+            "bfe2edimmer2ch000001", KEY, "3.4", "raw", dps=reported, host="127.0.0.46"
+        ) as sim,
+    ):
+        text = config_text(broker, [Dev("hall", sim, "dimmer")])
+        async with (
+            daemon(tmp_path, text),
+            recorder(broker.host, broker.port, f"{BASE}/#", f"{PREFIX}/#") as mqtt,
+        ):
+            await mqtt.wait_for(f"{BASE}/hall/l1", _has({"state": "ON", "brightness": 127}))
+            await mqtt.wait_for(f"{BASE}/hall/l2", _has({"state": "OFF", "brightness": 255}))
+            for n in (1, 2):
+                config = (await mqtt.wait_for(f"{PREFIX}/light/{sim.device_id}/l{n}/config")).json()
+                assert isinstance(config, dict)
+                assert config["schema"] == "json"
+                assert config["state_topic"] == f"{BASE}/hall/l{n}"
+                assert config["command_topic"] == f"{BASE}/hall/l{n}/set"
+
+            # What Home Assistant's JSON light sends for channel 2, then a plain OFF.
+            await mqtt.publish(f"{BASE}/hall/l2/set", '{"state": "ON", "brightness": 128}')
+            await mqtt.wait_for(f"{BASE}/hall/l2", _has({"state": "ON", "brightness": 128}))
+            await mqtt.wait_for(f"{BASE}/hall", _has({"state_l2": "ON", "brightness_l2": 128}))
+            assert (sim.dps["7"], sim.dps["1"]) == (True, True)  # channel 1 untouched
+            await mqtt.publish(f"{BASE}/hall/l1/set", "OFF")
+            await mqtt.wait_for(f"{BASE}/hall/l1", _has({"state": "OFF"}))
+            assert sim.dps["1"] is False
+
+            # A channel the dimmer lacks, and a key a channel does not take.
+            for topic, payload, reason in (
+                ("l3", '{"state": "ON"}', "the device has no channel l3"),
+                ("l1", '{"color_temp": 300}', "channel l1 takes state and brightness"),
+            ):
+                sent = _writes(sim)
+                mark = mqtt.mark()
+                await mqtt.publish(f"{BASE}/hall/{topic}/set", payload)
+                entry = (await mqtt.wait_for(f"{BASE}/bridge/log", since=mark)).json()
+                assert isinstance(entry, dict)
+                assert entry["device"] == "hall"
+                assert reason in entry["message"], entry
+                assert _writes(sim) == sent

@@ -108,10 +108,16 @@ def test_every_document_carries_what_the_contract_promises(case: Case) -> None:
         ]
         assert document["availability_mode"] == "all"
         # A cover reads its position, a climate each of its keys, from the state topic.
+        # A dimmer's channel reads and writes its own topics (mqtt/channels.py).
         state_topic = document.get("state_topic", document.get("position_topic"))
         if component == "climate":
             state_topic = document["current_temperature_topic"]
-        assert state_topic == f"setsmart/{device.name}"
+        channel = (
+            f"/{object_id}"
+            if case.profile.type is DeviceType.DIMMER and object_id != "light"
+            else ""
+        )
+        assert state_topic == f"setsmart/{device.name}{channel}"
         assert document["origin"] == {"name": "setsmart", "sw_version": "0.1.0"}
         entity_id = str(document["default_entity_id"])
         assert entity_id.split(".", maxsplit=1)[0] == component
@@ -122,7 +128,7 @@ def test_every_document_carries_what_the_contract_promises(case: Case) -> None:
             assert document["mode_command_topic"] == f"setsmart/{device.name}/set"
             assert document["json_attributes_topic"] == f"setsmart/{device.name}"
         else:
-            assert document["command_topic"] == f"setsmart/{device.name}/set"
+            assert document["command_topic"] == f"setsmart/{device.name}{channel}/set"
             assert document["json_attributes_topic"] == f"setsmart/{device.name}"
 
 

@@ -116,3 +116,32 @@ def test_only_valid_names_ever_match(name: str) -> None:
     if parsed is not None:
         assert parsed == (name, "set")
         assert not set(name) & set("/+#")
+
+
+def test_a_channel_has_a_state_and_a_set_topic_that_parse_back() -> None:
+    assert TOPICS.channel_state("hall", 2) == "setsmart/hall/l2"
+    assert TOPICS.channel_set("hall", 2) == "setsmart/hall/l2/set"
+    assert TOPICS.parse_channel_command("setsmart/hall/l2/set") == ("hall", 2)
+    assert TOPICS.parse_channel_command(TOPICS.channel_set("x" * 64, 16)) == ("x" * 64, 16)
+    filters = TOPICS.channel_set_filters
+    assert filters[0] == "setsmart/+/l1/set"
+    assert len(filters) == len(set(filters)) == 16
+
+
+@pytest.mark.parametrize(
+    "topic",
+    [
+        "setsmart/hall/l0/set",
+        "setsmart/hall/l17/set",
+        "setsmart/hall/l01/set",
+        "setsmart/hall/l2",  # the state topic
+        "setsmart/hall/l2/get",
+        "setsmart/hall/firmware/set",
+        "setsmart/bridge/l1/set",
+        "setsmart/a/b/l1/set",
+        "setsmart/l1/set",
+        "other/hall/l1/set",
+    ],
+)
+def test_parse_channel_command_refuses_everything_else(topic: str) -> None:
+    assert TOPICS.parse_channel_command(topic) is None

@@ -56,10 +56,11 @@ from setsmart.daemon.specs import SpecCache, load_specs
 from setsmart.daemon.store import StateError, StateStore
 from setsmart.daemon.systemd import Notifier
 from setsmart.daemon.watchdog import Watchdogs
-from setsmart.devices import AUTO
+from setsmart.devices import AUTO, set_keys
 from setsmart.devices.spec import SpecError
 from setsmart.lan.discovery import DiscoveryListener, Sighting
 from setsmart.mqtt.bridge import Incoming, MqttBridge
+from setsmart.mqtt.channels import channel_command, channel_state, published_channels
 from setsmart.mqtt.discovery import (
     DiscoveryPayloads,
     discovery_documents,
@@ -76,7 +77,7 @@ from setsmart.mqtt.payloads import (
     log_document,
     response_document,
 )
-from setsmart.mqtt.topics import Topics
+from setsmart.mqtt.topics import CommandKind, Topics
 from setsmart.operation_errors import OperationError
 from setsmart.protocol.constants import as_version
 
@@ -266,6 +267,7 @@ class Supervisor:
         self.topics = Topics.from_config(config)
         subscriptions = [
             *self.topics.command_filters,
+            *self.topics.channel_set_filters,
             *firmware.filters(self.topics.base),
             self.topics.bridge_request_filter,
         ]
@@ -316,9 +318,10 @@ class Supervisor:
         if self.history is not None and forget:
             self.history.forget(name)
         if forget:
-            config = device.runtime.config
+            config, profile = device.runtime.config, device.runtime.profile
             topics = {
                 *removed_device_topics(config, self.topics),
+                *(self.topics.channel_state(name, n) for n in published_channels(profile)),
                 *self.retained.forget(config.id),
             }
             self._clear(topics)
@@ -452,7 +455,10 @@ class Supervisor:
         if request is not None:
             self._on_firmware(message, *request)
             return
-        parsed = self.topics.parse_command_topic(message.topic)
+        channel = self.topics.parse_channel_command(message.topic)
+        parsed: tuple[str, CommandKind] | None = (
+            (channel[0], "set") if channel else self.topics.parse_command_topic(message.topic)
+        )
         if parsed is None:
             return
         name, kind = parsed
@@ -468,6 +474,9 @@ class Supervisor:
         if kind == "set":
             try:
                 payload = decode_set_payload(message.payload)
+                if channel is not None:
+                    keys = set_keys(device.runtime.profile) if device.runtime.profile else ()
+                    payload = channel_command(payload, channel[1], keys)
             except CommandPayloadError as exc:
                 done(InvalidCommand(f"{name}: {exc}"))
                 return
@@ -495,6 +504,9 @@ class Supervisor:
     def state(self, device: DeviceRuntime, document: dict[str, object]) -> None:
         first = self.bridge.retained(self.topics.state(device.name)) is None
         self.bridge.publish(self.topics.state(device.name), encode_json(document), retain=True)
+        for n in published_channels(device.profile):
+            channel = encode_json(channel_state(document, n))
+            self.bridge.publish(self.topics.channel_state(device.name, n), channel, retain=True)
         self.hub.state(device.name, document)
         if self.history is not None:
             self.history.observe(device.name, document)
@@ -550,8 +562,18 @@ class Supervisor:
         for topic in documents:
             self.bridge.publish(topic, payloads, retain=True, qos=1)
         now = {*documents, self.topics.state(runtime.name), self.topics.availability(runtime.name)}
+        channels = {
+            self.topics.channel_state(runtime.name, n) for n in published_channels(runtime.profile)
+        }
+        self._clear(t for t in before if t not in channels and self._is_channel_topic(runtime, t))
+        now |= channels
         now |= set(before) & {firmware.state_topic(self.topics.base, runtime.name)}
         self.retained.set(device_id, now)
+
+    def _is_channel_topic(self, runtime: DeviceRuntime, topic: str) -> bool:
+        """Whether `topic` is one of the device's channel state topics, `B/<name>/lN`."""
+        parsed = self.topics.parse_channel_command(f"{topic}/set")
+        return parsed is not None and parsed[0] == runtime.name
 
     def _clear_removed_devices(self) -> None:
         """Devices published by an earlier run but no longer configured lose their topics."""

@@ -277,12 +277,23 @@ class EntityFactory:
             **self._attributes(),
         }
 
-    def light(self, profile: DeviceProfile, modes: list[str] | None = None) -> Document:
-        """A JSON-schema light with the profile's colour modes (or `modes`)."""
+    def light(
+        self, profile: DeviceProfile, modes: list[str] | None = None, channel: int | None = None
+    ) -> Document:
+        """A JSON-schema light with the profile's colour modes (or `modes`); a `channel`'s
+        reads and writes the channel's own topics (`channels.py`)."""
         modes = list(profile.color_modes) if modes is None else modes
+        name = self._device.name
+        if channel is None:
+            common = self._common("light", "light", None, main=True)
+            command_topic = self._topics.set(name)
+        else:
+            common = self._common("light", f"l{channel}", f"Channel {channel}", main=False)
+            common["state_topic"] = self._topics.channel_state(name, channel)
+            command_topic = self._topics.channel_set(name, channel)
         document: Document = {
-            **self._common("light", "light", None, main=True),
-            "command_topic": self._topics.set(self._device.name),
+            **common,
+            "command_topic": command_topic,
             "schema": "json",
             "brightness": modes != ["onoff"],
             "color_mode": True,

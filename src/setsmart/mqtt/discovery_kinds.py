@@ -2,9 +2,9 @@
 climate, sensor): what `discovery.py` builds for them beside its switches and lights.
 
 Every command goes to the device's `/set` topic as the JSON our `/set` takes; every
-state is read from its state topic. A dimmer with one channel is a JSON light; with
-several, each channel is a template light reading and writing its own `state_lN` and
-`brightness_lN` (a JSON light reads only `state` and `brightness`).
+state is read from its state topic. A dimmer is a JSON light per channel; with several
+channels, each light reads and writes its channel's own topics (`channels.py`), since a
+JSON light reads only `state` and `brightness`.
 """
 
 from __future__ import annotations
@@ -60,24 +60,10 @@ def documents(entity: EntityFactory, profile: DeviceProfile) -> dict[tuple[str, 
 def _dimmer(entity: EntityFactory, profile: DeviceProfile) -> dict[tuple[str, str], Document]:
     if not dimmer_kind.is_multi(profile):
         return {("light", "light"): entity.light(profile, modes=["brightness"])}
-    out: dict[tuple[str, str], Document] = {}
-    for n in dimmer_kind.channels(profile):
-        state, level = f"state_l{n}", f"brightness_l{n}"
-        on = (
-            f'{{"{state}": "ON"{{% if brightness is defined %}}, "{level}": {{{{ brightness }}}}'
-            "{% endif %}}"
-        )
-        out["light", f"l{n}"] = {
-            **entity.common("light", f"l{n}", f"Channel {n}", main=False),
-            "command_topic": entity.set_topic,
-            "schema": "template",
-            "command_on_template": on,
-            "command_off_template": encode_json({state: "OFF"}),
-            "state_template": f"{{{{ value_json.{state} | default('') | lower }}}}",
-            "brightness_template": f"{{{{ value_json.{level} | default(0) }}}}",
-            **entity.attributes(),
-        }
-    return out
+    return {
+        ("light", f"l{n}"): entity.light(profile, modes=["brightness"], channel=n)
+        for n in dimmer_kind.channels(profile)
+    }
 
 
 def _cover(entity: EntityFactory, profile: DeviceProfile) -> Document:

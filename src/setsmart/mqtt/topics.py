@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from setsmart.config import Config
+from setsmart.devices.roles import MAX_GANGS
 
 #: What a device name may be: one topic level, safe in every MQTT client and in HA.
 NAME_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -20,6 +21,8 @@ NAME_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
 BRIDGE: Final = "bridge"
 #: What Home Assistant's discovery accepts as a node id or object id (its TOPIC_MATCHER).
 _HA_ID_UNSAFE: Final = re.compile(r"[^A-Za-z0-9_-]")
+#: A channel's topic level: `l1`..`l16`.
+_CHANNEL: Final = re.compile(r"l([1-9][0-9]?)")
 
 CommandKind = Literal["set", "get"]
 
@@ -119,6 +122,32 @@ class Topics:
     def command_filters(self) -> tuple[str, str]:
         """Both command subscriptions, `/set` first."""
         return (self.set_filter, self.get_filter)
+
+    def channel_state(self, name: str, channel: int) -> str:
+        """`B/<name>/l<N>`: one channel's retained `state` and `brightness` (`channels.py`)."""
+        return f"{self.base}/{name}/l{channel}"
+
+    def channel_set(self, name: str, channel: int) -> str:
+        """`B/<name>/l<N>/set`: commands to one channel."""
+        return f"{self.base}/{name}/l{channel}/set"
+
+    @property
+    def channel_set_filters(self) -> tuple[str, ...]:
+        """`B/+/l<N>/set` for every channel a device may have: one filter each, since
+        `B/+/+/set` would also match `B/<name>/firmware/set` and deliver it twice."""
+        return tuple(f"{self.base}/+/l{n}/set" for n in range(1, MAX_GANGS + 1))
+
+    def parse_channel_command(self, topic: str) -> tuple[str, int] | None:
+        """`(name, N)` for `B/<name>/l<N>/set`, else None."""
+        prefix = f"{self.base}/"
+        if not topic.startswith(prefix) or not topic.endswith("/set"):
+            return None
+        name, sep, channel = topic[len(prefix) : -len("/set")].rpartition("/")
+        match = _CHANNEL.fullmatch(channel)
+        if not sep or match is None or not is_device_name(name):
+            return None
+        number = int(match[1])
+        return (name, number) if 1 <= number <= MAX_GANGS else None
 
     def parse_command_topic(self, topic: str) -> tuple[str, CommandKind] | None:
         """`(name, "set"|"get")` for a device command topic, else None.

@@ -103,8 +103,8 @@ def _cases() -> list[Case]:
                 profile_for(kind),
             )
         )
-    # A two-channel dimmer (a template light per channel), a fan with every feature, and a
-    # sensor with every reading.
+    # A two-channel dimmer (a JSON light per channel, on the channel's topics), a fan with
+    # every feature, and a sensor with every reading.
     kinds: list[tuple[str, str, dict[str, Any], dict[str, object]]] = [
         (
             "dimmer_2ch",

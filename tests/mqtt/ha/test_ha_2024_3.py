@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from setsmart.config import DeviceConfig
-from setsmart.devices import device_state, parse_set
+from setsmart.devices import device_state, parse_set, set_keys
 from setsmart.devices.scenes import effect_list
+from setsmart.mqtt.channels import channel_command, channel_state
 from setsmart.mqtt.discovery import removed_device_topics
 from setsmart.mqtt.payloads import decode_set_payload, encode_json
 from tests.mqtt.ha.corpus import CASES, SEEN, TOPICS, Case, all_documents, discovery_messages
@@ -42,7 +43,7 @@ def _entity_probes() -> list[dict[str, Any]]:
             probe: dict[str, Any] = {
                 "topic": topic,
                 "case": case.label,
-                "state_topic": TOPICS.state(case.device.name),
+                "state_topic": document.get("state_topic", TOPICS.state(case.device.name)),
             }
             if component == "switch":
                 key = _switch_key(document)
@@ -57,6 +58,11 @@ def _entity_probes() -> list[dict[str, Any]]:
                 role = topic.split("/")[3]
                 probe["states"] = [case.state_payload(), case.state_payload(**{role: None})]
                 probe["calls"] = []
+            elif component == "light" and probe["state_topic"] != TOPICS.state(case.device.name):
+                # A dimmer's channel: its own topic, as the bridge publishes it.
+                n = int(topic.split("/")[3].removeprefix("l"))
+                probe["states"] = [encode_json(channel_state(case.state(), n))]
+                probe["calls"] = _light_calls(document["supported_color_modes"])
             elif component == "light":
                 probe["states"] = [case.state_payload(), *_scene_states(case)]
                 probe["calls"] = _light_calls(document.get("supported_color_modes", ["brightness"]))
@@ -325,6 +331,12 @@ def test_every_light_command_is_one_we_carry_out(answer: dict[str, Any]) -> None
         for call, published in zip(probe["calls"], result["published"], strict=True):
             (message,) = published
             payload = decode_set_payload(message["payload"].encode())
+            channel_topic = TOPICS.parse_channel_command(message["topic"])
+            if channel_topic is not None:
+                assert channel_topic == (case.device.name, int(channel))
+                payload = channel_command(payload, int(channel), set_keys(profile))
+            else:
+                assert message["topic"] == TOPICS.set(case.device.name)
             command = parse_set(profile, payload, case.dps or {})
             assert switch is not None
             assert command.dps[switch] is (not call.get("off", False)), (call, payload)

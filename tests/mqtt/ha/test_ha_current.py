@@ -105,7 +105,7 @@ SHARED_RULES: dict[str, tuple[str, dict[str, Any]]] = {
     "a fan needs a command topic": (FAN, {"command_topic": None}),
     "a climate's precision is 0.1, 0.5 or 1": (CLIMATE, {"precision": 0.25}),
     "a temperature is in C or F": (CLIMATE, {"temperature_unit": "K"}),
-    "a template light needs its off template": (CHANNEL, {"command_off_template": None}),
+    "a channel's light needs its command topic": (CHANNEL, {"command_topic": None}),
     "a binary sensor's class is one HA knows": (CONTACT, {"device_class": "doorbell"}),
 }
 
