@@ -317,7 +317,6 @@ ERRORS = [
             "config.yaml:8: devices[0].dps.swtch_9: unknown role (did you mean 'switch_9'?)",
             "config.yaml:9: devices[0].dps.energy: DP id must be between 1 and 255, got 0",
             "config.yaml:10: devices[0].dps.current: DP id must be an integer, got a string",
-            "config.yaml:11: devices[0].dps.voltage: DP id must be an integer, got null",
             "config.yaml:12: devices[0].dps.color: DP id must be between 1 and 255, got 256",
             "config.yaml:13: devices[0].dps.state: DP 19 is already mapped to power",
         ],

@@ -212,3 +212,19 @@ def test_meters_in_the_map_units_need_no_overrides(code: str, values: dict[str, 
     usual = {"cur_power": 19, "cur_current": 18, "cur_voltage": 20, "add_ele": 17}
     dps = mapping((1, "switch_1", BOOL), (usual[code], code, "Integer", values))
     assert (dict(infer_device("cz", dps).dps), infer_device("cz", dps).notes) == ({}, ())
+
+
+def test_a_library_entry_that_drops_roles_is_written_with_nulls() -> None:
+    # The shipped library's Bseed 2-gang switch has no meter where the switch map keeps
+    # one (make-all/tuya-local#3933): the import says so with nulls the YAML keeps.
+    inference = infer_device("kg", None, "oayppk7skuax4j6i")
+    assert inference.type == "switch"
+    assert {role: inference.dps[role] for role in ("energy", "current", "power")} == {
+        "energy": None,
+        "current": None,
+        "power": None,
+    }
+    reported = {"1": False, "2": False, "7": 0, "8": 0, "17": "", "18": "", "19": ""}
+    profile = profile_for("switch", inference.dps, reported)
+    assert profile.switch_dps == ("1", "2")
+    assert not {"energy", "current", "power"} & profile.roles.keys()

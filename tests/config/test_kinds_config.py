@@ -68,6 +68,26 @@ def test_a_config_with_layouts_dumps_and_loads_back(load: Load) -> None:
     assert load(dump_config(config)).devices == config.devices
 
 
+def test_null_says_the_device_has_no_such_dp_and_survives_a_dump(load: Load) -> None:
+    # As the README's example: a thermostat without one of the kind's DPs (here its mode).
+    text = """
+        devices:
+          - id: bf01
+            name: hall_thermostat
+            type: climate
+            dps:
+              child_lock: 6
+              mode: null
+        """
+    (device,) = load(text).devices
+    assert device.dps == {"child_lock": 6, "mode": None}
+    assert device.dp_ids == (6,)
+    assert "mode" in profile_for("climate").roles
+    assert "mode" not in profile_for(device.type, device.dps).roles
+    assert "mode: null" in dump_config(load(text))
+    assert load(dump_config(load(text))).devices == (device,)
+
+
 @pytest.mark.parametrize(
     ("dps", "expected"),
     [

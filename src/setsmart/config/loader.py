@@ -358,20 +358,23 @@ def _read_device(device: Section) -> DeviceConfig:
     )
 
 
-def _read_dps(device: Section, kind: str) -> dict[str, int | DpLayout]:
+def _read_dps(device: Section, kind: str) -> dict[str, int | DpLayout | None]:
     node = device.node("dps")
     if node is None:
         return {}
     if not is_mapping(node):
         device.fail("dps", node, "must be a mapping of role: DP id, like {power: 19}")
         return {}
-    dps: dict[str, int | DpLayout] = {}
+    dps: dict[str, int | DpLayout | None] = {}
     owners: dict[int, str] = {}
     base = device.path_of("dps")
     for role, (key_node, value_node) in device.reader.entries(node, base).items():
         problem = role_problem(role, kind)
         if problem:
             device.reader.report(line_of(key_node), join(base, role), problem)
+            continue
+        if is_null(value_node):  # the device has no such DP
+            dps[role] = None
             continue
         value = _read_dp(device, join(base, role), value_node)
         if value is None:

@@ -134,7 +134,8 @@ class DeviceConfig:
     host: str | None = None
     port: int = DEVICE_PORT
     version: str | None = None
-    dps: Mapping[str, int | DpLayout] = field(default_factory=dict)
+    #: role -> DP id or layout; None: the device has no such DP (the kind's default dropped)
+    dps: Mapping[str, int | DpLayout | None] = field(default_factory=dict)
     cloud: bool = True
     invert: bool = False
     sleep: float | None = None
@@ -149,7 +150,9 @@ class DeviceConfig:
     def dp_ids(self) -> tuple[int, ...]:
         """The DP ids that `dps` names, whether as a bare id or in a layout."""
         return tuple(
-            value if isinstance(value, int) else int(value.id or 0) for value in self.dps.values()
+            value if isinstance(value, int) else int(value.id or 0)
+            for value in self.dps.values()
+            if value is not None
         )
 
 

@@ -43,8 +43,9 @@ CATEGORY_KINDS: Final = {
     ),
 }
 
-#: YAML `dps:` as the importers write it: role -> DP id, or role -> its layout.
-DpsEntry = int | DpLayout
+#: YAML `dps:` as the importers write it: role -> DP id, or role -> its layout, or None
+#: (`null`: the device has no such DP).
+DpsEntry = int | DpLayout | None
 
 SENSOR_CODES: Final = {
     "add_ele": "energy",

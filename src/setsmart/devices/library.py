@@ -43,12 +43,14 @@ class Product:
         """Canonical role -> layout of the entry's `dps` (checked when the library loads)."""
         return parse_overrides(DeviceType(self.type), self.dps)
 
-    def config_dps(self) -> dict[str, int | DpLayout]:
-        """The entry's roles as a configuration's `dps:` holds them (a role the entry drops
-        cannot be written there: it is left out)."""
-        out: dict[str, int | DpLayout] = {}
+    def config_dps(self) -> dict[str, int | DpLayout | None]:
+        """The entry's roles as a configuration's `dps:` holds them (None: a role the entry
+        drops, written `null`)."""
+        out: dict[str, int | DpLayout | None] = {}
         for role, layout in self.layouts.items():
-            if layout is not None and layout.id is not None:
+            if layout is None:
+                out[role] = None
+            elif layout.id is not None:
                 bare = layout == DpLayout(layout.id) or not isinstance(self._raw(role), dict)
                 out[role] = int(layout.id) if bare else layout
         return out
