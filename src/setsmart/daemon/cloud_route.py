@@ -116,6 +116,13 @@ class CloudRoute:
         register_secret(key)
         return key
 
+    async def product_key(self) -> str:
+        """The device's product key (Tuya's product id), as the cloud knows it."""
+        try:
+            return (await self.client.device(self.device_id)).product_id
+        except CloudError as exc:
+            raise self._failed(exc) from None
+
     async def firmware(self) -> list[UpgradeInfo]:
         """The firmware state of each module."""
         try:

@@ -29,6 +29,7 @@ from setsmart.daemon.commands import (
 from setsmart.daemon.events import EventHub, Listener
 from setsmart.daemon.firmware_request import firmware_request
 from setsmart.daemon.history import HistoryRecorder, HistoryUnavailable
+from setsmart.daemon.runtime import RouteError
 from setsmart.devices.capabilities import capabilities
 from setsmart.history import HistoryError, Point, open_database, unit_of
 from setsmart.lan.discovery import Sighting
@@ -247,12 +248,32 @@ class Operations:
         names = list(self._supervisor.devices) if device is None else [device]
         return [await self._firmware(name, None) for name in names]
 
-    async def firmware_upgrade(self, devices: list[str] | None) -> list[dict[str, object]]:
-        """Upgrade `devices` (None: all) one at a time."""
+    async def firmware_upgrade(
+        self, devices: list[str] | None, product_key: str | None = None
+    ) -> list[dict[str, object]]:
+        """Upgrade `devices` (None: all), those of `product_key` only when given, one at a
+        time."""
         names = list(self._supervisor.devices) if devices is None else devices
         for name in names:
             self._runtime(name)
+        if product_key is not None:
+            names = [name for name in names if await self._product_key(name) == product_key]
+            if not names:
+                raise BadRequest(f"firmware/upgrade: no such device is of product {product_key!r}")
         return [await self._firmware(name, firmware.FirmwareOrder()) for name in names]
+
+    async def _product_key(self, name: str) -> str | None:
+        """The product key the device announced, else the one the cloud knows (None: neither)."""
+        runtime = self._runtime(name)
+        if runtime.profile_source.product_key:
+            return runtime.profile_source.product_key
+        route = self._supervisor.account.route(runtime.config)
+        if route is None:
+            return None
+        try:
+            return await route.product_key()
+        except RouteError as exc:
+            raise Unavailable(str(exc)) from None
 
     async def _firmware(self, name: str, order: firmware.FirmwareOrder | None) -> dict[str, object]:
         runtime = self._runtime(name)
@@ -293,7 +314,10 @@ class Operations:
                 raise BadRequest("firmware/check: 'device' must be a device name")
             return await self.firmware_check(device)
         if op == "firmware/upgrade":
-            return await self.firmware_upgrade(_device_list(body.get("devices")))
+            product_key = body.get("product_key")
+            if product_key is not None and not isinstance(product_key, str):
+                raise BadRequest("firmware/upgrade: 'product_key' must be a product key")
+            return await self.firmware_upgrade(_device_list(body.get("devices")), product_key)
         raise NotFound(f"no bridge request {op!r}; one of {', '.join(BRIDGE_OPS)}")
 
     async def log(self, limit: int) -> list[dict[str, object]]:
