@@ -78,7 +78,7 @@ async def test_an_upgrade_by_product_key_takes_only_that_products_devices(tmp_pa
             client(port) as http,
         ):
             await mqtt.wait_for(f"{BASE}/shed/availability", is_online)
-            request = {"devices": "all", "product_key": "shedplug00000001"}
+            request: dict[str, object] = {"devices": "all", "product_key": "shedplug00000001"}
             status, done = await answer(
                 await http.post("/api/bridge/firmware/upgrade", json=request)
             )
