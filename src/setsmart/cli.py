@@ -56,7 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="setsmart", description="Local-first control of Tuya-based Wi-Fi plugs and bulbs."
+        prog="setsmart",
+        description="Local-first control of Tuya-based Wi-Fi devices, bridged to MQTT.",
     )
     parser.add_argument("--version", action="version", version=f"setsmart {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
