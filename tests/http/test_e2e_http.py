@@ -70,6 +70,8 @@ async def test_every_route_answers_as_the_contract_says(tmp_path: Path) -> None:
         assert health["status"] == "ok"
         assert health["mqtt"] == "connected"
         assert health["devices"] == {"online": health["devices"]["online"], "total": 2}
+        assert isinstance(health["tasks"], int)
+        assert health["tasks"] > 0
         # Without the token, or with a wrong one: 401 in the error shape.
         for session in (anonymous, wrong):
             status, refused = await answer(await session.get("/api/devices"))

@@ -8,6 +8,8 @@ and MQTT answers `{"status": "error", "error"}` with the same line.
 
 from __future__ import annotations
 
+import asyncio
+
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -186,6 +188,8 @@ class Operations:
             "devices": {"online": sum(r.online for r in runtimes), "total": len(runtimes)},
             "version": __version__,
             "uptime_s": round(self._monotonic() - self._started, 1),
+            # A count that only grows under a steady load is a leak (bench/soak.py reads it).
+            "tasks": len(asyncio.all_tasks()),
         }
 
     async def devices(self) -> list[dict[str, object]]:

@@ -95,6 +95,7 @@ def openapi_document() -> dict[str, Any]:
                                     },
                                     "version": {"type": "string"},
                                     "uptime_s": {"type": "number"},
+                                    "tasks": {"type": "integer", "minimum": 1},
                                 },
                             }
                         )
