@@ -120,3 +120,19 @@ def test_daemon_load_reports_rss_and_idle_cpu_once_every_device_is_online() -> N
     if measured(peer, HAS_RUSTUYA_BRIDGE, "pyrustuyabridge is not installed"):
         assert peer["rss_mb"] > 1
         assert "idle_cpu_pct_of_one_core" in peer
+
+
+def test_the_soak_checks_every_push_and_set_and_samples_growth() -> None:
+    report = run_bench(
+        "bench.soak",
+        *("--devices", "8", "--set-devices", "2", "--minutes", "0.2", "--sample", "6"),
+        *("--push-every", "2", "--sets-per-s", "2", "--no-pin"),
+    )
+    assert report["online"]["all_online"], report
+    result = report["result"]
+    assert [sample["online"] for sample in result["samples"]] == [8, 8]
+    assert all(sample["tasks"] > 0 and sample["rss_mb"] > 0 for sample in result["samples"])
+    assert result["pushes"]["attempted"] >= 15  # 6 plugs, one push each every 2 s, 12 s
+    assert result["sets_applied"]["attempted"] == 24  # 2 a second for 12 s
+    assert report["targets"]["lost"] == 0, result
+    assert report["targets"]["tasks_flat"]
