@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from setsmart.config.model import DEVICE_TYPES, Config
+from setsmart.config.model import DEVICE_TYPES, Config, DeviceConfig
 
 
 def _on(flag: bool) -> str:
@@ -64,10 +64,22 @@ def summary_fields(config: Config) -> dict[str, str]:
     counts = Counter(device.type for device in config.devices)
     by_type = ", ".join(f"{counts[kind]} {kind}" for kind in DEVICE_TYPES if counts[kind])
     devices = f"{len(config.devices)}" + (f" ({by_type})" if by_type else "")
-    keyless = sum(1 for device in config.devices if device.local_key is None)
+    keyless = sum(1 for d in config.devices if d.local_key is None and d.gateway is None)
     if keyless:
         devices += f"; {keyless} without a local key (cloud only)"
+    children: dict[str, list[DeviceConfig]] = {}
+    for device in config.devices:
+        if device.gateway is not None:
+            children.setdefault(device.gateway, []).append(device)
+    if children:
+        count = sum(len(group) for group in children.values())
+        devices += f"; {count} behind {len(children)} gateway{'' if len(children) == 1 else 's'}"
     fields["devices"] = devices
+    for gateway, group in children.items():
+        fields[f"gateway {gateway}"] = (
+            f"{len(group)} sub-device{'' if len(group) == 1 else 's'}: "
+            + ", ".join(f"{child.name} ({child.type}, node_id {child.node_id})" for child in group)
+        )
     for watchdog in config.watchdogs:
         fields[f"watchdog {watchdog.name}"] = (
             f"checks {watchdog.target} every {_seconds(watchdog.every)}; "
