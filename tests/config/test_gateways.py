@@ -189,10 +189,14 @@ def test_check_config_lists_children_under_their_gateway(load: Load) -> None:
 """
     )
     lines = summary(config).splitlines()
-    assert lines[-2:] == [
+    assert lines[-4:] == [
         "devices: 5 (1 auto, 2 plug, 1 fan, 1 sensor); 1 without a local key (cloud only); "
         "2 behind 1 gateway",
-        "gateway hub: 2 sub-devices: back_door (sensor, node_id a4c1384bf1c2d3e4), "
-        "porch_plug (plug, node_id a4c1380000000001)",
+        "gateway hub: 2 sub-devices",
+        "  back_door: sensor, node_id a4c1384bf1c2d3e4",
+        "  porch_plug: plug, node_id a4c1380000000001",
     ]
-    assert summary_fields(config)["gateway hub"] == lines[-1].removeprefix("gateway hub: ")
+    assert summary_fields(config)["gateway hub"] == (
+        "2 sub-devices: back_door (sensor, node_id a4c1384bf1c2d3e4), "
+        "porch_plug (plug, node_id a4c1380000000001)"
+    )

@@ -69,7 +69,7 @@ def test_the_wizards_gateway_and_children_load_and_check(tmp_path: Path) -> None
     path.write_text(text)
     loaded = load_config(path, environ={})
     assert loaded.devices == result.devices
-    assert "gateway zigbee_gateway: 3 sub-devices: back_door (sensor, node_id " in summary(loaded)
+    assert "gateway zigbee_gateway: 3 sub-devices\n  back_door: sensor," in summary(loaded)
 
 
 @pytest.mark.parametrize("parent", [{"parent": ""}, {}], ids=["parent-empty", "no-parent"])

@@ -27,9 +27,35 @@ _LABELS = {
 
 
 def summary(config: Config) -> str:
-    """What the daemon would do with ``config``, in a few lines."""
+    """What the daemon would do with ``config``, in a few lines; each gateway's children
+    one per line under it."""
     fields = summary_fields(config)
-    return "\n".join(f"{_LABELS.get(key, key)}: {text}" for key, text in fields.items())
+    families = _children(config)
+    lines = []
+    for key, text in fields.items():
+        gateway = key.removeprefix("gateway ")
+        if key.startswith("gateway ") and gateway in families:
+            lines.append(f"{key}: {_count(families[gateway])}")
+            lines.extend(
+                f"  {child.name}: {child.type}, node_id {child.node_id}"
+                for child in families[gateway]
+            )
+        else:
+            lines.append(f"{_LABELS.get(key, key)}: {text}")
+    return "\n".join(lines)
+
+
+def _children(config: Config) -> dict[str, list[DeviceConfig]]:
+    """Gateway name -> its sub-devices, in the file's order."""
+    families: dict[str, list[DeviceConfig]] = {}
+    for device in config.devices:
+        if device.gateway is not None:
+            families.setdefault(device.gateway, []).append(device)
+    return families
+
+
+def _count(children: list[DeviceConfig]) -> str:
+    return f"{len(children)} sub-device{'' if len(children) == 1 else 's'}"
 
 
 def summary_fields(config: Config) -> dict[str, str]:
@@ -67,18 +93,14 @@ def summary_fields(config: Config) -> dict[str, str]:
     keyless = sum(1 for d in config.devices if d.local_key is None and d.gateway is None)
     if keyless:
         devices += f"; {keyless} without a local key (cloud only)"
-    children: dict[str, list[DeviceConfig]] = {}
-    for device in config.devices:
-        if device.gateway is not None:
-            children.setdefault(device.gateway, []).append(device)
-    if children:
-        count = sum(len(group) for group in children.values())
-        devices += f"; {count} behind {len(children)} gateway{'' if len(children) == 1 else 's'}"
+    families = _children(config)
+    if families:
+        count = sum(len(group) for group in families.values())
+        devices += f"; {count} behind {len(families)} gateway{'' if len(families) == 1 else 's'}"
     fields["devices"] = devices
-    for gateway, group in children.items():
-        fields[f"gateway {gateway}"] = (
-            f"{len(group)} sub-device{'' if len(group) == 1 else 's'}: "
-            + ", ".join(f"{child.name} ({child.type}, node_id {child.node_id})" for child in group)
+    for gateway, group in families.items():
+        fields[f"gateway {gateway}"] = f"{_count(group)}: " + ", ".join(
+            f"{child.name} ({child.type}, node_id {child.node_id})" for child in group
         )
     for watchdog in config.watchdogs:
         fields[f"watchdog {watchdog.name}"] = (
