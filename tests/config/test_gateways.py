@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from setsmart.config import DeviceConfig, Secret, dump_config, summary, summary_fields
@@ -200,3 +202,15 @@ def test_check_config_lists_children_under_their_gateway(load: Load) -> None:
         "2 sub-devices: back_door (sensor, node_id a4c1384bf1c2d3e4), "
         "porch_plug (plug, node_id a4c1380000000001)"
     )
+
+
+def test_the_readmes_gateway_example_loads(load: Load) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("### Configuring gateways", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    config = load(example)
+    assert [(d.name, d.gateway, d.node_id) for d in config.devices] == [
+        ("hub", None, None),
+        ("back_door", "hub", "a4c1384bf1c2d3e4"),
+        ("porch_plug", "hub", "a4c1380000000003"),
+    ]
