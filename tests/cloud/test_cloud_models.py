@@ -185,6 +185,8 @@ def test_device_and_device_list() -> None:
         ({"name": "x"}, "the device result has no str 'id'"),
         ({"id": "a", "online": "yes"}, "has no bool 'online'"),
         ({"id": "a", "local_key": 1234}, "has no str 'local_key'"),
+        ({"id": "a", "sub": 1}, "has no bool 'sub'"),
+        ({"id": "a", "sub": True, "node_id": 42}, "has no str 'node_id'"),
     ],
 )
 def test_bad_device(result: object, problem: str) -> None:

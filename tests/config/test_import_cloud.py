@@ -115,7 +115,7 @@ class SubDeviceRecord:
     gateway_id: str
 
 
-def test_sub_devices_are_skipped_when_the_record_says_so() -> None:
+def test_a_sub_device_whose_gateway_is_not_listed_is_skipped() -> None:
     sensor = SubDeviceRecord(
         "bfzig000000000000001",
         "Door",
@@ -131,7 +131,10 @@ def test_sub_devices_are_skipped_when_the_record_says_so() -> None:
     )
     result = import_cloud(CloudInventory((sensor,), {}))
     assert result.devices == ()
-    assert "bfgateway00000000001" in result.skipped[0].reason
+    assert result.skipped[0].reason == (
+        "a Zigbee/Bluetooth sub-device: its gateway bfgateway00000000001 is neither in the "
+        "Tuya cloud nor configured"
+    )
 
 
 @pytest.fixture

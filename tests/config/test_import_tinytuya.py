@@ -117,11 +117,13 @@ def test_local_keys_with_yaml_punctuation_survive_the_round_trip(tmp_path: Path)
     assert loaded["regleta_salon"].local_key == strip.local_key
 
 
-def test_zigbee_sub_devices_are_skipped_with_the_reason() -> None:
+def test_a_sub_device_whose_gateway_is_not_in_the_file_is_skipped_with_the_reason() -> None:
     result = load_tinytuya(MAPPINGS)
     assert [(s.name, s.id) for s in result.skipped] == [("Door sensor", "bf1234567890abcdefzig1")]
-    assert "Zigbee" in result.skipped[0].reason
-    assert "bfgateway0000000000001" in result.skipped[0].reason
+    assert result.skipped[0].reason == (
+        "a Zigbee/Bluetooth sub-device: its gateway bfgateway0000000000001 is neither in "
+        f"{MAPPINGS} nor configured"
+    )
     assert "bf1234567890abcdefzig1" not in {d.id for d in result.devices}
 
 

@@ -196,6 +196,11 @@ class FakeDevice:
     dps: list[FakeDp] = field(default_factory=list)
     status: dict[str, Any] = field(default_factory=dict)
     firmware: list[FakeFirmware] = field(default_factory=list)
+    #: a sub-device behind a gateway (PROTOCOL.md, "Gateways and sub-devices"): its
+    #: key is the gateway's, and `gateway_id` is not always in the cloud's record
+    sub: bool = False
+    node_id: str = ""
+    gateway_id: str = ""
 
     @classmethod
     def plug(cls, device_id: str, local_key: str, name: str = "plug", **kwargs: Any) -> Self:
@@ -273,7 +278,7 @@ class FakeDevice:
 
     def detail(self) -> dict[str, Any]:
         """As `GET /v1.0/devices/{id}` answers."""
-        return {
+        record: dict[str, Any] = {
             "id": self.id,
             "uuid": self.id,
             "name": self.name,
@@ -285,10 +290,15 @@ class FakeDevice:
             "product_id": self.product_id,
             "product_name": self.product_name,
             "online": self.online,
-            "sub": False,
+            "sub": self.sub,
             "time_zone": "+00:00",
             "status": self.status_list(),
         }
+        if self.node_id:
+            record["node_id"] = self.node_id
+        if self.gateway_id:
+            record["gateway_id"] = self.gateway_id
+        return record
 
     def status_list(self) -> list[dict[str, Any]]:
         """`[{"code", "value"}]`."""

@@ -205,6 +205,11 @@ class CloudDevice:
     product_id: str
     product_name: str
     online: bool
+    #: a Zigbee/Bluetooth sub-device: its address on its gateway and, not always, the
+    #: gateway's id (PROTOCOL.md, "Gateways and sub-devices")
+    sub: bool = False
+    node_id: str = ""
+    gateway_id: str = ""
 
 
 def parse_device(result: object, where: str = "the device result") -> CloudDevice:
@@ -220,6 +225,9 @@ def parse_device(result: object, where: str = "the device result") -> CloudDevic
         product_id=_optional(obj, "product_id", str, "", where),
         product_name=_optional(obj, "product_name", str, "", where),
         online=_optional(obj, "online", bool, False, where),
+        sub=_optional(obj, "sub", bool, False, where),
+        node_id=_optional(obj, "node_id", str, "", where),
+        gateway_id=_optional(obj, "gateway_id", str, "", where),
     )
 
 

@@ -5,9 +5,10 @@ Validators of secrets never put the value into their message.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from urllib.parse import urlsplit
 
 from setsmart.config.fields import Check
@@ -88,6 +89,14 @@ def node_id(text: str) -> str | None:
     if any(char.isspace() or char in '"\\' or not char.isprintable() for char in text):
         return f"must not contain spaces, quotes or backslashes, got '{text}'"
     return None
+
+
+def unknown_device(name: str, names: Collection[str]) -> str:
+    """``no device named 'x' is configured (did you mean 'y'?)``, else the names there are."""
+    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+    known = ", ".join(sorted(names)) or "none"
+    hint = f"did you mean '{close[0]}'?" if close else f"devices: {known}"
+    return f"no device named '{name}' is configured ({hint})"
 
 
 def local_key(text: str) -> str | None:

@@ -130,6 +130,8 @@ def _device(device: DeviceConfig) -> dict[str, Any]:
     out: dict[str, Any] = {"id": device.id, "name": device.name}
     fields = (
         "type",
+        "gateway",  # a sub-device's address right under its name
+        "node_id",
         "local_key",
         "host",
         "port",
@@ -138,8 +140,6 @@ def _device(device: DeviceConfig) -> dict[str, Any]:
         "cloud",
         "invert",
         "sleep",
-        "gateway",
-        "node_id",
     )
     out.update(_differences(device, DeviceConfig(id="", name=""), fields))
     return out

@@ -23,6 +23,7 @@ from setsmart.config.fields import (
     is_sequence,
     join,
 )
+from setsmart.config.gateways import check_gateways
 from setsmart.config.model import (
     BROADCAST_PROBE,
     CLOUD_REGIONS,
@@ -304,7 +305,7 @@ def _read_devices(reader: Reader, top: Section) -> tuple[DeviceConfig, ...]:
     if not is_sequence(node):
         top.fail("devices", node, "must be a list of devices (each '- id: ...' with a name)")
         return ()
-    devices: list[DeviceConfig] = []
+    read: list[tuple[Section, DeviceConfig]] = []
     names: dict[str, tuple[int, int]] = {}
     ids: dict[str, tuple[int, int]] = {}
     for index, item in enumerate(node.value):
@@ -316,8 +317,9 @@ def _read_devices(reader: Reader, top: Section) -> tuple[DeviceConfig, ...]:
         device = _read_device(section)
         _unique(section, "name", device.name, names, index)
         _unique(section, "id", device.id, ids, index)
-        devices.append(device)
-    return tuple(devices)
+        read.append((section, device))
+    check_gateways(read)
+    return tuple(device for _, device in read)
 
 
 def _unique(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from setsmart.config.model import DEVICE_TYPES, Config
+from setsmart.config.model import DEVICE_TYPES, Config, DeviceConfig
 
 
 def _on(flag: bool) -> str:
@@ -27,9 +27,35 @@ _LABELS = {
 
 
 def summary(config: Config) -> str:
-    """What the daemon would do with ``config``, in a few lines."""
+    """What the daemon would do with ``config``, in a few lines; each gateway's children
+    one per line under it."""
     fields = summary_fields(config)
-    return "\n".join(f"{_LABELS.get(key, key)}: {text}" for key, text in fields.items())
+    families = _children(config)
+    lines = []
+    for key, text in fields.items():
+        gateway = key.removeprefix("gateway ")
+        if key.startswith("gateway ") and gateway in families:
+            lines.append(f"{key}: {_count(families[gateway])}")
+            lines.extend(
+                f"  {child.name}: {child.type}, node_id {child.node_id}"
+                for child in families[gateway]
+            )
+        else:
+            lines.append(f"{_LABELS.get(key, key)}: {text}")
+    return "\n".join(lines)
+
+
+def _children(config: Config) -> dict[str, list[DeviceConfig]]:
+    """Gateway name -> its sub-devices, in the file's order."""
+    families: dict[str, list[DeviceConfig]] = {}
+    for device in config.devices:
+        if device.gateway is not None:
+            families.setdefault(device.gateway, []).append(device)
+    return families
+
+
+def _count(children: list[DeviceConfig]) -> str:
+    return f"{len(children)} sub-device{'' if len(children) == 1 else 's'}"
 
 
 def summary_fields(config: Config) -> dict[str, str]:
@@ -64,10 +90,18 @@ def summary_fields(config: Config) -> dict[str, str]:
     counts = Counter(device.type for device in config.devices)
     by_type = ", ".join(f"{counts[kind]} {kind}" for kind in DEVICE_TYPES if counts[kind])
     devices = f"{len(config.devices)}" + (f" ({by_type})" if by_type else "")
-    keyless = sum(1 for device in config.devices if device.local_key is None)
+    keyless = sum(1 for d in config.devices if d.local_key is None and d.gateway is None)
     if keyless:
         devices += f"; {keyless} without a local key (cloud only)"
+    families = _children(config)
+    if families:
+        count = sum(len(group) for group in families.values())
+        devices += f"; {count} behind {len(families)} gateway{'' if len(families) == 1 else 's'}"
     fields["devices"] = devices
+    for gateway, group in families.items():
+        fields[f"gateway {gateway}"] = f"{_count(group)}: " + ", ".join(
+            f"{child.name} ({child.type}, node_id {child.node_id})" for child in group
+        )
     for watchdog in config.watchdogs:
         fields[f"watchdog {watchdog.name}"] = (
             f"checks {watchdog.target} every {_seconds(watchdog.every)}; "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from typing import Final
@@ -158,10 +157,7 @@ def _read_watchdog(section: Section, devices: dict[str, DeviceConfig]) -> Watchd
 def _device_problem(name: str, devices: dict[str, DeviceConfig]) -> str | None:
     device = devices.get(name)
     if device is None:
-        close = difflib.get_close_matches(name, list(devices), n=1, cutoff=0.6)
-        known = ", ".join(sorted(devices)) or "none"
-        hint = f"did you mean '{close[0]}'?" if close else f"devices: {known}"
-        return f"no device named '{name}' is configured ({hint})"
+        return checks.unknown_device(name, devices)
     if device.type in SWITCHED_TYPES:
         return None
     if device.type == "raw" and ("state" in device.dps or "state_l1" in device.dps):

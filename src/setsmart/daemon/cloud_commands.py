@@ -28,7 +28,6 @@ from setsmart.config.importers.cloud import (
     CloudDeviceLike,
     CloudInventory,
     SpecificationLike,
-    cloud_source,
     import_cloud,
 )
 from setsmart.config.importers.errors import ImportSourceError
@@ -109,8 +108,6 @@ async def fetch_cloud_devices(
             devices.setdefault(device.id, device)
     by_product: dict[str, list[str]] = {}
     for device in devices.values():
-        if cloud_source(device, None).sub:
-            continue  # skipped by the import anyway: save the call
         by_product.setdefault(device.product_id or device.id, []).append(device.id)
     specs: dict[str, SpecificationLike | None] = {}
     failures: dict[str, CloudError] = {}

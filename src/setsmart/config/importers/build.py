@@ -3,7 +3,9 @@
 A device already configured (same id) keeps its entry as the user wrote it (name, type,
 overrides...), and only takes the source's local key when the entry holds its key inline
 and the source's differs (re-pairing changes the key). Devices the source does not list
-are kept. New devices get a topic-safe, unique name and what the mapping tells.
+are kept. New devices get a topic-safe, unique name and what the mapping tells. A new
+sub-device is written behind its gateway (``gateway:``, ``node_id:``, no key or host of
+its own) right after it, or left out with the reason when its gateway cannot be told.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import ipaddress
 from collections.abc import Sequence
 
 from setsmart.config import checks
+from setsmart.config.importers.children import gateway_of, insert_child, node_id_problem
 from setsmart.config.importers.infer import infer_device
 from setsmart.config.importers.model import ImportResult, SkippedDevice, SourceDevice
 from setsmart.config.importers.names import NameAllocator
@@ -37,14 +40,21 @@ def build_devices(
     public: list[str] = []
     unmapped = 0
     seen: set[str] = set()
+    children: list[SourceDevice] = []
     for source in sources:
         reason = _skip_reason(source, seen)
         if reason:
             skipped.append(SkippedDevice(source.name, source.id, reason))
             continue
         seen.add(source.id)
-        key = _local_key(source, notes)
         old = configured.get(source.id)
+        if source.sub:
+            if old is None:
+                children.append(source)  # once every gateway is known
+            else:
+                updated[old.id] = old  # its key is its gateway's: nothing to refresh
+            continue
+        key = _local_key(source, notes)
         if old is not None:
             updated[old.id] = _refreshed(old, key, origin, notes)
             continue
@@ -66,6 +76,11 @@ def build_devices(
                 dps=inference.dps,
             )
         )
+    devices = [*(updated.get(d.id, d) for d in existing), *new]
+    added, unmapped_children = _attach_children(
+        children, devices, names, origin=origin, skipped=skipped, notes=notes
+    )
+    unmapped += unmapped_children
     kept = [device.name for device in existing if device.id not in seen]
     if kept:
         notes.append(f"kept {len(kept)} configured device(s) {origin} does not list: {_list(kept)}")
@@ -79,17 +94,48 @@ def build_devices(
             f"{unmapped} device(s) came without a DP mapping: type auto (detected from the "
             "DPs they report)"
         )
-    devices = (*(updated.get(d.id, d) for d in existing), *new)
-    return ImportResult(devices, len(new) + len(updated), tuple(skipped), tuple(notes))
+    imported = len(new) + added + len(updated)
+    return ImportResult(tuple(devices), imported, tuple(skipped), tuple(notes))
+
+
+def _attach_children(
+    children: Sequence[SourceDevice],
+    devices: list[DeviceConfig],
+    names: NameAllocator,
+    *,
+    origin: str,
+    skipped: list[SkippedDevice],
+    notes: list[str],
+) -> tuple[int, int]:
+    """Write each new sub-device behind its gateway in ``devices``, or skip it with the
+    reason; the numbers added and added without a DP mapping."""
+    added = unmapped = 0
+    for source in children:
+        gateway = gateway_of(source, devices, origin)
+        reason = gateway if isinstance(gateway, str) else node_id_problem(source, gateway, devices)
+        if reason or isinstance(gateway, str):
+            skipped.append(
+                SkippedDevice(source.name, source.id, f"a Zigbee/Bluetooth sub-device: {reason}")
+            )
+            continue
+        name = names.allocate(source.name, source.product_name, device_id=source.id)
+        inference = infer_device(source.category, source.mapping, source.product_id)
+        unmapped += inference.type == AUTO and not source.mapping
+        notes.extend(f"{name}: {note}" for note in inference.notes)
+        child = DeviceConfig(
+            id=source.id,
+            name=name,
+            type=inference.type,
+            dps=inference.dps,
+            gateway=gateway.name,
+            node_id=source.node_id,
+        )
+        insert_child(devices, child)
+        added += 1
+    return added, unmapped
 
 
 def _skip_reason(source: SourceDevice, seen: set[str]) -> str | None:
-    if source.sub:
-        behind = f" behind gateway {source.gateway}" if source.gateway else ""
-        return (
-            f"a Zigbee/Bluetooth sub-device{behind}: it has no LAN session of its own, "
-            "setsmart talks to Wi-Fi devices"
-        )
     problem = checks.device_id(source.id)
     if problem:
         return f"its id {problem}"

@@ -41,6 +41,12 @@ class CloudDeviceLike(Protocol):
     def product_id(self) -> str: ...
     @property
     def product_name(self) -> str: ...
+    @property
+    def sub(self) -> bool: ...
+    @property
+    def node_id(self) -> str: ...
+    @property
+    def gateway_id(self) -> str: ...
 
 
 class DpSpecLike(Protocol):
@@ -96,9 +102,6 @@ def mapping_of(spec: SpecificationLike) -> dict[int, DpInfo]:
 
 def cloud_source(device: CloudDeviceLike, spec: SpecificationLike | None) -> SourceDevice:
     """One cloud device as an import source."""
-    # `sub` and `node_id` are in the cloud's reply; read them when the model keeps them.
-    sub = getattr(device, "sub", False) is True or bool(getattr(device, "node_id", ""))
-    gateway = getattr(device, "gateway_id", None)
     return SourceDevice(
         id=device.id,
         name=device.name.strip(),
@@ -108,8 +111,9 @@ def cloud_source(device: CloudDeviceLike, spec: SpecificationLike | None) -> Sou
         product_name=device.product_name.strip(),
         product_id=device.product_id.strip(),
         mapping=None if spec is None else mapping_of(spec),
-        sub=sub,
-        gateway=gateway if isinstance(gateway, str) and gateway else None,
+        sub=device.sub or bool(device.node_id),
+        gateway=device.gateway_id.strip() or None,
+        node_id=device.node_id.strip() or None,
     )
 
 

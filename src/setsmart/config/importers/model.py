@@ -25,8 +25,8 @@ class SourceDevice:
     ``local_key`` is ``None`` when the source has none; ``hosts`` are candidate addresses
     in order of preference; ``version`` is as the source wrote it (a string, a float or
     nothing); ``mapping`` is DP id -> :class:`DpInfo`, ``None`` when the source has none.
-    A sub-device (Zigbee or BLE behind a gateway) has ``sub`` set and ``gateway`` the
-    gateway's id when known.
+    A sub-device (Zigbee or BLE behind a gateway) has ``sub`` set, ``node_id`` its address
+    on the gateway (``cid``) and ``gateway`` the gateway's id when the source names it.
     """
 
     id: str
@@ -40,6 +40,7 @@ class SourceDevice:
     mapping: Mapping[int, DpInfo] | None = None
     sub: bool = False
     gateway: str | None = None
+    node_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

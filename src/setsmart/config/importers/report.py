@@ -15,9 +15,14 @@ def import_summary(result: ImportResult) -> str:
     by_type = ", ".join(f"{counts[kind]} {kind}" for kind in DEVICE_TYPES if counts[kind])
     line = f"{len(devices)} device{'' if len(devices) == 1 else 's'}"
     line += f": {by_type}" if by_type else ""
-    keyless = [device.name for device in devices if device.local_key is None]
+    keyless = [d.name for d in devices if d.local_key is None and d.gateway is None]
     if keyless:
         line += f"; {len(keyless)} without a local key (cloud only): {', '.join(keyless)}"
+    gateways = list(dict.fromkeys(d.gateway for d in devices if d.gateway is not None))
+    if gateways:
+        children = sum(d.gateway is not None for d in devices)
+        line += f"; {children} behind gateway{'' if len(gateways) == 1 else 's'} "
+        line += ", ".join(gateways)
     lines = [line]
     if result.skipped:
         lines.append(f"skipped {len(result.skipped)}:")

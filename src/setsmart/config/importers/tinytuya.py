@@ -5,7 +5,8 @@ The file is a JSON list (tinytuya also reads ``{"devices": [...]}``) of objects 
 the wizard's LAN scan) or ``last_ip``, ``version`` (``"3.3"``, ``3.3``, ``""`` or
 ``0.0``), ``category``, ``product_name``, ``mapping`` (DP id -> ``{code, type, values}``
 when the wizard downloaded DP mappings), and for Zigbee/BLE sub-devices ``sub: true``,
-``node_id`` and ``parent`` (tinytuya/wizard.py; Cloud.filter_devices).
+``node_id`` and ``parent`` (tinytuya/wizard.py; Cloud.filter_devices): ``parent`` is the
+gateway's id, ``""`` when the wizard could not tell it, and ``key`` the gateway's key.
 """
 
 from __future__ import annotations
@@ -98,7 +99,9 @@ def _text(entry: Mapping[str, Any], key: str) -> str:
 
 
 def _source(entry: Mapping[str, Any]) -> SourceDevice:
-    parent = entry.get("parent")
+    # The wizard turns the cloud's gateway_id into parent ("" when it found none); a list
+    # saved from tinytuya's Cloud.getdevices() still has gateway_id.
+    parent = _text(entry, "parent") or _text(entry, "gateway_id")
     sub = entry.get("sub") is True or bool(_text(entry, "node_id")) or "parent" in entry
     return SourceDevice(
         id=_text(entry, "id"),
@@ -111,7 +114,8 @@ def _source(entry: Mapping[str, Any]) -> SourceDevice:
         product_id=_text(entry, "product_id"),
         mapping=_mapping(entry.get("mapping")),
         sub=sub,
-        gateway=parent if isinstance(parent, str) and parent else None,
+        gateway=parent or None,
+        node_id=_text(entry, "node_id") or None,
     )
 
 
