@@ -9,7 +9,6 @@ and MQTT answers `{"status": "error", "error"}` with the same line.
 from __future__ import annotations
 
 import asyncio
-
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping
