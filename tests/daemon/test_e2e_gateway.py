@@ -291,11 +291,20 @@ async def test_a_reload_starts_stops_and_restarts_children_with_their_gateway(
             if m.topic.endswith("/availability") and m.payload == b"offline"
         ]
 
-        # Added back (before the gateway in the file): read at once through the running
-        # session (no poll here).
+        # Added back (before the gateway in the file) while out of the gateway's reach:
+        # the gateway is asked at once through its running session (no poll here).
+        sim.child(DOOR).online = False
         mark = mqtt.mark()
         path.write_text(broker_part + "devices:\n" + CHILDREN_YAML + gateway_yaml(sim))
         supervisor.reload(load_config(path))
+        await mqtt.wait_for(
+            f"{BASE}/bridge/log",
+            lambda m: (
+                doc(m).get("device") == "back_door" and "out of its reach" in m.payload.decode()
+            ),
+            since=mark,
+        )
+        sim.set_online(DOOR, True)
         await online(mqtt, "back_door", since=mark)
         await mqtt.wait_for(f"{BASE}/back_door", since=mark)
 
@@ -327,3 +336,26 @@ async def test_a_reload_starts_stops_and_restarts_children_with_their_gateway(
             " through gateway hub"
             for name in CHILDREN
         )
+
+
+async def test_a_gateway_with_dps_of_its_own_publishes_its_state_beside_its_children(
+    tmp_path: Path,
+) -> None:
+    sim = SimGateway(
+        GATEWAY_ID, KEY, "3.3", children={PLUG: "plug"}, dps={"1": True}, host="127.0.0.64"
+    )
+    plug_yaml = CHILDREN_YAML.split("  - id: ")[1]
+    async with (
+        running_broker(tmp_path) as broker,
+        sim,
+        recorder(broker.host, broker.port, f"{BASE}/#") as mqtt,
+        daemon(tmp_path, config_text(broker, "  - id: " + plug_yaml + gateway_yaml(sim))),
+    ):
+        hub = await mqtt.wait_for(f"{BASE}/hub")
+        assert doc(hub)["dps"] == {"1": True}
+        await mqtt.wait_for(f"{BASE}/porch_plug")
+        mark = mqtt.mark()
+        await sim.set_dps({"1": False})  # the hub's own change: its topic only
+        hub = await mqtt.wait_for(f"{BASE}/hub", since=mark)
+        assert doc(hub)["dps"] == {"1": False}
+        assert not [m for m in mqtt.messages[mark:] if m.topic == f"{BASE}/porch_plug"]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from setsmart.config import DeviceConfig
-from setsmart.lan.errors import LanError, NotConnected
+from setsmart.lan.errors import DeviceRefused, LanError, NotConnected
 from setsmart.lan.gateway import GatewayLink, SubdeviceLink
 from setsmart.lan.link import LinkEvent, LinkSettings
 from setsmart.protocol import Dps, DpValue, Version
@@ -120,14 +120,18 @@ class ChildLink:
         """Nothing to follow: the gateway's address is the gateway's business."""
 
     async def run(self) -> None:
-        """Join the gateway's session until cancelled; read the sub-device at once when
-        the session is already up (else the gateway reads it when it connects)."""
+        """Join the gateway's session until cancelled. When the session is already up
+        (a sub-device added by a reload), ask the gateway whether it reaches the
+        sub-device and read it; otherwise the gateway does both when it connects."""
         self.gateway.join(self.name, self.cid, self.on_event)
         try:
             child, link = self.gateway.child(self.cid), self.gateway.link
             if child is not None and link is not None and link.connected:
-                with contextlib.suppress(LanError):  # the gateway's LinkDown tells
-                    await child.read()
+                with contextlib.suppress(LanError):  # the session dropped: its events tell
+                    with contextlib.suppress(DeviceRefused):  # no online query on this one
+                        await link.query_online()
+                    if child.online is not False:
+                        await child.read()
             await asyncio.get_running_loop().create_future()  # resolved by no one
         finally:
             self.gateway.leave(self.cid)
