@@ -3,8 +3,8 @@
 Online: a live session whose heartbeats are answered (the link says so at once).
 Offline: only once the session has been down for `grace` seconds, or after
 `max_failures` reconnects in a row failed, whichever comes first; at once when the
-device is known to be out of reach (a gateway says so of its sub-device). Back online the moment
-the link is up again (its state is read first).
+device is known to be out of reach (a gateway says so of its sub-device). Back online
+the moment the link is up again (its state is read first).
 """
 
 from __future__ import annotations
