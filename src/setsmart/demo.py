@@ -2,9 +2,10 @@
 
 Eleven simulated devices on loopback (every protocol version, and every kind: a metering
 plug, a 3.2 device22 plug, a strip, a v2 bulb, a v1 bulb, a wall switch, a dimmer, a
-curtain that travels, a fan, a thermostat warming its room, a temperature sensor), the
-configured MQTT broker or, when none answers, a mosquitto started for the demo on a
-free port, and the daemon serving them.
+curtain that travels, a fan, a thermostat warming its room, a temperature sensor), a
+Zigbee gateway with three sub-devices behind it (a plug, a temperature sensor, a door
+sensor) sharing its one session, the configured MQTT broker or, when none answers, a
+mosquitto started for the demo on a free port, and the daemon serving them.
 Nothing is sent anywhere but 127.0.0.0/8: broadcast discovery is off in the demo.
 """
 
@@ -32,7 +33,7 @@ from setsmart.config import (
 from setsmart.daemon.store import StateStore
 from setsmart.daemon.supervisor import Supervisor
 from setsmart.errors import SetsmartError
-from setsmart.sim import SimFleet
+from setsmart.sim import SimFleet, SimGateway
 from setsmart.sim.device import ReplyShape
 from setsmart.sim.kinds import running_scene
 
@@ -56,6 +57,28 @@ _START_DPS = {
     "demo_bulb": running_scene("bulb", "read"),
     "demo_bulb_v1": running_scene("bulb_v1", "scene_1"),
 }
+#: The gateway's sub-devices: name, node id (cid), simulated kind, type, dps: block. The
+#: door's DPs are Tuya's mcs contact sensor's (see sim/gateway.py).
+DEMO_CHILDREN: tuple[tuple[str, str, str, str, dict[str, int | None]], ...] = (
+    ("demo_zb_plug", "a4c138d000000001", "plug", "plug", {}),
+    ("demo_zb_climate", "a4c138d000000002", "temperature", "sensor", {}),
+    (
+        "demo_zb_door",
+        "a4c138d000000003",
+        "door",
+        "sensor",
+        {
+            "doorcontact_state": 1,
+            "battery_percentage": 2,
+            "va_temperature": None,
+            "va_humidity": None,
+            "battery_state": None,
+        },
+    ),
+)
+DEMO_GATEWAY = "demo_gateway"
+_GATEWAY_ID = "bfdemogateway0000001"
+_GATEWAY_HOST = "127.0.0.60"  # clear of the fleet's 127.0.0.2 and on
 _KEY = "demo-local-key!!"
 _RESPONDER_HOST = "127.0.0.250"  # the 3.5 device's discovery address (UDP only)
 _BEACON_EVERY = 2.0
@@ -118,7 +141,13 @@ async def _broker(mqtt: MqttConfig, say: Callable[[str], None]) -> AsyncIterator
             await process.wait()
 
 
-def demo_config(base: Config, fleet: SimFleet, mqtt: MqttConfig) -> Config:
+def demo_gateway() -> SimGateway:
+    """The simulated gateway (3.4) with its sub-devices."""
+    children = {cid: kind for _, cid, kind, _, _ in DEMO_CHILDREN}
+    return SimGateway(_GATEWAY_ID, _KEY, "3.4", children=children, host=_GATEWAY_HOST)
+
+
+def demo_config(base: Config, fleet: SimFleet, gateway: SimGateway, mqtt: MqttConfig) -> Config:
     devices = []
     for (name, _, _, type_, _, dps), device in zip(DEMO_DEVICES, fleet, strict=True):
         devices.append(
@@ -131,6 +160,27 @@ def demo_config(base: Config, fleet: SimFleet, mqtt: MqttConfig) -> Config:
                 host=device.host,
                 port=device.port,
                 version=device.version,
+            )
+        )
+    devices.append(
+        DeviceConfig(
+            id=gateway.device_id,
+            name=DEMO_GATEWAY,
+            local_key=Secret(_KEY),
+            host=gateway.host,
+            port=gateway.port,
+            version=gateway.version,
+        )
+    )
+    for index, (child, cid, _, child_type, child_dps) in enumerate(DEMO_CHILDREN):
+        devices.append(
+            DeviceConfig(
+                id=f"bfdemozigbee{index:08d}",
+                name=child,
+                type=child_type,
+                dps=child_dps,
+                gateway=DEMO_GATEWAY,
+                node_id=cid,
             )
         )
     lan = LanConfig(
@@ -166,11 +216,12 @@ async def run_demo(
             reply_shape=shape,
             dps=_START_DPS.get(name),
         )
-    async with fleet, _broker(base.mqtt, say) as mqtt:
-        config = demo_config(base, fleet, mqtt)
+    gateway = demo_gateway()
+    async with fleet, gateway, _broker(base.mqtt, say) as mqtt:
+        config = demo_config(base, fleet, gateway, mqtt)
         with tempfile.TemporaryDirectory(prefix="setsmart-demo-") as scratch:
             cli_config = Path(scratch) / "config.yaml"
-            cli_config.write_text(dump_config(_cli_config(config, fleet)))
+            cli_config.write_text(dump_config(_cli_config(config, fleet, gateway)))
             supervisor = Supervisor(config, StateStore(state_dir or Path(scratch) / "state"))
             loop = asyncio.get_running_loop()
             for stop_signal in (signal.SIGINT, signal.SIGTERM):
@@ -194,7 +245,7 @@ async def run_demo(
                     loop.remove_signal_handler(stop_signal)
 
 
-def _cli_config(config: Config, fleet: SimFleet) -> Config:
+def _cli_config(config: Config, fleet: SimFleet, gateway: SimGateway) -> Config:
     """The demo's configuration for the user's own `setsmart scan/status/set`.
 
     The devices announce themselves as real ones do, but only to loopback: 3.1 to the
@@ -204,7 +255,7 @@ def _cli_config(config: Config, fleet: SimFleet) -> Config:
     old_style, new_style = _free_udp_port(), _free_udp_port()
     assert fleet.devinfo_address is not None  # noqa: S101 (the fleet was started with one)
     responder_host, probe_port = fleet.devinfo_address
-    for device in fleet:
+    for device in [*fleet, gateway]:
         if device.version != "3.5":
             port = old_style if device.version == "3.1" else new_style
             device.beacon_target = ("127.0.0.1", port)
@@ -222,6 +273,10 @@ def _free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def _described(device: DeviceConfig) -> str:
+    return f"{device.name} ({device.version or f'via {device.gateway}'})"
 
 
 def _explain(config: Config, cli_config: Path, say: Callable[[str], None]) -> None:
@@ -244,12 +299,14 @@ def _explain(config: Config, cli_config: Path, say: Callable[[str], None]) -> No
         f"  {pub}/demo_cover/set -m '{{\"position\": 30}}'",
         f"  {pub}/demo_thermostat/set -m '{{\"current_heating_setpoint\": 23.5}}'",
         f'  {pub}/demo_bulb/set -m \'{{"effect": "rainbow"}}\'',
+        f"Switch the Zigbee plug behind {DEMO_GATEWAY} (it shares the gateway's one session):",
+        f"  {pub}/demo_zb_plug/set -m TOGGLE",
         "Or from another terminal, with the command line (.venv/bin/setsmart):",
         "  " + cli.format("scan --timeout 5"),
         "  " + cli.format("status demo_bulb_v1"),
         "  " + cli.format("set demo_strip state_l2=ON"),
         "",
-        "Devices: " + ", ".join(f"{d.name} ({d.version})" for d in config.devices),
+        "Devices: " + ", ".join(_described(d) for d in config.devices),
         "Press Ctrl-C to stop.",
     ]
     for line in lines:

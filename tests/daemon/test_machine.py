@@ -163,6 +163,33 @@ def test_a_device_goes_offline_after_max_failures_within_the_grace() -> None:
     assert machine.connection == "offline"
 
 
+def test_a_sub_device_its_gateway_reports_out_of_reach_is_offline_at_once() -> None:
+    machine = m.DeviceMachine(
+        "plug (via gateway hub)", TIMEOUT, GRACE, has_link=True, fallback=False
+    )
+    machine.handle(m.Start(0.0))
+    machine.handle(m.LinkUp(1.0))
+    message = "plug (via gateway hub): the gateway reports it offline (out of its reach)"
+    actions = machine.handle(m.LinkDown(2.0, message, out_of_reach=True))
+    assert actions == [
+        m.Report("error", message),
+        m.Announce(online=False, online_changed=True),
+    ]
+    assert machine.route is Route.OFFLINE
+    assert machine.wake_at is None
+    assert kinds(machine.handle(m.LinkUp(3.0))) == [m.Publish, m.Announce]
+
+
+def test_a_quiet_session_end_is_not_reported_and_keeps_the_grace() -> None:
+    """A sub-device whose gateway's session dropped: the gateway's own line says why."""
+    machine = device()
+    drive(machine, Route.LAN)
+    assert machine.handle(down(2.0, quiet=True)) == []
+    assert machine.route is Route.RECONNECTING
+    assert machine.online
+    assert machine.handle(m.Tick(2.0 + GRACE)) == [m.Announce(online=False, online_changed=True)]
+
+
 def test_reconnecting_asks_to_be_woken_at_the_end_of_the_grace() -> None:
     machine = device()
     drive(machine, Route.RECONNECTING)

@@ -166,9 +166,12 @@ async def test_demo_runs_and_stops_on_ctrl_c(tmp_path: Path) -> None:
                 "demo_fan": "3.4",
                 "demo_thermostat": "3.3",
                 "demo_sensor": "3.4",
+                "demo_gateway": "3.4",
             }
-            assert listed == set(versions)
-            for name in versions:
+            # Behind the gateway, on its one session: no address or version of their own.
+            children = {"demo_zb_plug", "demo_zb_climate", "demo_zb_door"}
+            assert listed == set(versions) | children
+            for name in [*versions, *children]:
                 await mqtt.wait_for(
                     f"setsmart/{name}/availability", lambda m: m.payload == b"online"
                 )
@@ -187,6 +190,15 @@ async def test_demo_runs_and_stops_on_ctrl_c(tmp_path: Path) -> None:
                 ),
             )
             assert '{"effect": "rainbow"}' in text
+            # The gateway's sub-devices: each with its state on its own topic.
+            climate = await mqtt.wait_for("setsmart/demo_zb_climate")
+            assert climate.json()["temperature"] == 21.5
+            door = await mqtt.wait_for("setsmart/demo_zb_door")
+            assert door.json()["contact"] is True
+            assert "demo_zb_plug/set -m TOGGLE" in text
+            await mqtt.publish("setsmart/demo_zb_plug/set", "ON")
+            await mqtt.wait_for("setsmart/demo_zb_plug", lambda m: m.json()["state"] == "ON")
+            assert "demo_zb_door (via demo_gateway)" in text
             await mqtt.wait_for("setsmart/demo_bulb", lambda m: m.json().get("effect") == "read")
             await mqtt.wait_for(
                 "setsmart/demo_bulb_v1", lambda m: m.json().get("effect") == "scene_1"

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from setsmart.lan.errors import DeviceRefused, LanError, ReplyTimeout
-from setsmart.lan.gateway import ChildState, GatewayLink, SubdeviceLink
+from setsmart.lan.gateway import ChildState, GatewayLink, SubdeviceDown, SubdeviceLink
 from setsmart.lan.link import DpsReport, LinkDown, LinkEvent, LinkProblem, LinkSettings, LinkUp
 from setsmart.protocol import Command, DpValue, Version
 from setsmart.sim import SimGateway
@@ -123,6 +123,7 @@ async def test_a_child_that_does_not_answer_leaves_the_gateway_and_its_siblings_
             await wait_until(lambda: bool(hub.of("gateway", LinkUp)))
             (down,) = hub.of("hall_climate", LinkDown)
             assert isinstance(down, LinkDown)
+            assert down == SubdeviceDown(down.error)  # neither its gateway nor out of reach
             assert isinstance(down.error, ReplyTimeout)
             assert str(down.error).startswith("hall_climate (via gateway hub): no answer to")
             assert hub.children[THERMO].state is ChildState.DOWN
@@ -183,6 +184,7 @@ async def test_the_gateways_online_reports_set_each_childs_availability() -> Non
             await wait_until(lambda: bool(hub.of("gateway", LinkUp)))
             (down,) = hub.of("back_door", LinkDown)
             assert isinstance(down, LinkDown)
+            assert down == SubdeviceDown(down.error, out_of_reach=True)
             assert str(down.error) == (
                 "back_door (via gateway hub): the gateway reports it offline (out of its reach)"
             )
@@ -253,6 +255,7 @@ async def test_children_go_down_with_the_gateway_and_come_back_with_it() -> None
             for name in NAMES.values():
                 (down,) = hub.of(name, LinkDown)
                 assert isinstance(down, LinkDown)
+                assert down == SubdeviceDown(down.error, gateway_down=True)
                 assert str(down.error).startswith(f"{name} (via gateway hub): gateway down: hub: ")
                 assert len(hub.of(name, LinkUp)) == 2
             assert all(child.connected for child in hub.children.values())

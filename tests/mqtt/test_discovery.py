@@ -17,6 +17,7 @@ from setsmart.devices.kinds import MAX_CHANNELS, dimmer, sensor
 from setsmart.mqtt.discovery import (
     SENSORS,
     DiscoveryPayloads,
+    Family,
     device_identifier,
     discovery_documents,
     encode_discovery,
@@ -270,7 +271,8 @@ def test_encode_discovery_is_compact_json_in_document_order() -> None:
 def test_possible_topics_cover_every_entity_any_device_can_have() -> None:
     possible = possible_discovery_topics(PLUG.id, TOPICS)
     kinds = len(POSSIBLE_OBJECTS)
-    assert len(possible) == len(set(possible)) == 1 + MAX_GANGS + 1 + len(SENSORS) + kinds
+    gateway = 1  # its connectivity
+    assert len(possible) == len(set(possible)) == 1 + MAX_GANGS + 1 + len(SENSORS) + kinds + gateway
     big = DeviceConfig(id=PLUG.id, name="big", type="strip")
     overrides = {f"state_l{n}": 100 + n for n in range(1, MAX_GANGS + 1)}
     for profile in (profile_for("plug"), profile_for("bulb"), profile_for("strip", overrides)):
@@ -279,6 +281,39 @@ def test_possible_topics_cover_every_entity_any_device_can_have() -> None:
     for case in [*CASES, Case("4ch", big, profile_for("dimmer", channels))]:
         documents = discovery_documents(case.device, case.profile, TOPICS)
         assert set(documents) <= set(possible_discovery_topics(case.device.id, TOPICS))
+    hub = discovery_documents(PLUG, profile_for("sensor"), TOPICS, Family(gateway=True))
+    assert set(hub) <= set(possible)
+
+
+def test_a_sub_device_names_its_gateway_and_a_gateway_shows_its_connection() -> None:
+    child = DeviceConfig(id="bfzbplug", name="porch", type="plug", gateway="hub", node_id="a4c1")
+    documents = discovery_documents(child, profile_for("plug"), TOPICS, Family(via="bfhub"))
+    assert documents
+    for document in documents.values():
+        assert document["device"]["via_device"] == "setsmart_bfhub"  # type: ignore[index]
+    hub = DeviceConfig(id="bfhub", name="hub")
+    # Without DPs of its own (no profile): its connection only.
+    (topic,) = discovery_documents(hub, None, TOPICS, Family(gateway=True))
+    assert topic == "homeassistant/binary_sensor/bfhub/connectivity/config"
+    document = discovery_documents(hub, None, TOPICS, Family(gateway=True))[topic]
+    assert document["state_topic"] == "setsmart/hub/availability"
+    assert (document["payload_on"], document["payload_off"]) == ("online", "offline")
+    assert document["device_class"] == "connectivity"
+    assert document["availability"] == [{"topic": "setsmart/bridge/state"}]
+    assert document["device"] == {
+        "identifiers": ["setsmart_bfhub"],
+        "name": "hub",
+        "manufacturer": "Tuya",
+        "model": "Gateway",
+    }
+    # An alarm hub with DPs of its own: those entities too, on the same device.
+    own = profile_for("sensor", None, {"1": 215, "2": 40})
+    alarm = discovery_documents(hub, own, TOPICS, Family(gateway=True))
+    assert topic in alarm
+    assert "homeassistant/sensor/bfhub/temperature/config" in alarm
+    assert {str(d["device"]["model"]) for d in alarm.values()} == {"Gateway"}  # type: ignore[index]
+    payloads = DiscoveryPayloads(hub, None, TOPICS, Family(gateway=True))
+    assert json.loads(payloads(topic)) == document
 
 
 def test_stale_topics_are_the_entities_a_device_no_longer_has() -> None:

@@ -2,8 +2,9 @@
 
 Online: a live session whose heartbeats are answered (the link says so at once).
 Offline: only once the session has been down for `grace` seconds, or after
-`max_failures` reconnects in a row failed, whichever comes first. Back online the moment
-the link is up again (its state is read first).
+`max_failures` reconnects in a row failed, whichever comes first; at once when the
+device is known to be out of reach (a gateway says so of its sub-device). Back online
+the moment the link is up again (its state is read first).
 """
 
 from __future__ import annotations
@@ -25,11 +26,15 @@ class Availability:
         self.online, self.down_since, self.failures = True, None, 0
         return changed
 
-    def down(self, now: float) -> bool:
-        """The session is down or a reconnect failed; True when the device turns offline."""
+    def down(self, now: float, *, at_once: bool = False) -> bool:
+        """The session is down or a reconnect failed; True when the device turns offline
+        (`at_once`: known to be unreachable, no grace)."""
         if self.down_since is None:
             self.down_since = now
         self.failures += 1
+        if at_once and self.online:
+            self.online = False
+            return True
         return self.check(now)
 
     def check(self, now: float) -> bool:

@@ -12,7 +12,8 @@ Route (where the device is reached; `ROUTES` is the table):
 - LAN: the session is up: online, `source: lan`; nothing is ever sent to the cloud.
 - RECONNECTING: the session went down. The device stays online (no flapping) until the
   session has been down for the grace or `max_failures` reconnects in a row failed
-  (`availability.Availability`); then it is lost.
+  (`availability.Availability`); then it is lost. A sub-device its gateway reports out
+  of reach is lost at once.
 - Lost: CLOUD with a fallback (the device is polled through it, and online while it
   answers and says the device is online; announced after the first read, so the device
   does not blink offline), else OFFLINE. A device without a local key starts in CLOUD
@@ -139,13 +140,17 @@ class LinkUp:
 @dataclass(slots=True)
 class LinkDown:
     """The session ended or a connect failed. `silent_version`: a 3.1-3.3 device (which
-    ignores a wrong key); `reply_timeout`: the device never answered."""
+    ignores a wrong key); `reply_timeout`: the device never answered; `quiet`: the cause
+    is reported by another device (a sub-device's gateway); `out_of_reach`: known to be
+    unreachable (its gateway says so), so offline at once, without the grace."""
 
     now: float
     message: str
     wrong_key: bool = False
     reply_timeout: bool = False
     silent_version: bool = False
+    quiet: bool = False
+    out_of_reach: bool = False
 
 
 @dataclass(slots=True)
@@ -469,12 +474,12 @@ class DeviceMachine:
 
     def _link_down(self, event: LinkDown) -> list[Action]:
         actions: list[Action] = []
-        if event.message != self._last_error:
+        if event.message != self._last_error and not event.quiet:
             self._last_error = event.message
             actions.append(Report("error", event.message))
         if event.wrong_key or self._silent_session(event):
             actions += self._wrong_key(event.now)
-        lost = self.availability.down(event.now)
+        lost = self.availability.down(event.now, at_once=event.out_of_reach)
         actions += self._signal(Signal.LOST if lost else Signal.DOWN)
         return actions + self._next(event.now)
 

@@ -10,6 +10,10 @@ the state document when it changes, and the energy count.
 Commands come in through `submit` (a callback answers) or `request` (an awaitable that
 raises a `commands.CommandError`): one at a time, in arrival order, and a command for a
 device whose session is reconnecting waits for it up to `lan.timeout`.
+
+The link is a `DeviceLink` of the device's own unless the owner gives a `link_factory`:
+a gateway's (`GatewayLink`) or a sub-device's share of its gateway's session
+(`gateways.ChildLink`, which needs no key); the machine's rules are the same for all.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ from setsmart.lan.errors import (
     ReplyTimeout,
     WrongLocalKey,
 )
+from setsmart.lan.gateway import SubdeviceDown
 from setsmart.lan.link import (
     DeviceLink,
     DpsReport,
@@ -76,6 +81,8 @@ __all__ = [
     "DeviceRuntime",
     "Fallback",
     "KeySource",
+    "Link",
+    "LinkFactory",
     "Outbox",
     "RouteError",
     "Spawn",
@@ -124,6 +131,42 @@ class Fallback(Protocol):
     async def online(self) -> bool: ...
 
 
+class Link(Protocol):
+    """What the runtime drives: a device's session (`DeviceLink`, `GatewayLink`) or a
+    sub-device's share of its gateway's (`gateways.ChildLink`)."""
+
+    energy_dps: tuple[int, ...]
+
+    @property
+    def host(self) -> str | None: ...
+    @property
+    def version(self) -> Version | None: ...
+    @property
+    def connected(self) -> bool: ...
+    async def run(self) -> None: ...
+    async def query(self) -> Dps: ...
+    async def set_dps(self, dps: Mapping[str, DpValue]) -> None: ...
+    def update_address(self, host: str, version: Version | None = None) -> None: ...
+
+
+class LinkFactory(Protocol):
+    """Makes a runtime's link, with `DeviceLink`'s arguments (`DeviceLink` is one)."""
+
+    def __call__(
+        self,
+        *,
+        name: str,
+        device_id: str,
+        local_key: bytes,
+        host: str | None,
+        port: int,
+        version: Version | None,
+        on_event: Callable[[LinkEvent], None],
+        settings: LinkSettings,
+        dps_to_query: tuple[str, ...],
+    ) -> Link: ...
+
+
 #: How the owner starts the runtime's tasks: `(coroutine, name, context) -> task`; the
 #: owner's task group sees a task that fails, as it sees its own.
 Spawn = Callable[[Coroutine[Any, Any, None], str, contextvars.Context], "asyncio.Task[None]"]
@@ -154,8 +197,11 @@ class DeviceRuntime:
     learnt_key: Secret | None = None
     cloud_poll: float = 60.0
     clock: Clock = LOOP_CLOCK
+    link_factory: LinkFactory | None = None
+    """Makes the device's link (a gateway's, a sub-device's); None: a `DeviceLink` of its
+    own when it has a local key."""
     machine: m.DeviceMachine = field(init=False)
-    link: DeviceLink | None = field(init=False, default=None)
+    link: Link | None = field(init=False, default=None)
     profile: DeviceProfile | None = field(init=False, default=None)
     profile_source: ProfileSource = field(init=False)
     dps: dict[str, DpValue] = field(init=False, default_factory=dict)
@@ -175,22 +221,28 @@ class DeviceRuntime:
         lan, config = self.lan, self.config
         self.profile_source = ProfileSource(config)
         configured = config.local_key.reveal() if config.local_key is not None else None
+        if configured is not None or self.link_factory is not None:
+            self.link = self._make_link(configured, config.host, as_version(config.version))
         self.machine = m.DeviceMachine(
-            config.name,
+            self.label,
             timeout=lan.timeout,
             grace=max(2 * lan.heartbeat, 2 * lan.timeout, 5.0),
-            has_link=configured is not None,
+            has_link=self.link is not None,
             fallback=self.fallback is not None,
             key_source=self.keys is not None,
             configured_key=configured,
             learnt_key=self.learnt_key.reveal() if self.learnt_key is not None else None,
         )
-        if configured is not None:
-            self.link = self._make_link(configured, config.host, as_version(config.version))
 
     @property
     def name(self) -> str:
         return self.config.name
+
+    @property
+    def label(self) -> str:
+        """How errors name the device: a sub-device with its gateway."""
+        gateway = self.config.gateway
+        return self.name if gateway is None else f"{self.name} (via gateway {gateway})"
 
     @property
     def online(self) -> bool:
@@ -320,8 +372,9 @@ class DeviceRuntime:
 
     # The LAN link -----------------------------------------------------------------------
 
-    def _make_link(self, key: str, host: str | None, version: Version | None) -> DeviceLink:
-        """A link whose events count only while it is the current one."""
+    def _make_link(self, key: str | None, host: str | None, version: Version | None) -> Link:
+        """A link whose events count only while it is the current one (`key`: None for a
+        sub-device, which has none of its own)."""
         self._link_generation += 1
         generation = self._link_generation
 
@@ -330,10 +383,11 @@ class DeviceRuntime:
                 self._on_link_event(event)
 
         lan, config = self.lan, self.config
-        return DeviceLink(
+        factory: LinkFactory = self.link_factory or DeviceLink
+        return factory(
             name=config.name,
             device_id=config.id,
-            local_key=key.encode(),
+            local_key=(key or "").encode(),
             host=host,
             port=config.port,
             version=version,
@@ -364,6 +418,7 @@ class DeviceRuntime:
         elif isinstance(event, LinkDown):
             error = event.error
             version = self.link.version if self.link is not None else None
+            child = event if isinstance(event, SubdeviceDown) else None
             self._feed(
                 m.LinkDown(
                     self.clock.now(),
@@ -371,6 +426,8 @@ class DeviceRuntime:
                     wrong_key=isinstance(error, WrongLocalKey),
                     reply_timeout=isinstance(error, ReplyTimeout),
                     silent_version=version in _SILENT_KEY_VERSIONS,
+                    quiet=child is not None and child.gateway_down,
+                    out_of_reach=child is not None and child.out_of_reach,
                 )
             )
         elif isinstance(event, LinkProblem):

@@ -15,6 +15,10 @@ it needs; as a `Fallback` only a device without a local key (cloud-only) or, whe
 `cloud.fallback` is on, a LAN device, and in both cases only if the device's own `cloud`
 is true. Firmware topics: see `firmware`.
 
+Gateways (see `gateways`): a device that others name as `gateway:` gets a gateway link,
+each of its sub-devices a runtime whose link shares it; gateways start first, and a
+gateway's sub-devices restart with it on a reload.
+
 Other parts of the daemon start a task with `spawn(coroutine, name)` (it ends with the
 daemon) and reach a device with `device(name).request(...)` (see `runtime`).
 """
@@ -45,12 +49,13 @@ from setsmart.daemon.commands import Command, CommandError, InvalidCommand, NoSu
 from setsmart.daemon.energy import SAVE_EVERY, EnergyStore
 from setsmart.daemon.events import EventHub
 from setsmart.daemon.firmware_request import firmware_request
+from setsmart.daemon.gateways import NO_GATEWAYS, Gateway, GatewayPlan, child_link_factory, plan
 from setsmart.daemon.history import HistoryRecorder
 from setsmart.daemon.instance import BaseTopicTaken, claim_base_topic, info_payload
 from setsmart.daemon.learnt_keys import LearntKeys
 from setsmart.daemon.operations import Operations, decode_request
 from setsmart.daemon.retained import RetainedTopics
-from setsmart.daemon.runtime import DeviceRuntime
+from setsmart.daemon.runtime import DeviceRuntime, LinkFactory
 from setsmart.daemon.saver import StateSaver
 from setsmart.daemon.specs import SpecCache, load_specs
 from setsmart.daemon.store import StateError, StateStore
@@ -63,6 +68,7 @@ from setsmart.mqtt.bridge import Incoming, MqttBridge
 from setsmart.mqtt.channels import channel_command, channel_state, published_channels
 from setsmart.mqtt.discovery import (
     DiscoveryPayloads,
+    Family,
     discovery_documents,
     removed_device_topics,
     stale_discovery_topics,
@@ -132,6 +138,9 @@ class Supervisor:
     _http_task: asyncio.Task[None] | None = field(init=False, default=None)
     _specs: SpecCache | None = field(init=False, default=None)
     _watchdogs: Watchdogs | None = field(init=False, default=None)
+    gateways: dict[str, Gateway] = field(init=False, default_factory=dict)
+    """The running gateways' sessions, by the gateway's name, for their sub-devices."""
+    _plan: GatewayPlan = field(init=False, default=NO_GATEWAYS)
 
     def __post_init__(self) -> None:
         self.history = HistoryRecorder(self.store.directory, self._history_line)
@@ -173,7 +182,8 @@ class Supervisor:
                     await self._start_http(self.config.http)
                 self._load_state()
                 self.account.open(self.config.cloud)
-                for device in self.config.devices:
+                self._plan = plan(self.config.devices)
+                for device in self._plan.start_order(self.config.devices):
                     self._start_device(device)
                 await self._start_discovery()
                 self._clear_removed_devices()
@@ -287,19 +297,23 @@ class Supervisor:
         meter = self.energy_totals.meter(config.id)
         route = self.account.route(config)
         cloud = self.config.cloud
-        routed = config.cloud and (config.local_key is None or (cloud and cloud.fallback))
+        factory, child = self._link_factory(config)
+        lan = config.local_key is not None or child
+        routed = config.cloud and (not lan or (cloud and cloud.fallback))
         runtime = DeviceRuntime(
             config,
             self.config.lan,
             self,
             energy_meter=meter,
             fallback=route if routed else None,
-            keys=route if config.local_key is not None else None,
-            learnt_key=self.keys.get(config.id),
+            # A sub-device's key is its gateway's business.
+            keys=route if config.local_key is not None and not child else None,
+            learnt_key=None if child else self.keys.get(config.id),
             cloud_poll=cloud.poll if cloud else 0.0,
             clock=self.clock,
+            link_factory=factory,
         )
-        if config.local_key is None and runtime.fallback is None:
+        if not lan and runtime.fallback is None and config.gateway is None:
             why = "`cloud: false` is set for it" if self.cloud else "no cloud is usable"
             self._log(
                 "error",
@@ -310,9 +324,27 @@ class Supervisor:
         runtime.start(self.spawn)
         self.devices[config.name] = _Device(runtime)
         self.bridge.publish(self.topics.availability(config.name), "offline", retain=True, qos=1)
+        if config.name in self._plan.gateways:
+            self._publish_discovery(runtime)  # its connectivity, even without DPs of its own
+
+    def _link_factory(self, config: DeviceConfig) -> tuple[LinkFactory | None, bool]:
+        """The device's link factory (None: a link of its own), and whether it is a
+        sub-device served through its gateway."""
+        problem = self._plan.problems.get(config.name)
+        if problem is not None:
+            self._log("error", problem, device=config.name)
+            return None, False
+        if config.name in self._plan.gateways:
+            gateway = self.gateways[config.name] = Gateway(config.name)
+            return gateway.make_link, False
+        if config.gateway is None or config.node_id is None:
+            return None, False
+        gateway = self.gateways[config.gateway]  # started first (`start_order`)
+        return child_link_factory(gateway, config.node_id), True
 
     async def _stop_device(self, name: str, *, forget: bool) -> None:
         device = self.devices.pop(name)
+        self.gateways.pop(name, None)
         await device.runtime.stop()
         self.hub.forget(name)
         if self.history is not None and forget:
@@ -392,19 +424,29 @@ class Supervisor:
         if new.mqtt != old.mqtt or new.homeassistant != old.homeassistant:
             self._restart_bridge()
         wanted = {d.name: d for d in new.devices}
+        old_plan, self._plan = self._plan, plan(new.devices)
+        changed = {
+            name
+            for name, known in self.devices.items()
+            if name not in wanted
+            or restart_all
+            or wanted[name] != known.runtime.config
+            or (name in old_plan.gateways) != (name in self._plan.gateways)
+            or old_plan.problems.get(name) != self._plan.problems.get(name)
+        }
+        # A gateway's sub-devices restart with it (and when it comes or goes).
+        touched = changed | (wanted.keys() - self.devices.keys())
         for name in list(self.devices):
-            current = self.devices[name].runtime.config
-            if name not in wanted:
-                await self._stop_device(name, forget=True)
-            elif restart_all or wanted[name] != current:
-                await self._stop_device(name, forget=False)
+            gateway = self.devices[name].runtime.config.gateway
+            if name in changed or (gateway is not None and gateway in touched):
+                await self._stop_device(name, forget=name not in wanted)
         if new.http != old.http:
             await self._restart_http(new.http)
         if cloud_changed:
             await self.account.close()
             self.account.open(new.cloud)
-        for name, device in wanted.items():
-            if name not in self.devices:
+        for device in self._plan.start_order(new.devices):
+            if device.name not in self.devices:
                 self._start_device(device)
         if restart_all:
             if self._listener is not None:
@@ -549,16 +591,23 @@ class Supervisor:
         self._publish_discovery(runtime)
 
     def _publish_discovery(self, runtime: DeviceRuntime) -> None:
-        if not self.config.homeassistant.discovery or runtime.profile is None:
+        config = runtime.config
+        family = Family(
+            via=None if config.gateway is None else self._plan.ids.get(config.gateway),
+            gateway=config.name in self._plan.gateways,
+        )
+        if not self.config.homeassistant.discovery or (
+            runtime.profile is None and not family.gateway
+        ):
             return
         device_id = runtime.config.id
-        documents = discovery_documents(runtime.config, runtime.profile, self.topics)
+        documents = discovery_documents(runtime.config, runtime.profile, self.topics, family)
         before = self.retained.of(device_id)
         # A type change or a lost gang: drop the entities that no longer exist.
         self._clear(
             t for t in stale_discovery_topics(device_id, self.topics, documents) if t in before
         )
-        payloads = DiscoveryPayloads(runtime.config, runtime.profile, self.topics)
+        payloads = DiscoveryPayloads(runtime.config, runtime.profile, self.topics, family)
         for topic in documents:
             self.bridge.publish(topic, payloads, retain=True, qos=1)
         now = {*documents, self.topics.state(runtime.name), self.topics.availability(runtime.name)}

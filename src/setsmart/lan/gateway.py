@@ -15,7 +15,9 @@ Per sub-device, by its `cid` (node id):
 - the gateway's own DPs (an alarm hub's) are read when it has some: a gateway that
   refuses a query without a cid has none, and is not asked again on this connection.
 A reply or push naming a cid that is not configured is one LinkProblem on the gateway
-(once per cid and connection).
+(once per cid and connection). A child's LinkDown is a `SubdeviceDown`, which says
+whether its gateway's session went down (the gateway's own LinkDown tells why) or the
+gateway reports the child out of its reach.
 
 On connecting and at every poll: the online query, the gateway's own DPs, then each
 child not reported offline, one after the other.
@@ -32,6 +34,15 @@ from setsmart.lan.connection import Connection, Target
 from setsmart.lan.errors import DeviceRefused, LanError, NotConnected, ReplyTimeout
 from setsmart.lan.link import DeviceLink, DpsReport, LinkDown, LinkEvent, LinkProblem, LinkUp
 from setsmart.protocol import Dps, DpValue, SubdevOnline
+
+
+@dataclass(frozen=True, slots=True)
+class SubdeviceDown(LinkDown):
+    """A sub-device is down: `gateway_down` when its gateway's session is, `out_of_reach`
+    when the gateway reports it offline; neither: it stopped answering."""
+
+    gateway_down: bool = False
+    out_of_reach: bool = False
 
 
 class ChildState(enum.Enum):
@@ -84,8 +95,8 @@ class SubdeviceLink:
 
     # Driven by the gateway ----------------------------------------------------------
 
-    async def _read(self) -> None:
-        """A poll's read: a failure of this child alone is reported, not raised."""
+    async def read(self) -> None:
+        """A poll's read: a failure of this child alone is reported (down), not raised."""
         try:
             await self.query()
         except (ReplyTimeout, DeviceRefused) as exc:
@@ -104,7 +115,8 @@ class SubdeviceLink:
         child that stopped answering stays down until it answers (no flapping at polls)."""
         was_offline, self.online = self.online is False, online
         if not online:
-            self._down(LanError(self.label, "the gateway reports it offline (out of its reach)"))
+            error = LanError(self.label, "the gateway reports it offline (out of its reach)")
+            self._down(error, out_of_reach=True)
         elif was_offline:
             self._heard()
 
@@ -116,15 +128,16 @@ class SubdeviceLink:
             if host is not None and version is not None:
                 self.on_event(LinkUp(host, version))
 
-    def _down(self, error: LanError) -> None:
+    def _down(self, error: LanError, *, out_of_reach: bool = False) -> None:
         if self.state is not ChildState.DOWN:
             self.state = ChildState.DOWN
-            self.on_event(LinkDown(error))
+            self.on_event(SubdeviceDown(error, out_of_reach=out_of_reach))
 
     def _gateway_down(self, error: LanError) -> None:
         self.state = ChildState.DOWN
         self.online = None
-        self.on_event(LinkDown(type(error)(self.label, f"gateway down: {error}")))
+        down = type(error)(self.label, f"gateway down: {error}")
+        self.on_event(SubdeviceDown(down, gateway_down=True))
 
     def _named(self, error: LanError) -> LanError:
         cause = error.cause
@@ -159,6 +172,10 @@ class GatewayLink(DeviceLink):
         child = SubdeviceLink(self, name, cid, on_event)
         self.children[cid] = child
         return child
+
+    def remove_child(self, cid: str) -> None:
+        """Forget the sub-device `cid` (no longer served); its reports become a stranger's."""
+        self.children.pop(cid, None)
 
     async def child_query(self, cid: str) -> Dps:
         """The state of the sub-device `cid`, in turn with every other request (no events:
@@ -200,7 +217,7 @@ class GatewayLink(DeviceLink):
                 self.own_dps = True
         for child in list(self.children.values()):
             if child.online is not False:
-                await child._read()
+                await child.read()
 
     # Routing --------------------------------------------------------------------------
 

@@ -3,7 +3,11 @@
 One retained config per entity at `<prefix>/<component>/<device id>/<object>/config`:
 - a `switch` per gang: object `switch` on a plug, `l1`..`lN` on a strip;
 - a JSON-schema `light` (object `light`) for a bulb, instead of a switch;
-- a `sensor` each for power, voltage, current and energy where the device meters them.
+- a `sensor` each for power, voltage, current and energy where the device meters them;
+- a gateway's `connectivity` binary_sensor (object `connectivity`): whether its session,
+  which its sub-devices share, is up, read from its availability topic; a gateway
+  without DPs of its own has only this one. A sub-device's device block names its
+  gateway's in `via_device`.
 
 Keys are written out in full (no abbreviations), and only keys that Home Assistant 2024.3
 and current releases both accept: tests/mqtt/ha runs HA 2024.3.3's own MQTT code on every
@@ -61,6 +65,8 @@ _MODELS: Final = {
     "sensor": "Sensor",
     "raw": "Tuya device",
 }
+GATEWAY_MODEL: Final = "Gateway"
+GATEWAY_OBJECT: Final = "connectivity"
 
 
 #: Per sensor role: (entity name, unit, device_class, state_class, display precision).
@@ -93,15 +99,31 @@ def gang_object(gang: int) -> str:
     return f"l{gang}"
 
 
+@dataclass(frozen=True, slots=True)
+class Family:
+    """Where a device stands among gateways: `via` is the device id of a sub-device's
+    gateway; `gateway` says the device is one (its sub-devices share its session)."""
+
+    via: str | None = None
+    gateway: bool = False
+
+
+ALONE: Final = Family()
+
+
 def discovery_documents(
-    device: DeviceConfig, profile: DeviceProfile, topics: Topics
+    device: DeviceConfig,
+    profile: DeviceProfile | None,
+    topics: Topics,
+    family: Family = ALONE,
 ) -> dict[str, Document]:
     """`{config topic: document}` of every entity of `device`, in a stable order.
 
     `profile` is the device's resolved profile (for `type: auto`, resolved from the DPs
-    it reported). Publish each document retained, encoded with `encode_discovery`.
+    it reported; None: not known yet, which only a gateway publishes documents without).
+    Publish each document retained, encoded with `encode_discovery`.
     """
-    builders = _builders(device, profile, topics)
+    builders = _builders(device, profile, topics, family)
     return {topic: build(*args) for topic, (build, args) in builders.items()}
 
 
@@ -109,9 +131,23 @@ def discovery_documents(
 _Builder = tuple[Callable[..., Document], tuple[object, ...]]
 
 
-def _builders(device: DeviceConfig, profile: DeviceProfile, topics: Topics) -> dict[str, _Builder]:
+def _builders(
+    device: DeviceConfig, profile: DeviceProfile | None, topics: Topics, family: Family
+) -> dict[str, _Builder]:
     """`{config topic: what makes its document}`, in `discovery_documents`' order."""
-    entity = EntityFactory(device, profile, topics)
+    entity = EntityFactory(device, profile, topics, family)
+    builders: dict[str, _Builder] = {}
+    if family.gateway:
+        topic = topics.ha_config("binary_sensor", device.id, GATEWAY_OBJECT)
+        builders[topic] = (entity.connectivity, ())
+    if profile is not None:
+        builders.update(_kind_builders(device, profile, topics, entity))
+    return builders
+
+
+def _kind_builders(
+    device: DeviceConfig, profile: DeviceProfile, topics: Topics, entity: EntityFactory
+) -> dict[str, _Builder]:
     builders: dict[str, _Builder] = {}
     if profile.type in SPEC_KINDS:
         for (component, object_id), document in discovery_kinds.documents(entity, profile).items():
@@ -151,11 +187,12 @@ class DiscoveryPayloads:
     """
 
     device: DeviceConfig
-    profile: DeviceProfile
+    profile: DeviceProfile | None
     topics: Topics
+    family: Family = ALONE
 
     def __call__(self, topic: str) -> bytes:
-        build, args = _builders(self.device, self.profile, self.topics)[topic]  # only this one
+        build, args = _builders(self.device, self.profile, self.topics, self.family)[topic]
         return encode_discovery(build(*args)).encode()
 
 
@@ -167,6 +204,7 @@ def possible_discovery_topics(device_id: str, topics: Topics) -> tuple[str, ...]
         ("light", "light"),
         *(("sensor", role) for role in SENSORS),
         *discovery_kinds.POSSIBLE_OBJECTS,
+        ("binary_sensor", GATEWAY_OBJECT),
     ]
     return tuple(topics.ha_config(component, device_id, obj) for component, obj in objects)
 
@@ -199,12 +237,21 @@ def removed_device_topics(device: DeviceConfig, topics: Topics) -> tuple[str, ..
 class EntityFactory:
     """The documents of one device; the keys every entity shares come first."""
 
-    def __init__(self, device: DeviceConfig, profile: DeviceProfile, topics: Topics) -> None:
+    def __init__(
+        self,
+        device: DeviceConfig,
+        profile: DeviceProfile | None,
+        topics: Topics,
+        family: Family = ALONE,
+    ) -> None:
         self._device = device
-        self._model = _MODELS[profile.type.value]
+        self._model = (
+            GATEWAY_MODEL if family.gateway or profile is None else _MODELS[profile.type.value]
+        )
         self._topics = topics
         self._slug = _SLUG_UNSAFE.sub("_", device.name.lower())
-        self._wall = profile.type is DeviceType.SWITCH
+        self._wall = profile is not None and profile.type is DeviceType.SWITCH
+        self._via = family.via
 
     @property
     def gang_word(self) -> str:
@@ -242,12 +289,15 @@ class EntityFactory:
         }
 
     def _device_block(self) -> Document:
-        return {
+        block: Document = {
             "identifiers": [device_identifier(self._device.id)],
             "name": self._device.name,
             "manufacturer": MANUFACTURER,
             "model": self._model,
         }
+        if self._via is not None:
+            block["via_device"] = device_identifier(self._via)
+        return block
 
     def _attributes(self) -> Document:
         return {
@@ -313,6 +363,19 @@ class EntityFactory:
             document["effect_list"] = list(effects)
         document.update(self._attributes())
         return document
+
+    def connectivity(self) -> Document:
+        """A gateway's session, from its availability topic: shown (not unavailable)
+        while the bridge runs, as it is what tells why its sub-devices are offline."""
+        name = self._device.name
+        return {
+            **self._common("binary_sensor", GATEWAY_OBJECT, "Connection", main=False),
+            "availability": [{"topic": self._topics.bridge_state}],
+            "state_topic": self._topics.availability(name),
+            "payload_on": "online",
+            "payload_off": "offline",
+            "device_class": "connectivity",
+        }
 
     def sensor(self, role: str) -> Document:
         """A sensor reading `role` of the state."""

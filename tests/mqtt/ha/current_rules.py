@@ -414,7 +414,15 @@ BINARY_SENSOR: dict[str, Validator] = {
     **READ_ONLY,
     **COMMON,
     "device_class": one_of(
-        "battery", "carbon_monoxide", "door", "gas", "moisture", "motion", "smoke", "tamper"
+        "battery",
+        "carbon_monoxide",
+        "connectivity",
+        "door",
+        "gas",
+        "moisture",
+        "motion",
+        "smoke",
+        "tamper",
     ),
     "name": optional_string,
     "payload_off": string,

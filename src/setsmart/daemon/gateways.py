@@ -1,0 +1,215 @@
+"""Gateways and their sub-devices in the daemon (CONTRACT.md "Gateways").
+
+A device that others name as `gateway:` is served like any device, but its runtime's
+link is a `GatewayLink`, made by its `Gateway` (the runtime's link factory). Each of its
+sub-devices (`gateway:` and `node_id:`) has a runtime of its own whose link is a
+`ChildLink`: the sub-device's share of the gateway's one session, with no socket, key
+or address of its own. A `ChildLink` joins the gateway's current link while its
+runtime runs it and leaves when it stops; a new gateway link (a key learnt from the
+cloud) takes every joined sub-device over. The rules (availability, commands held
+through a reconnect) are the runtime's machine's, as for any device.
+
+`plan` says, from a configuration, which devices are gateways and what is wrong with a
+sub-device's `gateway:` (one readable line each); the supervisor starts gateways first
+and restarts a gateway's sub-devices with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from setsmart.config import DeviceConfig
+from setsmart.lan.errors import DeviceRefused, LanError, NotConnected
+from setsmart.lan.gateway import GatewayLink, SubdeviceLink
+from setsmart.lan.link import LinkEvent, LinkSettings
+from setsmart.protocol import Dps, DpValue, Version
+
+__all__ = ["NO_GATEWAYS", "ChildLink", "Gateway", "GatewayPlan", "child_link_factory", "plan"]
+
+
+class Gateway:
+    """One gateway device's current session, for its sub-devices to share."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.link: GatewayLink | None = None
+        self._joined: dict[str, tuple[str, Callable[[LinkEvent], None]]] = {}
+
+    def __repr__(self) -> str:
+        return f"Gateway({self.name!r}, children={sorted(self._joined)})"
+
+    def make_link(
+        self,
+        *,
+        name: str,
+        device_id: str,
+        local_key: bytes,
+        host: str | None,
+        port: int,
+        version: Version | None,
+        on_event: Callable[[LinkEvent], None],
+        settings: LinkSettings,
+        dps_to_query: tuple[str, ...],
+    ) -> GatewayLink:
+        """The gateway runtime's link factory: a new link serves every joined sub-device."""
+        link = GatewayLink(
+            name=name,
+            device_id=device_id,
+            local_key=local_key,
+            host=host,
+            port=port,
+            version=version,
+            on_event=on_event,
+            settings=settings,
+            dps_to_query=dps_to_query,
+        )
+        for cid, (child, report) in self._joined.items():
+            link.add_child(child, cid, report)
+        self.link = link
+        return link
+
+    def join(self, name: str, cid: str, on_event: Callable[[LinkEvent], None]) -> None:
+        self._joined[cid] = (name, on_event)
+        if self.link is not None:
+            self.link.add_child(name, cid, on_event)
+
+    def leave(self, cid: str) -> None:
+        self._joined.pop(cid, None)
+        if self.link is not None:
+            self.link.remove_child(cid)
+
+    def child(self, cid: str) -> SubdeviceLink | None:
+        return None if self.link is None else self.link.children.get(cid)
+
+
+@dataclass(eq=False, slots=True)
+class ChildLink:
+    """A sub-device's link: its share of its gateway's session while `run()` runs."""
+
+    gateway: Gateway
+    name: str
+    cid: str
+    on_event: Callable[[LinkEvent], None]
+    energy_dps: tuple[int, ...] = ()  # the gateway refreshes no sub-device's energy
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} (via gateway {self.gateway.name})"
+
+    @property
+    def host(self) -> str | None:
+        """The gateway's address: the sub-device has none of its own."""
+        link = self.gateway.link
+        return None if link is None else link.host
+
+    @property
+    def version(self) -> Version | None:
+        link = self.gateway.link
+        return None if link is None else link.version
+
+    @property
+    def connected(self) -> bool:
+        child = self.gateway.child(self.cid)
+        return child is not None and child.connected
+
+    def update_address(self, host: str, version: Version | None = None) -> None:
+        """Nothing to follow: the gateway's address is the gateway's business."""
+
+    async def run(self) -> None:
+        """Join the gateway's session until cancelled. When the session is already up
+        (a sub-device added by a reload), ask the gateway whether it reaches the
+        sub-device and read it; otherwise the gateway does both when it connects."""
+        self.gateway.join(self.name, self.cid, self.on_event)
+        try:
+            child, link = self.gateway.child(self.cid), self.gateway.link
+            if child is not None and link is not None and link.connected:
+                with contextlib.suppress(LanError):  # the session dropped: its events tell
+                    with contextlib.suppress(DeviceRefused):  # no online query on this one
+                        await link.query_online()
+                    if child.online is not False:
+                        await child.read()
+            await asyncio.get_running_loop().create_future()  # resolved by no one
+        finally:
+            self.gateway.leave(self.cid)
+
+    async def query(self) -> Dps:
+        return await self._child().query()
+
+    async def set_dps(self, dps: Mapping[str, DpValue]) -> None:
+        await self._child().set_dps(dps)
+
+    def _child(self) -> SubdeviceLink:
+        child = self.gateway.child(self.cid)
+        if child is None:
+            raise NotConnected(self.label, "its gateway is not connected")
+        return child
+
+
+def child_link_factory(gateway: Gateway, cid: str) -> Callable[..., ChildLink]:
+    """A sub-device runtime's link factory (it takes `DeviceLink`'s arguments)."""
+
+    def make(*, name: str, on_event: Callable[[LinkEvent], None], **_: object) -> ChildLink:
+        return ChildLink(gateway, name, cid, on_event)
+
+    return make
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayPlan:
+    """Which devices of a configuration are gateways, and which sub-devices cannot be
+    served through theirs (the line that says why, by the sub-device's name)."""
+
+    gateways: frozenset[str]
+    problems: Mapping[str, str]
+    ids: Mapping[str, str]
+    """The device id of each gateway, by its name (its Home Assistant device's)."""
+
+    def start_order(self, devices: Iterable[DeviceConfig]) -> list[DeviceConfig]:
+        """Gateways before sub-devices, whatever the order of the file."""
+        return sorted(devices, key=lambda device: device.gateway is not None)
+
+
+def plan(devices: Iterable[DeviceConfig]) -> GatewayPlan:
+    by_name = {device.name: device for device in devices}
+    gateways: set[str] = set()
+    problems: dict[str, str] = {}
+    taken: dict[tuple[str, str], str] = {}
+    for device in by_name.values():
+        gateway_name = device.gateway
+        if gateway_name is None:
+            if device.node_id is not None:
+                problems[device.name] = (
+                    f"{device.name}: node_id is set without gateway: (the name of the gateway "
+                    "device it is behind)"
+                )
+            continue
+        gateway = by_name.get(gateway_name)
+        problem = None
+        if gateway is None:
+            problem = f"its gateway {gateway_name!r} is not a configured device"
+        elif gateway.gateway is not None:
+            problem = f"its gateway {gateway_name} is itself a sub-device of {gateway.gateway}"
+        elif gateway.local_key is None:
+            problem = f"its gateway {gateway_name} has no local_key, so there is no LAN session"
+        elif device.node_id is None:
+            problem = "node_id (its cid on the gateway) is missing"
+        elif (gateway_name, device.node_id) in taken:
+            other = taken[gateway_name, device.node_id]
+            problem = f"node_id {device.node_id!r} is already given to {other}"
+        if problem is not None:
+            problems[device.name] = (
+                f"{device.name}: {problem}; it cannot be reached through gateway {gateway_name}"
+            )
+            continue
+        gateways.add(gateway_name)
+        assert device.node_id is not None  # noqa: S101 (checked above)
+        taken[gateway_name, device.node_id] = device.name
+    ids = {name: by_name[name].id for name in gateways}
+    return GatewayPlan(frozenset(gateways), problems, ids)
+
+
+NO_GATEWAYS: Final = GatewayPlan(frozenset(), {}, {})
