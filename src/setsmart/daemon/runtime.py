@@ -184,6 +184,7 @@ class DeviceRuntime:
             key_source=self.keys is not None,
             configured_key=configured,
             learnt_key=self.learnt_key.reveal() if self.learnt_key is not None else None,
+            sleep=m.sleep_window(config.sleep, config.type),
         )
         if configured is not None:
             self.link = self._make_link(configured, config.host, as_version(config.version))
@@ -234,6 +235,11 @@ class DeviceRuntime:
     @property
     def running(self) -> bool:
         return self._spawner is not None
+
+    def heard(self) -> None:
+        """The device's broadcast was heard: a sleeper is awake (its session starts now)."""
+        if self.machine.sleep is not None:
+            self._feed(m.Heard(self.clock.now()))
 
     def submit(self, command: Command) -> None:
         """Carry out `command` in its turn; `command.done` gets the outcome."""
@@ -293,6 +299,12 @@ class DeviceRuntime:
                 command.done(error)
             case m.StartLink():
                 self._start_link()
+            case m.Doze():
+                if self.link is not None:
+                    self.link.doze()
+            case m.Wake():
+                if self.link is not None:
+                    self.link.wake()
             case m.UseKey(key):
                 self._use_key(key)
             case m.FetchKey(refused):
@@ -394,6 +406,7 @@ class DeviceRuntime:
             except DpMapError as exc:
                 self.outbox.problem(self, "error", f"{self.name}: {exc}")
                 return
+            self.machine.sleep = m.sleep_window(self.config.sleep, self.profile.type)
             if note is not None:
                 self.outbox.problem(self, "warning", f"{self.name}: {note}")
         if count_energy and self.energy_meter.add_from(self.profile, dps):
@@ -460,7 +473,7 @@ class DeviceRuntime:
             # A LAN session came up during the read: its own status query, answered
             # before the machine hears LinkUp, is fresher than what the cloud last heard.
             return
-        self._feed(m.CloudRead(dps, polled=polled, presence=presence))
+        self._feed(m.CloudRead(dps, polled=polled, presence=presence, now=self.clock.now()))
 
     # Commands ---------------------------------------------------------------------------
 
