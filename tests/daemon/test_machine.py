@@ -287,22 +287,33 @@ def test_a_sleeper_stays_online_across_sleeps_with_nothing_said() -> None:
     assert machine.online
 
 
-def test_a_sleeper_silent_past_its_window_says_so_once_with_the_last_error() -> None:
+def test_a_sleeper_silent_past_its_window_says_so_once() -> None:
     machine = device(sleep=SLEEP)
-    drive_sleeper(machine, AWAKE_ASLEEP)
-    machine.handle(m.Heard(10.0))
-    machine.handle(m.LinkDown(10.5, "desk: connection refused"))
-    assert machine.wake_at == 10.0 + SLEEP
-    assert machine.handle(m.Tick(10.0 + SLEEP - 0.1)) == []
-    assert machine.handle(m.Tick(10.0 + SLEEP)) == [
+    drive_sleeper(machine, AWAKE_ASLEEP)  # its session closed at 2.0, as it went to sleep
+    assert machine.wake_at == 2.0 + SLEEP
+    assert machine.handle(m.Tick(2.0 + SLEEP - 0.1)) == []
+    assert machine.handle(m.Tick(2.0 + SLEEP)) == [
         m.Report(
             "warning",
-            "desk: not heard from for 30 s (its sleep:), so offline until it reports again; "
-            "the last connection attempt: desk: connection refused",
+            "desk: not heard from for 30 s (its sleep:), so offline until it reports again",
         ),
         m.Announce(online=False, online_changed=True),
     ]
     assert machine.wake_at is None
+
+
+def test_a_sleeper_heard_but_not_reached_says_why_when_it_turns_offline() -> None:
+    machine = device(sleep=SLEEP)
+    drive_sleeper(machine, AWAKE_ASLEEP)
+    machine.handle(m.Heard(10.0))
+    assert machine.handle(m.LinkDown(10.5, "desk: connection refused")) == [m.Doze()]
+    assert machine.wake_at == 10.0 + SLEEP
+    (report, _) = machine.handle(m.Tick(10.0 + SLEEP))
+    assert report == m.Report(
+        "warning",
+        "desk: not heard from for 30 s (its sleep:), so offline until it reports again; "
+        "the last attempt to connect to it failed: desk: connection refused",
+    )
 
 
 def test_a_cloud_read_keeps_a_sleeper_online_while_the_cloud_says_it_is() -> None:
@@ -318,6 +329,17 @@ def test_a_cloud_read_keeps_a_sleeper_online_while_the_cloud_says_it_is() -> Non
     machine.handle(m.CloudFailed("desk: offline", device_offline=True, polled=True))
     assert machine.online
     assert kinds(machine.handle(m.Tick(25.0 + SLEEP))) == [m.Report, m.Announce]
+
+
+def test_a_sleeper_first_read_through_the_cloud_goes_asleep_without_blinking() -> None:
+    machine = device(fallback=True, sleep=SLEEP)
+    machine.handle(m.Start(0.0))
+    assert kinds(machine.handle(m.Tick(GRACE))) == [m.StartPoll]  # its connect hung
+    machine.handle(m.CloudRead({"1": 215}, polled=True, presence=True, now=GRACE + 1))
+    assert (machine.route, machine.connection) == (Route.CLOUD, "cloud")
+    assert kinds(machine.handle(down(GRACE + 2))) == [m.Doze]  # still polled, still online
+    assert (machine.route, machine.online) == (Route.ASLEEP, True)
+    assert machine.wake_at == GRACE + 1 + SLEEP
 
 
 def test_a_sleeper_refusing_the_key_is_told_and_still_sleeps() -> None:

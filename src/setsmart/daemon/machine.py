@@ -399,6 +399,7 @@ class DeviceMachine:
     _last_error: str | None = field(init=False, default=None)
     _cloud_error: str | None = field(init=False, default=None)
     _asleep_online: bool = field(init=False, default=False)  # ASLEEP within `sleep`
+    _failed_connect: str | None = field(init=False, default=None)  # a sleeper's, since awake
     _announced: tuple[bool, Connection] = field(init=False, default=(False, "offline"))
     _session_up: bool = field(init=False, default=False)
     _silent_sessions: int = field(init=False, default=0)
@@ -539,13 +540,14 @@ class DeviceMachine:
         if wrong_key:
             actions += self._wrong_key(event.now)
         if sleeper:
-            return actions + self._fall_asleep(event.now, was_up=was_up) + self._next(event.now)
+            failed = None if was_up else event.message
+            return actions + self._fall_asleep(event.now, failed) + self._next(event.now)
         lost = self.availability.down(event.now)
         actions += self._signal(Signal.LOST if lost else Signal.DOWN)
         return actions + self._next(event.now)
 
     def _heard(self, event: Heard) -> list[Action]:
-        if self.sleep is None or not self.started:
+        if self.sleep is None or not self.started or not self.has_link:
             return []
         self.heard_at = event.now
         if self.route is Route.LAN:
@@ -567,8 +569,9 @@ class DeviceMachine:
             self.presence = True
         if self.route is Route.LAN:
             return []  # the session came back meanwhile: the LAN's data wins
-        if self.route is Route.ASLEEP and event.now is not None and self.presence:
-            self.heard_at, self._asleep_online = event.now, True  # the cloud heard it
+        if self.sleep is not None and event.now is not None and self.presence:
+            self.heard_at = event.now  # the cloud heard from it
+            self._asleep_online = self.route is Route.ASLEEP
         return self._cloud_ok(event.dps, full=True)
 
     def _cloud_written(self, event: CloudWritten) -> list[Action]:
@@ -634,10 +637,12 @@ class DeviceMachine:
 
     # Sleepers ---------------------------------------------------------------------------
 
-    def _fall_asleep(self, now: float, *, was_up: bool) -> list[Action]:
-        """A sleeper's session ended, or a connect failed: it sleeps (no reconnect loop)."""
-        if was_up:
-            self.heard_at = now
+    def _fall_asleep(self, now: float, failed: str | None) -> list[Action]:
+        """A sleeper's session ended, or a connect failed (`failed`: why): it sleeps (no
+        reconnect loop)."""
+        self._failed_connect = failed
+        if failed is None:
+            self.heard_at = now  # heard until its session ended
         self.availability.asleep()
         actions = [*self._signal(Signal.SLEEP), Doze()]
         heard = self.heard_at
@@ -648,7 +653,8 @@ class DeviceMachine:
 
     def _slept_too_long(self) -> list[Action]:
         self._asleep_online = False
-        last = f"; the last connection attempt: {self._last_error}" if self._last_error else ""
+        failed = self._failed_connect
+        last = f"; the last attempt to connect to it failed: {failed}" if failed else ""
         message = (
             f"{self.name}: not heard from for {self.sleep:g} s (its sleep:), so offline "
             f"until it reports again{last}"
