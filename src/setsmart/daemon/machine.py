@@ -384,7 +384,8 @@ class DeviceMachine:
     key_source: bool = False
     configured_key: str | None = field(default=None, repr=False)
     learnt_key: str | None = field(default=None, repr=False)
-    sleep: float | None = None  # a sleeper's window (`sleep_window`); None: not a sleeper
+    # A sleeper's window (`sleep_window`; set again once the kind is known); None: not one.
+    sleep: float | None = None
     route: Route = field(init=False)
     source: Source = field(init=False)
     availability: Availability = field(init=False)
