@@ -14,8 +14,10 @@ import pytest
 
 from setsmart.sim import SimDevice
 from tests.daemon.harness import BASE, KEY, Dev, config_text, daemon
+from tests.daemon.test_cloud_e2e import cloud_section
 from tests.lan.helpers import wait_until
 from tests.support.broker import running_broker
+from tests.support.fake_cloud import FakeCloud, FakeDevice, FakeDp
 from tests.support.mqtt_client import Received, Recorder, recorder
 
 pytestmark = pytest.mark.timeout(60)
@@ -24,6 +26,20 @@ SLEEP = 3.0  # the device's `sleep:`
 WAKE_EVERY = 1.0
 AWAKE_FOR = 0.5
 WAKES = 4
+
+
+def _sleeper(device_id: str, host: str, port: int) -> SimDevice:
+    """A sleeping temperature sensor that announces each wake on the loopback `port`."""
+    return SimDevice(
+        device_id,
+        KEY,
+        "3.3",
+        "sensor",
+        host=host,
+        beacon_target=("127.0.0.1", port),
+        wake_every=WAKE_EVERY,
+        awake_for=AWAKE_FOR,
+    )
 
 
 def _free_udp_port() -> int:
@@ -63,16 +79,7 @@ async def test_a_sleeping_sensor_stays_online_while_it_reports_and_is_offline_on
     tmp_path: Path,
 ) -> None:
     port = _free_udp_port()
-    sensor = SimDevice(
-        "bfsleeper00000000001",
-        KEY,
-        "3.3",
-        "sensor",
-        host="127.0.0.71",
-        beacon_target=("127.0.0.1", port),
-        wake_every=WAKE_EVERY,
-        awake_for=AWAKE_FOR,
-    )
+    sensor = _sleeper("bfsleeper00000000001", "127.0.0.71", port)
     async with (
         running_broker(tmp_path) as broker,
         sensor,
@@ -115,3 +122,50 @@ async def test_a_sleeping_sensor_stays_online_while_it_reports_and_is_offline_on
         await sensor.start()
         await _next_wake(sensor, mqtt)
         assert _availability(mqtt, back) == [b"online"]
+
+
+async def test_a_sleeping_sensor_is_read_through_the_cloud_while_it_sleeps(
+    tmp_path: Path,
+) -> None:
+    port, device_id = _free_udp_port(), "bfsleeper00000000002"
+    sensor = _sleeper(device_id, "127.0.0.72", port)
+    async with running_broker(tmp_path) as broker, FakeCloud() as cloud, sensor:
+        cloud.add_device(
+            FakeDevice(
+                device_id,
+                KEY,
+                name="th",
+                category="wsdcg",
+                dps=[
+                    FakeDp("va_temperature", 1, "Integer", {"scale": 1}, writable=False),
+                    FakeDp("va_humidity", 2, "Integer", {}, writable=False),
+                    FakeDp("battery_percentage", 4, "Integer", {}, writable=False),
+                ],
+                status={"va_temperature": 235, "va_humidity": 41, "battery_percentage": 90},
+            )
+        )
+        text = config_text(broker, [Dev("th", sensor, "sensor", sleep=SLEEP)], discovery_port=port)
+        async with (
+            recorder(broker.host, broker.port, f"{BASE}/#") as mqtt,
+            daemon(tmp_path, text + cloud_section(cloud, poll=0.3)),
+        ):
+            await mqtt.wait_for(f"{BASE}/th/availability", lambda m: m.payload == b"online")
+            await wait_until(lambda: sensor.asleep and sensor.stats.wakes >= 1)
+            await sensor.stop()
+            asleep = mqtt.mark()
+
+            # Asleep for good: what the cloud heard last keeps it online, past its sleep:.
+            read = await mqtt.wait_for(
+                f"{BASE}/th", lambda m: m.json().get("source") == "cloud", since=asleep
+            )
+            assert read.json()["temperature"] == 23.5
+            await asyncio.sleep(SLEEP + 1)
+            assert _availability(mqtt, asleep) == []
+
+            # The cloud no longer hears it either: offline, once.
+            cloud.set_online(device_id, False)
+            await mqtt.wait_for(
+                f"{BASE}/th/availability", lambda m: m.payload == b"offline", since=asleep
+            )
+            await asyncio.sleep(WAKE_EVERY)
+            assert _availability(mqtt, asleep) == [b"offline"]
