@@ -331,6 +331,14 @@ def test_a_cloud_read_keeps_a_sleeper_online_while_the_cloud_says_it_is() -> Non
     assert kinds(machine.handle(m.Tick(25.0 + SLEEP))) == [m.Report, m.Announce]
 
 
+def test_the_cloud_is_read_at_once_only_for_a_sleeper_not_heard_just_now() -> None:
+    machine = device(fallback=True, sleep=SLEEP)
+    machine.handle(m.Start(0.0))
+    assert machine.handle(down(0.5))[0] == m.StartPoll(wait=False)  # asleep at the start
+    machine.handle(m.LinkUp(1.0))
+    assert machine.handle(down(2.0))[0] == m.StartPoll(wait=True)  # its session just ended
+
+
 def test_a_sleeper_first_read_through_the_cloud_goes_asleep_without_blinking() -> None:
     machine = device(fallback=True, sleep=SLEEP)
     machine.handle(m.Start(0.0))

@@ -295,7 +295,10 @@ class ApplyDps:
 
 @dataclass(slots=True)
 class StartPoll:
-    pass
+    """Read the device through the fallback every poll; `wait`: not at once (a sleeper
+    just heard on the LAN)."""
+
+    wait: bool = False
 
 
 @dataclass(slots=True)
@@ -620,7 +623,7 @@ class DeviceMachine:
             self._start_deadline, self.cloud_online = None, False
             if self.fallback and not self.polling:
                 self.polling, self.polls = True, 0
-                actions.append(StartPoll())
+                actions.append(StartPoll(wait=self._asleep_online))
             return actions  # announced by the caller, which knows the sleep window
         if route is Route.CLOUD:
             if not self.polling:
@@ -645,12 +648,11 @@ class DeviceMachine:
         if failed is None:
             self.heard_at = now  # heard until its session ended
         self.availability.asleep()
-        actions = [*self._signal(Signal.SLEEP), Doze()]
         heard = self.heard_at
         self._asleep_online = (
             heard is not None and self.sleep is not None and now < heard + self.sleep
         )
-        return actions + self._announce()
+        return [*self._signal(Signal.SLEEP), Doze(), *self._announce()]
 
     def _slept_too_long(self) -> list[Action]:
         self._asleep_online = False

@@ -313,9 +313,9 @@ class DeviceRuntime:
             case m.SaveKey(key):
                 self.learnt_key = None if key is None else Secret(key)
                 self.outbox.learnt_key(self, self.learnt_key)
-            case m.StartPoll():
+            case m.StartPoll(wait):
                 if self._cloud_task is None or self._cloud_task.done():
-                    self._cloud_task = self._spawn(self._poll_cloud(), "cloud")
+                    self._cloud_task = self._spawn(self._poll_cloud(wait=wait), "cloud")
             case m.StopPoll():
                 if self._cloud_task is not None:
                     self._cloud_task.cancel()
@@ -444,7 +444,9 @@ class DeviceRuntime:
 
     # The cloud --------------------------------------------------------------------------
 
-    async def _poll_cloud(self) -> None:
+    async def _poll_cloud(self, *, wait: bool = False) -> None:
+        if wait and self.cloud_poll > 0:
+            await asyncio.sleep(self.cloud_poll)
         while True:
             ok = True
             try:
