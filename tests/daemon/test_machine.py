@@ -378,6 +378,14 @@ def test_a_command_for_a_sleeper_goes_through_the_cloud_or_says_it_sleeps(
         )
 
 
+def test_a_sleeper_whose_broadcasts_are_not_listened_to_keeps_retrying() -> None:
+    machine = device(sleep=SLEEP)
+    machine.hears_broadcasts = False  # `lan.discovery: false`: nothing would wake its link
+    drive_sleeper(machine, AWAKE_ASLEEP)
+    assert machine.handle(down(3.0)) == []  # the link's capped backoff goes on; no Doze
+    assert (machine.route, machine.online) == AWAKE_ASLEEP
+
+
 def test_a_broadcast_means_nothing_to_a_device_that_does_not_sleep() -> None:
     machine = device()
     drive(machine, Route.RECONNECTING)

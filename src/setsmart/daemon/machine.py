@@ -23,8 +23,9 @@ Route (where the device is reached; `ROUTES` is the table):
 Sleepers: battery devices that wake, report and sleep (most Wi-Fi sensors); `sleep` is
 how long one may stay silent (`sleep_window`: the device's `sleep:`, else a day for a
 sensor). For a sleeper a session that ends or fails to connect is no error and starts no
-reconnect loop: the route is ASLEEP, the link dozes (`Doze`: no attempt until woken) and
-the cloud, with a fallback, is polled. The device stays online while its last report (a
+reconnect loop: the route is ASLEEP, the link dozes (`Doze`: no attempt until woken; with
+no broadcasts to wake it, `lan.discovery: false`, it keeps its capped backoff) and the
+cloud, with a fallback, is polled. The device stays online while its last report (a
 session, its broadcast `Heard`, or a cloud read while the cloud says it is online) is
 younger than `sleep`; then it turns offline, once, with one line saying why. Its
 broadcast starts a session at once (`Wake`), whatever backoff a failed attempt left. A
@@ -389,6 +390,7 @@ class DeviceMachine:
     learnt_key: str | None = field(default=None, repr=False)
     # A sleeper's window (`sleep_window`; set again once the kind is known); None: not one.
     sleep: float | None = None
+    hears_broadcasts: bool = True  # `lan.discovery`: a sleeper's broadcast can wake it
     route: Route = field(init=False)
     source: Source = field(init=False)
     availability: Availability = field(init=False)
@@ -652,7 +654,8 @@ class DeviceMachine:
         self._asleep_online = (
             heard is not None and self.sleep is not None and now < heard + self.sleep
         )
-        return [*self._signal(Signal.SLEEP), Doze(), *self._announce()]
+        doze = [Doze()] if self.hears_broadcasts else []
+        return [*self._signal(Signal.SLEEP), *doze, *self._announce()]
 
     def _slept_too_long(self) -> list[Action]:
         self._asleep_online = False

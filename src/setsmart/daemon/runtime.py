@@ -185,6 +185,7 @@ class DeviceRuntime:
             configured_key=configured,
             learnt_key=self.learnt_key.reveal() if self.learnt_key is not None else None,
             sleep=m.sleep_window(config.sleep, config.type),
+            hears_broadcasts=lan.discovery,
         )
         if configured is not None:
             self.link = self._make_link(configured, config.host, as_version(config.version))
