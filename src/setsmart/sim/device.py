@@ -19,6 +19,9 @@ Behaviour, as PROTOCOL.md describes real firmware:
   listens, announces itself (to `beacon_target` and `wake_targets`), measures halfway and
   pushes its readings to a connected client, then drops the client and sleeps again. Its
   periodic beacons, if any, go out only while it is awake; nothing moves while it sleeps.
+  Real ones turn their Wi-Fi off between reports and are reachable a second or a few when
+  they wake (github.com/jasonacox/tinytuya/issues/270); they broadcast when they wake,
+  now and then and after a change (github.com/rospogrigio/localtuya/issues/422).
 - Replies echo the request's seqno on 3.1-3.4; 3.5 counts on its own. Pushes carry 0 on
   3.1-3.3 (as captured) and the device's counter on 3.4/3.5.
 - A wrong local key: 3.1-3.3 requests that do not decrypt are ignored (the client times
