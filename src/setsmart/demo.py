@@ -1,12 +1,14 @@
 """`setsmart demo`: simulated devices, a broker and the daemon, all on this machine.
 
-Eleven simulated devices on loopback (every protocol version, and every kind: a metering
+Twelve simulated devices on loopback (every protocol version, and every kind: a metering
 plug, a 3.2 device22 plug, a strip, a v2 bulb, a v1 bulb, a wall switch, a dimmer, a
-curtain that travels, a fan, a thermostat warming its room, a temperature sensor), a
-Zigbee gateway with three sub-devices behind it (a plug, a temperature sensor, a door
-sensor) sharing its one session, the configured MQTT broker or, when none answers, a
-mosquitto started for the demo on a free port, and the daemon serving them.
-Nothing is sent anywhere but 127.0.0.0/8: broadcast discovery is off in the demo.
+curtain that travels, a fan, a thermostat warming its room, a temperature sensor, and a
+battery sensor that wakes every few seconds, reports and sleeps), a Zigbee gateway with
+three sub-devices behind it (a plug, a temperature sensor, a door sensor) sharing its one
+session, the configured MQTT broker or, when none answers, a mosquitto started for the
+demo on a free port, and the daemon serving them.
+Nothing is sent anywhere but 127.0.0.0/8: the daemon listens for broadcasts on one
+loopback port only, where the battery sensor announces each wake.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from setsmart.config import (
     Config,
@@ -51,7 +54,13 @@ DEMO_DEVICES: tuple[tuple[str, str, str, str, ReplyShape, dict[str, int]], ...] 
     ("demo_fan", "fan", "3.4", "fan", "split", {"fan_direction": 8}),
     ("demo_thermostat", "climate", "3.3", "climate", "push", {}),
     ("demo_sensor", "sensor", "3.4", "sensor", "push", {}),
+    ("demo_battery_sensor", "sensor", "3.3", "sensor", "push", {}),
 )
+#: The demo's battery sensor: it wakes every `wake_every` seconds for `awake_for` (often
+#: enough for `setsmart scan --timeout 5` to hear it), and may sleep `sleep` seconds.
+_SLEEPER = "demo_battery_sensor"
+_SLEEPER_CYCLE = {"wake_every": 4.0, "awake_for": 1.5}
+_SLEEPER_SLEEP = 60.0
 #: Where a demo device starts other than as its kind does: each bulb runs a scene.
 _START_DPS = {
     "demo_bulb": running_scene("bulb", "read"),
@@ -147,7 +156,10 @@ def demo_gateway() -> SimGateway:
     return SimGateway(_GATEWAY_ID, _KEY, "3.4", children=children, host=_GATEWAY_HOST)
 
 
-def demo_config(base: Config, fleet: SimFleet, gateway: SimGateway, mqtt: MqttConfig) -> Config:
+def demo_config(
+    base: Config, fleet: SimFleet, gateway: SimGateway, mqtt: MqttConfig, wake_port: int
+) -> Config:
+    """The daemon's configuration; it hears the battery sensor's wakes on `wake_port`."""
     devices = []
     for (name, _, _, type_, _, dps), device in zip(DEMO_DEVICES, fleet, strict=True):
         devices.append(
@@ -160,6 +172,7 @@ def demo_config(base: Config, fleet: SimFleet, gateway: SimGateway, mqtt: MqttCo
                 host=device.host,
                 port=device.port,
                 version=device.version,
+                sleep=_SLEEPER_SLEEP if name == _SLEEPER else None,
             )
         )
     devices.append(
@@ -184,7 +197,14 @@ def demo_config(base: Config, fleet: SimFleet, gateway: SimGateway, mqtt: MqttCo
             )
         )
     lan = LanConfig(
-        discovery=False, probe=None, heartbeat=10.0, poll=30.0, energy_poll=5.0, timeout=5.0
+        discovery=True,
+        bind="127.0.0.1",
+        discovery_ports=(wake_port,),
+        probe=None,
+        heartbeat=10.0,
+        poll=30.0,
+        energy_poll=5.0,
+        timeout=5.0,
     )
     http = base.http or HttpConfig(bind="127.0.0.1", port=_free_tcp_port(_PAGE_PORT))
     return replace(base, mqtt=mqtt, lan=lan, cloud=None, devices=tuple(devices), http=http)
@@ -207,7 +227,13 @@ async def run_demo(
 ) -> None:
     """Run until SIGINT (Ctrl-C) or SIGTERM, then stop everything cleanly."""
     fleet = SimFleet(first_host="127.0.0.2", devinfo_address=(_RESPONDER_HOST, 0))
+    wake_port = _free_udp_port()
     for index, (name, kind, version, _, shape, _) in enumerate(DEMO_DEVICES):
+        sleeper: dict[str, Any] = (
+            {**_SLEEPER_CYCLE, "wake_targets": [("127.0.0.1", wake_port)]}
+            if name == _SLEEPER
+            else {}
+        )
         fleet.add(
             f"bfdemo{index:014d}",
             _KEY,
@@ -215,10 +241,11 @@ async def run_demo(
             kind,
             reply_shape=shape,
             dps=_START_DPS.get(name),
+            **sleeper,
         )
     gateway = demo_gateway()
     async with fleet, gateway, _broker(base.mqtt, say) as mqtt:
-        config = demo_config(base, fleet, gateway, mqtt)
+        config = demo_config(base, fleet, gateway, mqtt, wake_port)
         with tempfile.TemporaryDirectory(prefix="setsmart-demo-") as scratch:
             cli_config = Path(scratch) / "config.yaml"
             cli_config.write_text(dump_config(_cli_config(config, fleet, gateway)))
@@ -301,6 +328,8 @@ def _explain(config: Config, cli_config: Path, say: Callable[[str], None]) -> No
         f'  {pub}/demo_bulb/set -m \'{{"effect": "rainbow"}}\'',
         f"Switch the Zigbee plug behind {DEMO_GATEWAY} (it shares the gateway's one session):",
         f"  {pub}/demo_zb_plug/set -m TOGGLE",
+        f"{_SLEEPER} is a battery sensor: it wakes every {_SLEEPER_CYCLE['wake_every']:g} s, "
+        "reports and sleeps, and stays online while it does.",
         "Or from another terminal, with the command line (.venv/bin/setsmart):",
         "  " + cli.format("scan --timeout 5"),
         "  " + cli.format("status demo_bulb_v1"),

@@ -26,13 +26,29 @@ class Dev:
     type: str = "auto"
     key: str = KEY
     dps: str = ""  # a YAML flow mapping for the device's `dps:`, e.g. "{fan_direction: 8}"
+    sleep: float | None = None  # the device's `sleep:`
 
 
-def config_text(broker: Broker, devices: Sequence[Dev], *, extra_lan: str = "") -> str:
+def config_text(
+    broker: Broker,
+    devices: Sequence[Dev],
+    *,
+    extra_lan: str = "",
+    discovery_port: int | None = None,
+) -> str:
+    """The daemon's YAML; `discovery_port`: listen for beacons there on 127.0.0.1 only."""
+    discovery = (
+        "  discovery: false\n"
+        if discovery_port is None
+        else f"  discovery: true\n  bind: 127.0.0.1\n  discovery_ports: [{discovery_port}]\n"
+        "  probe: null\n"
+    )
     lines = [
         f"mqtt:\n  host: {broker.host}\n  port: {broker.port}\n  base_topic: {BASE}\n",
         f"homeassistant:\n  prefix: {PREFIX}\n",
-        "lan:\n  discovery: false\n  heartbeat: 1\n  timeout: 1\n  poll: 0\n  energy_poll: 1\n"
+        "lan:\n"
+        + discovery
+        + "  heartbeat: 1\n  timeout: 1\n  poll: 0\n  energy_poll: 1\n"
         + extra_lan,
         "devices:\n",
     ]
@@ -41,7 +57,9 @@ def config_text(broker: Broker, devices: Sequence[Dev], *, extra_lan: str = "") 
         lines.append(
             f"  - id: {sim.device_id}\n    name: {dev.name}\n    type: {dev.type}\n"
             f"    local_key: '{dev.key}'\n    host: {sim.host}\n    port: {sim.port}\n"
-            f"    version: '{sim.version}'\n" + (f"    dps: {dev.dps}\n" if dev.dps else "")
+            f"    version: '{sim.version}'\n"
+            + (f"    dps: {dev.dps}\n" if dev.dps else "")
+            + (f"    sleep: {dev.sleep}\n" if dev.sleep is not None else "")
         )
     return "".join(lines)
 

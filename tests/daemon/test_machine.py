@@ -25,7 +25,12 @@ FETCHED = "fetchedkey000000"
 
 
 def device(
-    *, fallback: bool = False, link: bool = True, keys: bool = False, learnt: str | None = None
+    *,
+    fallback: bool = False,
+    link: bool = True,
+    keys: bool = False,
+    learnt: str | None = None,
+    sleep: float | None = None,
 ) -> m.DeviceMachine:
     return m.DeviceMachine(
         "desk",
@@ -36,6 +41,7 @@ def device(
         key_source=keys,
         configured_key=CONFIGURED if link else None,
         learnt_key=learnt,
+        sleep=sleep,
     )
 
 
@@ -146,6 +152,7 @@ def test_route_transitions(
 
 def test_every_route_and_signal_is_covered_by_the_cases() -> None:
     covered = {(before, what) for before, _, what, _, _ in ROUTE_CASES}
+    covered |= {(before, what) for (before, _), _, what, _, _ in SLEEPER_CASES}
     for route in Route:
         for what in (UP, DOWN, GRACE_OVER):
             if (route, what) == (Route.LAN, UP):
@@ -216,6 +223,216 @@ def test_lan_reports_set_the_source_and_count_energy() -> None:
         m.ApplyDps({"1": False}, full=False, count_energy=True)
     ]
     assert where(machine) == (Route.CLOUD, "lan")
+
+
+# Sleepers -------------------------------------------------------------------------------
+
+SLEEP = 30.0  # longer than the grace: what keeps a sleeper online is its own window
+HEARD, SLEEP_OVER = "heard", "sleep over"
+AWAKE_ASLEEP = (Route.ASLEEP, True)  # asleep, heard within `sleep`: online
+SILENT_ASLEEP = (Route.ASLEEP, False)  # asleep, not heard within `sleep`: offline
+
+
+def drive_sleeper(machine: m.DeviceMachine, where: tuple[Route, bool]) -> float:
+    """Bring a started sleeper to `where` (its route, and whether it is online); the time."""
+    machine.handle(m.Start(0.0))
+    route, online = where
+    if route is Route.STARTING:
+        return 0.0
+    machine.handle(m.LinkUp(1.0))
+    if route is Route.LAN:
+        return 1.0
+    machine.handle(down(2.0))  # heard until its session ended at 2.0
+    if online:
+        return 2.0
+    machine.handle(m.Tick(2.0 + SLEEP))
+    assert (machine.route, machine.online) == where
+    return 2.0 + SLEEP
+
+
+#: (where before, with a fallback, what happens, where after, actions) for a sleeper; its
+#: session ending or failing is no error, no reconnect loop and no availability change.
+SLEEPER_CASES = [
+    ((Route.STARTING, False), False, DOWN, SILENT_ASLEEP, [m.Doze]),  # never heard: offline
+    ((Route.STARTING, False), True, DOWN, SILENT_ASLEEP, [m.StartPoll, m.Doze]),
+    ((Route.STARTING, False), False, HEARD, (Route.STARTING, False), [m.Wake]),
+    ((Route.STARTING, False), False, UP, (Route.LAN, True), [m.Publish, m.Announce]),
+    ((Route.LAN, True), False, DOWN, AWAKE_ASLEEP, [m.Doze]),  # no Report, no Announce
+    ((Route.LAN, True), True, DOWN, AWAKE_ASLEEP, [m.StartPoll, m.Doze]),  # the cloud read
+    ((Route.LAN, True), False, HEARD, (Route.LAN, True), []),
+    (AWAKE_ASLEEP, False, UP, (Route.LAN, True), [m.Publish]),
+    (AWAKE_ASLEEP, True, UP, (Route.LAN, True), [m.StopPoll, m.Publish]),
+    (AWAKE_ASLEEP, False, DOWN, AWAKE_ASLEEP, [m.Doze]),  # a wake's connect failed
+    (AWAKE_ASLEEP, False, HEARD, AWAKE_ASLEEP, [m.Wake]),
+    (AWAKE_ASLEEP, False, GRACE_OVER, AWAKE_ASLEEP, []),  # the grace is not its rule
+    (AWAKE_ASLEEP, False, SLEEP_OVER, SILENT_ASLEEP, [m.Report, m.Announce]),
+    (AWAKE_ASLEEP, True, SLEEP_OVER, SILENT_ASLEEP, [m.Report, m.Announce]),
+    (SILENT_ASLEEP, False, HEARD, AWAKE_ASLEEP, [m.Wake, m.Announce]),
+    (SILENT_ASLEEP, False, UP, (Route.LAN, True), [m.Publish, m.Announce]),
+    (SILENT_ASLEEP, False, DOWN, SILENT_ASLEEP, [m.Doze]),
+    (SILENT_ASLEEP, False, SLEEP_OVER, SILENT_ASLEEP, []),  # offline once
+]
+
+
+@pytest.mark.parametrize(("before", "fallback", "what", "after", "actions"), SLEEPER_CASES)
+def test_sleeper_transitions(
+    before: tuple[Route, bool],
+    fallback: bool,
+    what: str,
+    after: tuple[Route, bool],
+    actions: list[type],
+) -> None:
+    machine = device(fallback=fallback, sleep=SLEEP)
+    now = drive_sleeper(machine, before) + 0.5
+    events: dict[str, m.Event] = {
+        UP: m.LinkUp(now),
+        DOWN: down(now),
+        HEARD: m.Heard(now),
+        GRACE_OVER: m.Tick(now + GRACE + 1),
+        SLEEP_OVER: m.Tick(now + SLEEP),
+    }
+    assert kinds(machine.handle(events[what])) == actions
+    assert (machine.route, machine.online) == after
+
+
+def test_a_sleeper_stays_online_across_sleeps_with_nothing_said() -> None:
+    machine = device(sleep=SLEEP)
+    machine.handle(m.Start(0.0))
+    assert kinds(machine.handle(down(0.1))) == [m.Doze]  # asleep at the start
+    said: list[m.Action] = []
+    for wake in range(1, 50):
+        now = wake * (SLEEP - 1)  # a wake a second before the window closes
+        said += machine.handle(m.Tick(now - 0.5))
+        first = [m.Announce] if wake == 1 else []
+        assert kinds(machine.handle(m.Heard(now))) == [m.Wake, *first]
+        said += machine.handle(m.LinkUp(now + 0.1))
+        said += machine.handle(m.LanReport({"1": 215}, full=True))
+        said += machine.handle(down(now + 2))
+        assert machine.wake_at == now + 2 + SLEEP
+    # Online from its first broadcast on (above); then only its state, once a wake.
+    assert [type(a) for a in said if not isinstance(a, m.ApplyDps | m.Doze)] == [m.Publish] * 49
+    assert machine.online
+
+
+def test_a_sleeper_silent_past_its_window_says_so_once() -> None:
+    machine = device(sleep=SLEEP)
+    drive_sleeper(machine, AWAKE_ASLEEP)  # its session closed at 2.0, as it went to sleep
+    assert machine.wake_at == 2.0 + SLEEP
+    assert machine.handle(m.Tick(2.0 + SLEEP - 0.1)) == []
+    assert machine.handle(m.Tick(2.0 + SLEEP)) == [
+        m.Report(
+            "warning",
+            "desk: not heard from for 30 s (its sleep:), so offline until it reports again",
+        ),
+        m.Announce(online=False, online_changed=True),
+    ]
+    assert machine.wake_at is None
+
+
+def test_a_sleeper_heard_but_not_reached_says_why_when_it_turns_offline() -> None:
+    machine = device(sleep=SLEEP)
+    drive_sleeper(machine, AWAKE_ASLEEP)
+    machine.handle(m.Heard(10.0))
+    assert machine.handle(m.LinkDown(10.5, "desk: connection refused")) == [m.Doze()]
+    assert machine.wake_at == 10.0 + SLEEP
+    (report, _) = machine.handle(m.Tick(10.0 + SLEEP))
+    assert report == m.Report(
+        "warning",
+        "desk: not heard from for 30 s (its sleep:), so offline until it reports again; "
+        "the last attempt to connect to it failed: desk: connection refused",
+    )
+
+
+def test_a_cloud_read_keeps_a_sleeper_online_while_the_cloud_says_it_is() -> None:
+    machine = device(fallback=True, sleep=SLEEP)
+    drive_sleeper(machine, AWAKE_ASLEEP)
+    # A read without presence says nothing of the device itself: no report.
+    machine.handle(m.CloudRead({"1": 215}, polled=True, now=20.0))
+    assert machine.wake_at == 2.0 + SLEEP
+    machine.handle(m.CloudRead({"1": 216}, polled=True, presence=True, now=25.0))
+    assert machine.wake_at == 25.0 + SLEEP
+    assert machine.connection == "cloud"
+    # The cloud saying it is offline does not cut the window short: no flapping.
+    machine.handle(m.CloudFailed("desk: offline", device_offline=True, polled=True))
+    assert machine.online
+    assert kinds(machine.handle(m.Tick(25.0 + SLEEP))) == [m.Report, m.Announce]
+
+
+def test_the_cloud_is_read_at_once_only_for_a_sleeper_not_heard_just_now() -> None:
+    machine = device(fallback=True, sleep=SLEEP)
+    machine.handle(m.Start(0.0))
+    assert machine.handle(down(0.5))[0] == m.StartPoll(wait=False)  # asleep at the start
+    machine.handle(m.LinkUp(1.0))
+    assert machine.handle(down(2.0))[0] == m.StartPoll(wait=True)  # its session just ended
+
+
+def test_a_sleeper_first_read_through_the_cloud_goes_asleep_without_blinking() -> None:
+    machine = device(fallback=True, sleep=SLEEP)
+    machine.handle(m.Start(0.0))
+    assert kinds(machine.handle(m.Tick(GRACE))) == [m.StartPoll]  # its connect hung
+    machine.handle(m.CloudRead({"1": 215}, polled=True, presence=True, now=GRACE + 1))
+    assert (machine.route, machine.connection) == (Route.CLOUD, "cloud")
+    assert kinds(machine.handle(down(GRACE + 2))) == [m.Doze]  # still polled, still online
+    assert (machine.route, machine.online) == (Route.ASLEEP, True)
+    assert machine.wake_at == GRACE + 1 + SLEEP
+
+
+def test_a_sleeper_refusing_the_key_is_told_and_still_sleeps() -> None:
+    machine = device(keys=True, sleep=SLEEP)
+    drive_sleeper(machine, AWAKE_ASLEEP)
+    machine.handle(m.Heard(5.0))
+    actions = machine.handle(m.LinkDown(5.5, "desk: wrong local key", wrong_key=True))
+    assert actions == [
+        m.Report("error", "desk: wrong local key"),
+        m.FetchKey(CONFIGURED),
+        m.Doze(),
+    ]
+    assert machine.online
+
+
+@pytest.mark.parametrize(("fallback", "how"), [(False, "refused"), (True, "cloud")])
+def test_a_command_for_a_sleeper_goes_through_the_cloud_or_says_it_sleeps(
+    fallback: bool, how: str
+) -> None:
+    machine = device(fallback=fallback, sleep=SLEEP)
+    now = drive_sleeper(machine, AWAKE_ASLEEP)
+    actions = machine.handle(m.CommandArrived(now, Answers().command(0, "get")))
+    assert sent(actions) == [(how, "st/desk/get#0")]
+    if how == "refused":
+        assert str(actions[0].error) == (  # type: ignore[union-attr]
+            "desk: the device is asleep (a battery device; it is read when it next wakes), "
+            "and there is no cloud route"
+        )
+
+
+def test_a_sleeper_whose_broadcasts_are_not_listened_to_keeps_retrying() -> None:
+    machine = device(sleep=SLEEP)
+    machine.hears_broadcasts = False  # `lan.discovery: false`: nothing would wake its link
+    drive_sleeper(machine, AWAKE_ASLEEP)
+    assert machine.handle(down(3.0)) == []  # the link's capped backoff goes on; no Doze
+    assert (machine.route, machine.online) == AWAKE_ASLEEP
+
+
+def test_a_broadcast_means_nothing_to_a_device_that_does_not_sleep() -> None:
+    machine = device()
+    drive(machine, Route.RECONNECTING)
+    assert machine.handle(m.Heard(3.0)) == []
+
+
+@pytest.mark.parametrize(
+    ("sleep", "kind", "window"),
+    [
+        (None, "sensor", m.SENSOR_SLEEP),  # the CONTRACT's default
+        (600.0, "sensor", 600.0),
+        (600.0, "plug", 600.0),  # any device the config says sleeps
+        (None, "plug", None),
+        (None, "auto", None),  # until its reports show it is a sensor
+    ],
+)
+def test_the_sleep_window_is_the_config_else_a_day_for_a_sensor(
+    sleep: float | None, kind: str, window: float | None
+) -> None:
+    assert m.sleep_window(sleep, kind) == window
 
 
 # The cloud ------------------------------------------------------------------------------

@@ -167,6 +167,7 @@ async def test_demo_runs_and_stops_on_ctrl_c(tmp_path: Path) -> None:
                 "demo_thermostat": "3.3",
                 "demo_sensor": "3.4",
                 "demo_gateway": "3.4",
+                "demo_battery_sensor": "3.3",
             }
             # Behind the gateway, on its one session: no address or version of their own.
             children = {"demo_zb_plug", "demo_zb_climate", "demo_zb_door"}
@@ -199,6 +200,16 @@ async def test_demo_runs_and_stops_on_ctrl_c(tmp_path: Path) -> None:
             await mqtt.publish("setsmart/demo_zb_plug/set", "ON")
             await mqtt.wait_for("setsmart/demo_zb_plug", lambda m: m.json()["state"] == "ON")
             assert "demo_zb_door (via demo_gateway)" in text
+            # The battery sensor is read when it wakes, and its readings move wake by wake.
+            assert "demo_battery_sensor is a battery sensor" in text
+            first = await mqtt.wait_for(
+                "setsmart/demo_battery_sensor", lambda m: "temperature" in m.json()
+            )
+            assert {"humidity", "battery"} <= set(first.json())
+            await mqtt.wait_for(
+                "setsmart/demo_battery_sensor",
+                lambda m: m.json().get("temperature") != first.json()["temperature"],
+            )
             await mqtt.wait_for("setsmart/demo_bulb", lambda m: m.json().get("effect") == "read")
             await mqtt.wait_for(
                 "setsmart/demo_bulb_v1", lambda m: m.json().get("effect") == "scene_1"

@@ -175,3 +175,29 @@ async def test_a_new_address_cuts_a_long_backoff_short() -> None:
             await wait_until(lambda: any(isinstance(e, LinkDown) for e in events))
             link.update_address(elsewhere.host)
             await wait_until(lambda: ups(events) == 1, within=3.0)
+
+
+async def test_a_dozing_link_waits_for_its_wake_then_connects_at_once() -> None:
+    """A sleeping device: no attempt while it dozes, whatever the backoff would allow."""
+    events: list[LinkEvent] = []
+    downs = 0
+
+    def on_event(event: LinkEvent) -> None:
+        nonlocal downs
+        events.append(event)
+        if isinstance(event, LinkDown):
+            downs += 1
+            link.doze()  # as the runtime does for a sleeper, before the link pauses
+
+    async with SimDevice(new_id(), KEY, "3.3", host="127.0.0.8") as device:
+        device.refuse = True  # asleep
+        link = link_for(device, events)
+        link.on_event = on_event
+        async with running(link):
+            await wait_until(lambda: downs == 1)
+            await asyncio.sleep(0.5)  # FAST would have retried about five times
+            assert (downs, device.stats.connections) == (1, 0)
+            device.refuse = False  # it wakes, and says so
+            link.wake()
+            await wait_until(lambda: ups(events) == 1, within=1.0)
+            assert device.stats.connections == 1

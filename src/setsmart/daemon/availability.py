@@ -37,6 +37,11 @@ class Availability:
             return True
         return self.check(now)
 
+    def asleep(self) -> None:
+        """A sleeping device's session ended: not connected, and no grace runs (its sleep
+        window decides whether it is online)."""
+        self.online, self.down_since, self.failures = False, None, 0
+
     def check(self, now: float) -> bool:
         """Re-evaluate with time passing; True when the device turns offline now."""
         if not self.online or self.down_since is None:

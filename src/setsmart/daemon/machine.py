@@ -19,6 +19,18 @@ Route (where the device is reached; `ROUTES` is the table):
   does not blink offline), else OFFLINE. A device without a local key starts in CLOUD
   (or OFFLINE without a fallback).
 - A session coming up moves every route to LAN: polling stops at once.
+- ASLEEP: a sleeper's session ended or failed to connect (below).
+
+Sleepers: battery devices that wake, report and sleep (most Wi-Fi sensors); `sleep` is
+how long one may stay silent (`sleep_window`: the device's `sleep:`, else a day for a
+sensor). For a sleeper a session that ends or fails to connect is no error and starts no
+reconnect loop: the route is ASLEEP, the link dozes (`Doze`: no attempt until woken; with
+no broadcasts to wake it, `lan.discovery: false`, it keeps its capped backoff) and the
+cloud, with a fallback, is polled. The device stays online while its last report (a
+session, its broadcast `Heard`, or a cloud read while the cloud says it is online) is
+younger than `sleep`; then it turns offline, once, with one line saying why. Its
+broadcast starts a session at once (`Wake`), whatever backoff a failed attempt left. A
+refused key is handled as for any device.
 
 Presence (is the device connected to the cloud?) costs a call of its own: asked on the
 first poll, every `PRESENCE_EVERY` polls after, and whenever the last answer was not
@@ -63,6 +75,8 @@ PRESENCE_EVERY: Final = 10
 KEY_RETRY: Final = 300.0
 #: Sessions in a row a 3.1-3.3 device left unanswered before its key is suspected.
 SILENT_SESSIONS: Final = 2
+#: Seconds a sensor may sleep and stay online when its `sleep:` is not set (CONTRACT).
+SENSOR_SLEEP: Final = 86400.0
 
 Source = Literal["lan", "cloud"]
 Connection = Literal["lan", "cloud", "offline"]
@@ -72,26 +86,30 @@ class Route(enum.Enum):
     STARTING = "starting"
     LAN = "lan"
     RECONNECTING = "reconnecting"
+    ASLEEP = "asleep"
     CLOUD = "cloud"
     OFFLINE = "offline"
 
 
 class Signal(enum.Enum):
-    """What moves the route: a session up or down, or the grace over (`LOST`)."""
+    """What moves the route: a session up or down, or the grace over (`LOST`); `SLEEP`: a
+    sleeper's session down."""
 
     UP = "up"
     DOWN = "down"
     LOST = "lost"
+    SLEEP = "sleep"
 
 
 #: Route transitions; LOST stands for CLOUD or OFFLINE (with or without a fallback). A
 #: signal missing from a route's row leaves the route as it is.
 ROUTES: Final[dict[Route, dict[Signal, Route | None]]] = {
-    Route.STARTING: {Signal.UP: Route.LAN, Signal.LOST: None},
-    Route.LAN: {Signal.DOWN: Route.RECONNECTING, Signal.LOST: None},
-    Route.RECONNECTING: {Signal.UP: Route.LAN, Signal.LOST: None},
-    Route.CLOUD: {Signal.UP: Route.LAN},
-    Route.OFFLINE: {Signal.UP: Route.LAN},
+    Route.STARTING: {Signal.UP: Route.LAN, Signal.LOST: None, Signal.SLEEP: Route.ASLEEP},
+    Route.LAN: {Signal.DOWN: Route.RECONNECTING, Signal.LOST: None, Signal.SLEEP: Route.ASLEEP},
+    Route.RECONNECTING: {Signal.UP: Route.LAN, Signal.LOST: None, Signal.SLEEP: Route.ASLEEP},
+    Route.ASLEEP: {Signal.UP: Route.LAN},
+    Route.CLOUD: {Signal.UP: Route.LAN, Signal.SLEEP: Route.ASLEEP},
+    Route.OFFLINE: {Signal.UP: Route.LAN, Signal.SLEEP: Route.ASLEEP},
 }
 
 
@@ -106,6 +124,7 @@ DISPATCH: Final[dict[Route, Via]] = {
     Route.STARTING: Via.FALLBACK,
     Route.LAN: Via.LAN,
     Route.RECONNECTING: Via.HOLD,
+    Route.ASLEEP: Via.FALLBACK,  # it wakes when it will, not when asked
     Route.CLOUD: Via.FALLBACK,
     Route.OFFLINE: Via.FALLBACK,
 }
@@ -154,6 +173,13 @@ class LinkDown:
 
 
 @dataclass(slots=True)
+class Heard:
+    """The device's broadcast was heard (a sleeper is awake)."""
+
+    now: float
+
+
+@dataclass(slots=True)
 class LanReport:
     dps: Dps
     full: bool
@@ -162,11 +188,13 @@ class LanReport:
 @dataclass(slots=True)
 class CloudRead:
     """The fallback answered a read; `polled` by the poll loop (not a `/get`);
-    `presence`: its presence was asked and it said online."""
+    `presence`: its presence was asked and it said online; `now`: when (a sleeper's
+    report)."""
 
     dps: Dps
     polled: bool = False
     presence: bool = False
+    now: float | None = None
 
 
 @dataclass(slots=True)
@@ -221,6 +249,7 @@ Event = (
     | Tick
     | LinkUp
     | LinkDown
+    | Heard
     | LanReport
     | CloudRead
     | CloudWritten
@@ -238,6 +267,16 @@ Event = (
 @dataclass(slots=True)
 class StartLink:
     pass
+
+
+@dataclass(slots=True)
+class Doze:
+    """Stop the link's reconnect attempts until `Wake` (a sleeper sleeps)."""
+
+
+@dataclass(slots=True)
+class Wake:
+    """Start a session now, whatever backoff or doze the link is in."""
 
 
 @dataclass(slots=True)
@@ -262,7 +301,10 @@ class ApplyDps:
 
 @dataclass(slots=True)
 class StartPoll:
-    pass
+    """Read the device through the fallback every poll; `wait`: not at once (a sleeper
+    just heard on the LAN)."""
+
+    wait: bool = False
 
 
 @dataclass(slots=True)
@@ -313,6 +355,8 @@ class Refuse:
 
 Action = (
     StartLink
+    | Doze
+    | Wake
     | Announce
     | Publish
     | ApplyDps
@@ -349,6 +393,9 @@ class DeviceMachine:
     key_source: bool = False
     configured_key: str | None = field(default=None, repr=False)
     learnt_key: str | None = field(default=None, repr=False)
+    # A sleeper's window (`sleep_window`; set again once the kind is known); None: not one.
+    sleep: float | None = None
+    hears_broadcasts: bool = True  # `lan.discovery`: a sleeper's broadcast can wake it
     route: Route = field(init=False)
     source: Source = field(init=False)
     availability: Availability = field(init=False)
@@ -358,9 +405,12 @@ class DeviceMachine:
     polls: int = field(init=False, default=0)
     polling: bool = field(init=False, default=False)
     key: str = field(init=False, default="", repr=False)
+    heard_at: float | None = field(init=False, default=None)  # a sleeper's last report
     _start_deadline: float | None = field(init=False, default=None)
     _last_error: str | None = field(init=False, default=None)
     _cloud_error: str | None = field(init=False, default=None)
+    _asleep_online: bool = field(init=False, default=False)  # ASLEEP within `sleep`
+    _failed_connect: str | None = field(init=False, default=None)  # a sleeper's, since awake
     _announced: tuple[bool, Connection] = field(init=False, default=(False, "offline"))
     _session_up: bool = field(init=False, default=False)
     _silent_sessions: int = field(init=False, default=0)
@@ -385,7 +435,7 @@ class DeviceMachine:
     @property
     def online(self) -> bool:
         """Reachable now: a live LAN session (within its grace), or through the cloud."""
-        return self.availability.online or self.cloud_online
+        return self.availability.online or self.cloud_online or self._asleep_online
 
     @property
     def connection(self) -> Connection:
@@ -414,8 +464,16 @@ class DeviceMachine:
     def wake_at(self) -> float | None:
         """When the machine wants a `Tick` (None: nothing pending)."""
         when = self._start_deadline
-        if when is None and not self._queue and self.route is not Route.RECONNECTING:
+        if (
+            when is None
+            and not self._queue
+            and self.route is not Route.RECONNECTING
+            and not self._asleep_online
+        ):
             return None  # the usual case, asked after every event: kept short
+        sleep_over = self._sleep_over
+        if sleep_over is not None and (when is None or sleep_over < when):
+            when = sleep_over
         if self.route is Route.RECONNECTING:
             grace_over = self.availability.deadline
             if grace_over is not None and (when is None or grace_over < when):
@@ -425,6 +483,13 @@ class DeviceMachine:
             if head is not None and (when is None or head.deadline < when):
                 when = head.deadline
         return when
+
+    @property
+    def _sleep_over(self) -> float | None:
+        """When an asleep device that is online turns offline (None: it is not)."""
+        if not self._asleep_online or self.heard_at is None or self.sleep is None:
+            return None
+        return self.heard_at + self.sleep
 
     # Events -----------------------------------------------------------------------------
 
@@ -459,6 +524,9 @@ class DeviceMachine:
             actions += self._signal(Signal.LOST)
         if self.route is Route.RECONNECTING and self.availability.check(now):
             actions += self._signal(Signal.LOST)
+        sleep_over = self._sleep_over
+        if sleep_over is not None and now >= sleep_over:
+            actions += self._slept_too_long()
         return actions + self._next(now)
 
     def _link_up(self, event: LinkUp) -> list[Action]:
@@ -474,14 +542,34 @@ class DeviceMachine:
 
     def _link_down(self, event: LinkDown) -> list[Action]:
         actions: list[Action] = []
-        if event.message != self._last_error and not event.quiet:
-            self._last_error = event.message
+        was_up = self._session_up
+        wrong_key = event.wrong_key or self._silent_session(event)
+        # A sub-device's gateway going down (quiet) or reporting it out of reach is no sleep.
+        asleep = self.sleep is not None and not event.quiet and not event.out_of_reach
+        if event.message != self._last_error and not event.quiet and (wrong_key or not asleep):
             actions.append(Report("error", event.message))
-        if event.wrong_key or self._silent_session(event):
+        if not event.quiet:
+            self._last_error = event.message
+        if wrong_key:
             actions += self._wrong_key(event.now)
+        if asleep:
+            failed = None if was_up else event.message
+            return actions + self._fall_asleep(event.now, failed) + self._next(event.now)
         lost = self.availability.down(event.now, at_once=event.out_of_reach)
         actions += self._signal(Signal.LOST if lost else Signal.DOWN)
         return actions + self._next(event.now)
+
+    def _heard(self, event: Heard) -> list[Action]:
+        if self.sleep is None or not self.started or not self.has_link:
+            return []
+        self.heard_at = event.now
+        if self.route is Route.LAN:
+            return []  # already in a session
+        actions: list[Action] = [Wake()]
+        if self.route is Route.ASLEEP:
+            self._asleep_online = True
+            actions += self._announce()
+        return actions
 
     def _lan_report(self, event: LanReport) -> list[Action]:
         self.source = "lan"
@@ -494,6 +582,9 @@ class DeviceMachine:
             self.presence = True
         if self.route is Route.LAN:
             return []  # the session came back meanwhile: the LAN's data wins
+        if self.sleep is not None and event.now is not None and self.presence:
+            self.heard_at = event.now  # the cloud heard from it
+            self._asleep_online = self.route is Route.ASLEEP
         return self._cloud_ok(event.dps, full=True)
 
     def _cloud_written(self, event: CloudWritten) -> list[Action]:
@@ -535,6 +626,14 @@ class DeviceMachine:
     def _enter(self, route: Route) -> list[Action]:
         before, self.route = self.route, route
         actions: list[Action] = []
+        if route is not Route.ASLEEP:
+            self._asleep_online = False
+        if route is Route.ASLEEP:
+            self._start_deadline, self.cloud_online = None, False
+            if self.fallback and not self.polling:
+                self.polling, self.polls = True, 0
+                actions.append(StartPoll(wait=self._asleep_online))
+            return actions  # announced by the caller, which knows the sleep window
         if route is Route.CLOUD:
             if not self.polling:
                 self.polling, self.polls = True, 0
@@ -548,6 +647,32 @@ class DeviceMachine:
         if route is Route.OFFLINE and before is not Route.OFFLINE:
             actions += self._announce()
         return actions
+
+    # Sleepers ---------------------------------------------------------------------------
+
+    def _fall_asleep(self, now: float, failed: str | None) -> list[Action]:
+        """A sleeper's session ended, or a connect failed (`failed`: why): it sleeps (no
+        reconnect loop)."""
+        self._failed_connect = failed
+        if failed is None:
+            self.heard_at = now  # heard until its session ended
+        self.availability.asleep()
+        heard = self.heard_at
+        self._asleep_online = (
+            heard is not None and self.sleep is not None and now < heard + self.sleep
+        )
+        doze = [Doze()] if self.hears_broadcasts else []
+        return [*self._signal(Signal.SLEEP), *doze, *self._announce()]
+
+    def _slept_too_long(self) -> list[Action]:
+        self._asleep_online = False
+        failed = self._failed_connect
+        last = f"; the last attempt to connect to it failed: {failed}" if failed else ""
+        message = (
+            f"{self.name}: not heard from for {self.sleep:g} s (its sleep:), so offline "
+            f"until it reports again{last}"
+        )
+        return [Report("warning", message), *self._announce()]
 
     def _announce(self) -> list[Action]:
         now = (self.online, self.connection)
@@ -707,6 +832,11 @@ class DeviceMachine:
                 f"{waiting.lost}; the session did not come back within {self.timeout:g} s "
                 "(no cloud route)"
             )
+        if self.route is Route.ASLEEP:
+            return DeviceOffline(
+                f"{self.name}: the device is asleep (a battery device; it is read when it "
+                "next wakes), and there is no cloud route"
+            )
         if self.route is Route.RECONNECTING:
             return DeviceOffline(
                 f"{self.name}: device is offline (its LAN session did not come back within "
@@ -721,6 +851,7 @@ _HANDLERS: Final[dict[type, Callable[[DeviceMachine, Any], list[Action]]]] = {
     Tick: DeviceMachine._tick,
     LinkUp: DeviceMachine._link_up,
     LinkDown: DeviceMachine._link_down,
+    Heard: DeviceMachine._heard,
     LanReport: DeviceMachine._lan_report,
     CloudRead: DeviceMachine._cloud_read,
     CloudWritten: DeviceMachine._cloud_written,
@@ -731,3 +862,11 @@ _HANDLERS: Final[dict[type, Callable[[DeviceMachine, Any], list[Action]]]] = {
     CommandDone: DeviceMachine._command_done,
     CommandLost: DeviceMachine._command_lost,
 }
+
+
+def sleep_window(sleep: float | None, kind: str) -> float | None:
+    """How long a device may stay silent and online (None: it does not sleep): its
+    `sleep:`, else `SENSOR_SLEEP` for a sensor (the CONTRACT's default)."""
+    if sleep is not None:
+        return sleep
+    return SENSOR_SLEEP if kind == "sensor" else None

@@ -147,6 +147,8 @@ class Link(Protocol):
     async def query(self) -> Dps: ...
     async def set_dps(self, dps: Mapping[str, DpValue]) -> None: ...
     def update_address(self, host: str, version: Version | None = None) -> None: ...
+    def doze(self) -> None: ...
+    def wake(self) -> None: ...
 
 
 class LinkFactory(Protocol):
@@ -232,6 +234,9 @@ class DeviceRuntime:
             key_source=self.keys is not None,
             configured_key=configured,
             learnt_key=self.learnt_key.reveal() if self.learnt_key is not None else None,
+            sleep=m.sleep_window(config.sleep, config.type),
+            # A sub-device broadcasts nothing: its gateway's session is what reaches it.
+            hears_broadcasts=lan.discovery and config.gateway is None,
         )
 
     @property
@@ -286,6 +291,11 @@ class DeviceRuntime:
     @property
     def running(self) -> bool:
         return self._spawner is not None
+
+    def heard(self) -> None:
+        """The device's broadcast was heard: a sleeper is awake (its session starts now)."""
+        if self.machine.sleep is not None:
+            self._feed(m.Heard(self.clock.now()))
 
     def submit(self, command: Command) -> None:
         """Carry out `command` in its turn; `command.done` gets the outcome."""
@@ -345,6 +355,12 @@ class DeviceRuntime:
                 command.done(error)
             case m.StartLink():
                 self._start_link()
+            case m.Doze():
+                if self.link is not None:
+                    self.link.doze()
+            case m.Wake():
+                if self.link is not None:
+                    self.link.wake()
             case m.UseKey(key):
                 self._use_key(key)
             case m.FetchKey(refused):
@@ -353,9 +369,9 @@ class DeviceRuntime:
             case m.SaveKey(key):
                 self.learnt_key = None if key is None else Secret(key)
                 self.outbox.learnt_key(self, self.learnt_key)
-            case m.StartPoll():
+            case m.StartPoll(wait):
                 if self._cloud_task is None or self._cloud_task.done():
-                    self._cloud_task = self._spawn(self._poll_cloud(), "cloud")
+                    self._cloud_task = self._spawn(self._poll_cloud(wait=wait), "cloud")
             case m.StopPoll():
                 if self._cloud_task is not None:
                     self._cloud_task.cancel()
@@ -451,6 +467,7 @@ class DeviceRuntime:
             except DpMapError as exc:
                 self.outbox.problem(self, "error", f"{self.name}: {exc}")
                 return
+            self.machine.sleep = m.sleep_window(self.config.sleep, self.profile.type)
             if note is not None:
                 self.outbox.problem(self, "warning", f"{self.name}: {note}")
         if count_energy and self.energy_meter.add_from(self.profile, dps):
@@ -488,7 +505,9 @@ class DeviceRuntime:
 
     # The cloud --------------------------------------------------------------------------
 
-    async def _poll_cloud(self) -> None:
+    async def _poll_cloud(self, *, wait: bool = False) -> None:
+        if wait and self.cloud_poll > 0:
+            await asyncio.sleep(self.cloud_poll)
         while True:
             ok = True
             try:
@@ -517,7 +536,7 @@ class DeviceRuntime:
             # A LAN session came up during the read: its own status query, answered
             # before the machine hears LinkUp, is fresher than what the cloud last heard.
             return
-        self._feed(m.CloudRead(dps, polled=polled, presence=presence))
+        self._feed(m.CloudRead(dps, polled=polled, presence=presence, now=self.clock.now()))
 
     # Commands ---------------------------------------------------------------------------
 

@@ -671,6 +671,7 @@ class Supervisor:
                         device=device.runtime.name,
                     )
                 link.update_address(beacon.ip, as_version(beacon.version))
+                device.runtime.heard()
             if device.runtime.config.id == beacon.device_id and beacon.product_key:
                 device.runtime.learn_profile_source(product_key=beacon.product_key)
 

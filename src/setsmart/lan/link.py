@@ -2,7 +2,8 @@
 
 `DeviceLink.run()` never returns while its owner lets it run: it connects, reads the full
 state, then serves heartbeats (on an idle connection), full polls and energy refreshes
-until the connection dies, and reconnects with capped exponential backoff and jitter.
+until the connection dies, and reconnects with capped exponential backoff and jitter,
+or, dozing (a sleeping battery device), not at all until woken.
 What happens is reported through `on_event`; commands from outside are serialised with
 the link's own traffic by one lock.
 """
@@ -85,6 +86,7 @@ class DeviceLink:
     # asyncio.Event would keep a deque of waiters per device all the time.
     _woken: bool = False
     _waiter: asyncio.Future[None] | None = None
+    _dozing: bool = False
 
     @property
     def connected(self) -> bool:
@@ -97,6 +99,16 @@ class DeviceLink:
         if version is not None:
             self.version = version
         if moved and not self.connected:
+            self._wake()
+
+    def doze(self) -> None:
+        """Make no attempt after this one until `wake` (the device sleeps)."""
+        self._dozing = True
+
+    def wake(self) -> None:
+        """Start a session now, whatever backoff or doze the last attempt left."""
+        self._dozing = False
+        if not self.connected:
             self._wake()
 
     async def run(self) -> None:
@@ -117,7 +129,7 @@ class DeviceLink:
                     self._conn = None
                     conn.close()
                 self.on_event(LinkDown(error))
-            await self._pause(backoff.next_delay())
+            await self._pause(None if self._dozing else backoff.next_delay())
 
     async def query(self) -> Dps:
         """Read the device's full state now."""
@@ -203,7 +215,7 @@ class DeviceLink:
     async def _refresh_energy(self, conn: Connection) -> None:
         conn.update_dps(self.energy_dps)
 
-    async def _pause(self, delay: float) -> None:
+    async def _pause(self, delay: float | None) -> None:
         await self._wait_for_wake(delay)
 
     def _wake(self) -> None:

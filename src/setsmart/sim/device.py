@@ -14,6 +14,14 @@ Behaviour, as PROTOCOL.md describes real firmware:
 - `set_dps` is a button press: the state changes and the connected client gets a push.
 - One client at a time: a new connection closes the older one. A connection idle for
   `idle_timeout` seconds is dropped.
+- A sleeper (`wake_every`, as battery Wi-Fi sensors do) listens for nothing while it
+  sleeps (connection refused). Every `wake_every` seconds it wakes for `awake_for`: it
+  listens, announces itself (to `beacon_target` and `wake_targets`), measures halfway and
+  pushes its readings to a connected client, then drops the client and sleeps again. Its
+  periodic beacons, if any, go out only while it is awake; nothing moves while it sleeps.
+  Real ones turn their Wi-Fi off between reports and are reachable a second or a few when
+  they wake (github.com/jasonacox/tinytuya/issues/270); they broadcast when they wake,
+  now and then and after a change (github.com/rospogrigio/localtuya/issues/422).
 - Replies echo the request's seqno on 3.1-3.4; 3.5 counts on its own. Pushes carry 0 on
   3.1-3.3 (as captured) and the device's counter on 3.4/3.5.
 - A wrong local key: 3.1-3.3 requests that do not decrypt are ignored (the client times
@@ -55,7 +63,7 @@ from setsmart.sim.errors import SimConfigError, SimError
 from setsmart.sim.kinds import kind_spec
 from setsmart.sim.loopback import require_loopback, require_loopback_target
 from setsmart.sim.model import Clock, DeviceModel
-from setsmart.sim.motion import TICK
+from setsmart.sim.motion import TICK, wake_readings
 
 _UNVALID = b"json obj data unvalid"
 # Junk sent before a frame by `garbage_next`: holds no frame prefix, so a reader that
@@ -80,6 +88,7 @@ class SimStats:
     replaced: int = 0  # connections closed because a newer client arrived
     dropped: int = 0  # connections the device closed (replaced, drop_clients, change_key)
     idle_drops: int = 0  # connections dropped after idle_timeout
+    wakes: int = 0  # a sleeper's wakes so far
     handshake_failures: int = 0  # 3.4/3.5 negotiations that failed (wrong key...)
     ignored: int = 0  # frames that did not decode (wrong key, corruption) and were ignored
     pushes: int = 0  # STATUS frames sent on the device's own initiative
@@ -158,6 +167,9 @@ class SimDevice:
       `clock` drives the meter, so tests can let hours pass; `seed` fixes the randomness.
     - `udp`: UDP sockets shared with other devices (a fleet passes its own).
     - `reply_shape`: how a control is answered (see the module's docstring).
+    - `wake_every`/`awake_for`/`wake_targets`: a sleeper's cycle, in seconds, and where
+      else it announces each wake (see the module's docstring); a sleeping sensor
+      measures anew at each wake (`motion.wake_readings`).
     """
 
     def __init__(
@@ -180,6 +192,9 @@ class SimDevice:
         seed: int | str | None = None,
         udp: UdpSenders | None = None,
         reply_shape: ReplyShape = "push",
+        wake_every: float | None = None,
+        awake_for: float = 1.0,
+        wake_targets: Iterable[tuple[str, int]] = (),
     ) -> None:
         if version not in VERSIONS:
             raise SimConfigError(
@@ -190,7 +205,17 @@ class SimDevice:
                 f"reply_shape {reply_shape!r} of {device_id} is not one of "
                 f"{', '.join(REPLY_SHAPES)}"
             )
+        if wake_every is not None and not 0 < awake_for < wake_every:
+            raise SimConfigError(
+                f"{device_id} wakes every {wake_every} s: it cannot stay awake {awake_for} s"
+            )
         self.reply_shape: ReplyShape = reply_shape
+        self.wake_every = wake_every
+        self.awake_for = awake_for
+        self.wake_targets = tuple(
+            require_loopback_target(target, f"wake target of {device_id}")
+            for target in wake_targets
+        )
         self.device_id = device_id
         self._key = _check_key(local_key, device_id)
         self.version: Version = version
@@ -229,6 +254,8 @@ class SimDevice:
         self._beacon_timer: asyncio.TimerHandle | None = None
         self._countdowns: dict[str, asyncio.TimerHandle] = {}
         self._motion_timer: asyncio.TimerHandle | None = None
+        self._asleep = wake_every is not None
+        self._cycle_timer: asyncio.TimerHandle | None = None
         self._corrupt = 0
         self._generation = 0
         self._garbage = 0
@@ -252,12 +279,18 @@ class SimDevice:
         """Listen on host:port (port 0: a free port, then kept in `port`) and beacon if set."""
         if self._running:
             return
+        self._asleep = self.wake_every is not None
         if not self._refuse:
             self._listen()
+            if self._asleep:  # bound once, so the port is known before the first wake
+                self._close_listener()
         self._running = True
         self._arm_beacon()
-        if self.model.motion is not None:
-            self._motion_timer = asyncio.get_running_loop().call_later(TICK, self._move)
+        loop = asyncio.get_running_loop()
+        if self.wake_every is not None:
+            self._cycle_timer = loop.call_later(self.wake_every, self._wake)
+        elif self.model.motion is not None:
+            self._motion_timer = loop.call_later(TICK, self._move)
 
     async def stop(self) -> None:
         """Close the listener and the client, cancel timers; the device can start again."""
@@ -270,9 +303,10 @@ class SimDevice:
         for timer in self._countdowns.values():
             timer.cancel()
         self._countdowns.clear()
-        if self._motion_timer is not None:
-            self._motion_timer.cancel()
-            self._motion_timer = None
+        for handle in (self._motion_timer, self._cycle_timer):
+            if handle is not None:
+                handle.cancel()
+        self._motion_timer, self._cycle_timer = None, None
         self._close_listener()
         self.drop_clients()
         tasks = list(self._tasks)
@@ -335,7 +369,7 @@ class SimDevice:
             return
         if value:
             self._close_listener()
-        else:
+        elif not self._asleep:
             self._listen()
 
     def drop_clients(self) -> int:
@@ -416,8 +450,47 @@ class SimDevice:
         target, interval = self._beacon_target, self._beacon_interval
         if not self._running or target is None or not interval:
             return
-        self.send_discovery(target)
+        if not self._asleep:
+            self.send_discovery(target)
         self._beacon_timer = asyncio.get_running_loop().call_later(interval, self._beacon)
+
+    # Sleeping -----------------------------------------------------------------------
+
+    @property
+    def asleep(self) -> bool:
+        """A sleeper between two wakes (nothing listens)."""
+        return self._asleep
+
+    def _wake(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._asleep = False
+        self.stats.wakes += 1
+        if not self._refuse:
+            self._listen()
+        for target in (self._beacon_target, *self.wake_targets):
+            if target is not None:
+                self.send_discovery(target)
+        self._cycle_timer = loop.call_later(self.awake_for / 2, self._measure)
+
+    def _measure(self) -> None:
+        assert self.wake_every is not None  # noqa: S101 (only sleepers wake)
+        self._cycle_timer = asyncio.get_running_loop().call_later(
+            self.awake_for / 2, self._fall_asleep
+        )
+        if self.kind == "sensor":
+            readings = wake_readings(self.model.dps, self.stats.wakes, self._rng)
+            taken = self._apply(readings, local=True)
+            if self._client is not None and not self.dark:
+                self._push(self._client, taken)
+
+    def _fall_asleep(self) -> None:
+        assert self.wake_every is not None  # noqa: S101 (only sleepers sleep)
+        self._asleep = True
+        self._close_listener()
+        self.drop_clients()
+        self._cycle_timer = asyncio.get_running_loop().call_later(
+            self.wake_every - self.awake_for, self._wake
+        )
 
     # Listening and connections ------------------------------------------------------
 

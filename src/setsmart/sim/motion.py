@@ -114,3 +114,19 @@ class ClimateSensor:
         temperature = _int(dps.get("1"), 215) + rng.choice((-2, -1, 1, 2))
         humidity = _int(dps.get("2"), 45) + rng.choice((-1, 0, 1))
         return {"1": min(max(temperature, 150), 300), "2": min(max(humidity, 20), 80)}
+
+
+def wake_readings(dps: Mapping[str, DpValue], wake: int, rng: random.Random) -> Dps:
+    """What a sleeping wsdcg sensor measures at its `wake`-th wake: the temperature (1,
+    tenths of °C) moves 0.1-0.3 °C (back the other way at the ends of 15-30 °C, so every
+    wake reports a change), humidity (2, %) wanders, and the battery (4, %) loses a point
+    every tenth wake, its state (3) following."""
+    temperature = _int(dps.get("1"), 215)
+    step = rng.choice((-3, -2, -1, 1, 2, 3))
+    moved = temperature + step if 150 <= temperature + step <= 300 else temperature - step
+    humidity = min(max(_int(dps.get("2"), 45) + rng.choice((-1, 0, 1)), 20), 80)
+    battery = _int(dps.get("4"), 100)
+    if wake % 10 == 0:
+        battery = max(battery - 1, 0)
+    state = "low" if battery < 20 else "middle" if battery < 50 else "high"
+    return {"1": moved, "2": humidity, "3": state, "4": battery}
