@@ -393,19 +393,20 @@ def test_a_broadcast_means_nothing_to_a_device_that_does_not_sleep() -> None:
 
 
 @pytest.mark.parametrize(
-    ("sleep", "kind", "window"),
+    ("sleep", "kind", "sub_device", "window"),
     [
-        (None, "sensor", m.SENSOR_SLEEP),  # the CONTRACT's default
-        (600.0, "sensor", 600.0),
-        (600.0, "plug", 600.0),  # any device the config says sleeps
-        (None, "plug", None),
-        (None, "auto", None),  # until its reports show it is a sensor
+        (None, "sensor", False, m.SENSOR_SLEEP),  # the CONTRACT's default
+        (600.0, "sensor", False, 600.0),
+        (600.0, "plug", False, 600.0),  # any device the config says sleeps
+        (None, "plug", False, None),
+        (None, "auto", False, None),  # until its reports show it is a sensor
+        (None, "sensor", True, None),  # behind a gateway, whose session stays up
     ],
 )
 def test_the_sleep_window_is_the_config_else_a_day_for_a_sensor(
-    sleep: float | None, kind: str, window: float | None
+    sleep: float | None, kind: str, sub_device: bool, window: float | None
 ) -> None:
-    assert m.sleep_window(sleep, kind) == window
+    assert m.sleep_window(sleep, kind, sub_device=sub_device) == window
 
 
 # The cloud ------------------------------------------------------------------------------

@@ -857,9 +857,12 @@ _HANDLERS: Final[dict[type, Callable[[DeviceMachine, Any], list[Action]]]] = {
 }
 
 
-def sleep_window(sleep: float | None, kind: str) -> float | None:
+def sleep_window(sleep: float | None, kind: str, *, sub_device: bool = False) -> float | None:
     """How long a device may stay silent and online (None: it does not sleep): its
-    `sleep:`, else `SENSOR_SLEEP` for a sensor (the CONTRACT's default)."""
+    `sleep:`, else `SENSOR_SLEEP` for a sensor (the CONTRACT's default). A sub-device
+    never: it is reached through its gateway's session, which stays up while it sleeps."""
+    if sub_device:
+        return None
     if sleep is not None:
         return sleep
     return SENSOR_SLEEP if kind == "sensor" else None

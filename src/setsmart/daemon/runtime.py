@@ -184,7 +184,7 @@ class DeviceRuntime:
             key_source=self.keys is not None,
             configured_key=configured,
             learnt_key=self.learnt_key.reveal() if self.learnt_key is not None else None,
-            sleep=m.sleep_window(config.sleep, config.type),
+            sleep=m.sleep_window(config.sleep, config.type, sub_device=config.gateway is not None),
             hears_broadcasts=lan.discovery,
         )
         if configured is not None:
@@ -407,7 +407,9 @@ class DeviceRuntime:
             except DpMapError as exc:
                 self.outbox.problem(self, "error", f"{self.name}: {exc}")
                 return
-            self.machine.sleep = m.sleep_window(self.config.sleep, self.profile.type)
+            self.machine.sleep = m.sleep_window(
+                self.config.sleep, self.profile.type, sub_device=self.config.gateway is not None
+            )
             if note is not None:
                 self.outbox.problem(self, "warning", f"{self.name}: {note}")
         if count_energy and self.energy_meter.add_from(self.profile, dps):
