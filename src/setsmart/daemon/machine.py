@@ -536,18 +536,15 @@ class DeviceMachine:
         return [*actions, Publish(), *self._announce(), *self._next(event.now)]
 
     def _link_down(self, event: LinkDown) -> list[Action]:
+        if self.sleep is not None:
+            return self._sleeper_down(event)
+
         actions: list[Action] = []
-        was_up = self._session_up
-        wrong_key = event.wrong_key or self._silent_session(event)
-        sleeper = self.sleep is not None
-        if event.message != self._last_error and (wrong_key or not sleeper):
+        if event.message != self._last_error:
+            self._last_error = event.message
             actions.append(Report("error", event.message))
-        self._last_error = event.message
-        if wrong_key:
+        if event.wrong_key or self._silent_session(event):
             actions += self._wrong_key(event.now)
-        if sleeper:
-            failed = None if was_up else event.message
-            return actions + self._fall_asleep(event.now, failed) + self._next(event.now)
         lost = self.availability.down(event.now)
         actions += self._signal(Signal.LOST if lost else Signal.DOWN)
         return actions + self._next(event.now)
@@ -642,6 +639,19 @@ class DeviceMachine:
         return actions
 
     # Sleepers ---------------------------------------------------------------------------
+
+    def _sleeper_down(self, event: LinkDown) -> list[Action]:
+        """A sleeper's session ended or a connect failed: no error line and no reconnect
+        loop, but a refused key is told and handled as for any device."""
+        was_up = self._session_up
+        actions: list[Action] = []
+        if event.wrong_key or self._silent_session(event):
+            if event.message != self._last_error:
+                self._last_error = event.message
+                actions.append(Report("error", event.message))
+            actions += self._wrong_key(event.now)
+        failed = None if was_up else event.message
+        return actions + self._fall_asleep(event.now, failed) + self._next(event.now)
 
     def _fall_asleep(self, now: float, failed: str | None) -> list[Action]:
         """A sleeper's session ended, or a connect failed (`failed`: why): it sleeps (no
