@@ -301,10 +301,10 @@ class DeviceRuntime:
             case m.StartLink():
                 self._start_link()
             case m.Doze():
-                if self.link is not None:
+                if isinstance(self.link, DeviceLink):  # a session of the device's own
                     self.link.doze()
             case m.Wake():
-                if self.link is not None:
+                if isinstance(self.link, DeviceLink):
                     self.link.wake()
             case m.UseKey(key):
                 self._use_key(key)
