@@ -1,14 +1,16 @@
 """`setsmart demo`: simulated devices, a broker and the daemon, all on this machine.
 
-Twelve simulated devices on loopback (every protocol version, and every kind: a metering
+Eleven simulated devices on loopback (every protocol version, and every kind: a metering
 plug, a 3.2 device22 plug, a strip, a v2 bulb, a v1 bulb, a wall switch, a dimmer, a
-curtain that travels, a fan, a thermostat warming its room, a temperature sensor, and a
-battery sensor that wakes every few seconds, reports and sleeps), a Zigbee gateway with
-three sub-devices behind it (a plug, a temperature sensor, a door sensor) sharing its one
-session, the configured MQTT broker or, when none answers, a mosquitto started for the
-demo on a free port, and the daemon serving them.
-Nothing is sent anywhere but 127.0.0.0/8: the daemon listens for broadcasts on one
-loopback port only, where the battery sensor announces each wake.
+curtain that travels, a fan, a thermostat warming its room, a temperature sensor), a
+Zigbee gateway with three sub-devices behind it (a plug, a temperature sensor, a door
+sensor) sharing its one session, the configured MQTT broker or, when none answers, a
+mosquitto started for the demo on a free port, and the daemon serving them.
+Nothing is sent anywhere but 127.0.0.0/8: broadcast discovery is off in the demo.
+
+Besides them, a battery sensor (`demo_battery_sensor`) wakes every few seconds, reports
+and sleeps; its wakes are the one broadcast the daemon hears, on a loopback port of its
+own.
 """
 
 from __future__ import annotations
@@ -156,10 +158,7 @@ def demo_gateway() -> SimGateway:
     return SimGateway(_GATEWAY_ID, _KEY, "3.4", children=children, host=_GATEWAY_HOST)
 
 
-def demo_config(
-    base: Config, fleet: SimFleet, gateway: SimGateway, mqtt: MqttConfig, wake_port: int
-) -> Config:
-    """The daemon's configuration; it hears the battery sensor's wakes on `wake_port`."""
+def demo_config(base: Config, fleet: SimFleet, gateway: SimGateway, mqtt: MqttConfig) -> Config:
     devices = []
     for (name, _, _, type_, _, dps), device in zip(DEMO_DEVICES, fleet, strict=True):
         devices.append(
@@ -199,7 +198,7 @@ def demo_config(
     lan = LanConfig(
         discovery=True,
         bind="127.0.0.1",
-        discovery_ports=(wake_port,),
+        discovery_ports=_wake_ports(fleet),
         probe=None,
         heartbeat=10.0,
         poll=30.0,
@@ -208,6 +207,11 @@ def demo_config(
     )
     http = base.http or HttpConfig(bind="127.0.0.1", port=_free_tcp_port(_PAGE_PORT))
     return replace(base, mqtt=mqtt, lan=lan, cloud=None, devices=tuple(devices), http=http)
+
+
+def _wake_ports(fleet: SimFleet) -> tuple[int, ...]:
+    """Where the battery sensor announces its wakes: the daemon listens there."""
+    return tuple(port for device in fleet for _, port in device.wake_targets)
 
 
 def _free_tcp_port(preferred: int) -> int:
@@ -245,7 +249,7 @@ async def run_demo(
         )
     gateway = demo_gateway()
     async with fleet, gateway, _broker(base.mqtt, say) as mqtt:
-        config = demo_config(base, fleet, gateway, mqtt, wake_port)
+        config = demo_config(base, fleet, gateway, mqtt)
         with tempfile.TemporaryDirectory(prefix="setsmart-demo-") as scratch:
             cli_config = Path(scratch) / "config.yaml"
             cli_config.write_text(dump_config(_cli_config(config, fleet, gateway)))
@@ -320,6 +324,8 @@ def _explain(config: Config, cli_config: Path, say: Callable[[str], None]) -> No
         "",
         "Watch everything:",
         f"  mosquitto_sub -h {mqtt.host} -p {mqtt.port} -t '{base}/#' -v",
+        f"  ({_SLEEPER} is a battery sensor: it wakes every "
+        f"{_SLEEPER_CYCLE['wake_every']:g} s, reports and sleeps, and stays online.)",
         "Switch the plug, dim the bulb, run a scene, draw the curtain, warm the room:",
         f"  {pub}/demo_plug/set -m TOGGLE",
         f"  {pub}/demo_bulb/set -m '{{\"brightness\": 80}}'",
@@ -328,8 +334,6 @@ def _explain(config: Config, cli_config: Path, say: Callable[[str], None]) -> No
         f'  {pub}/demo_bulb/set -m \'{{"effect": "rainbow"}}\'',
         f"Switch the Zigbee plug behind {DEMO_GATEWAY} (it shares the gateway's one session):",
         f"  {pub}/demo_zb_plug/set -m TOGGLE",
-        f"{_SLEEPER} is a battery sensor: it wakes every {_SLEEPER_CYCLE['wake_every']:g} s, "
-        "reports and sleeps, and stays online while it does.",
         "Or from another terminal, with the command line (.venv/bin/setsmart):",
         "  " + cli.format("scan --timeout 5"),
         "  " + cli.format("status demo_bulb_v1"),

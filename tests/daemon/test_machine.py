@@ -435,6 +435,24 @@ def test_the_sleep_window_is_the_config_else_a_day_for_a_sensor(
     assert m.sleep_window(sleep, kind) == window
 
 
+def test_a_sleeping_sub_device_its_gateway_reports_out_of_reach_is_offline_at_once() -> None:
+    machine = device(sleep=600.0)
+    drive(machine, Route.LAN)
+    actions = machine.handle(
+        m.LinkDown(5.0, "back_door (via gateway hub): out of its reach", out_of_reach=True)
+    )
+    assert m.Announce(online=False, online_changed=True) in actions
+    assert machine.route is not Route.ASLEEP
+
+
+def test_a_sleeping_sub_device_follows_its_gateway_down_quietly_not_to_sleep() -> None:
+    machine = device(sleep=600.0)
+    drive(machine, Route.LAN)
+    actions = machine.handle(m.LinkDown(5.0, "its gateway hub is not connected", quiet=True))
+    assert not [a for a in actions if isinstance(a, m.Report)]
+    assert machine.route is Route.RECONNECTING
+
+
 # The cloud ------------------------------------------------------------------------------
 
 

@@ -119,12 +119,6 @@ class ChildLink:
     def update_address(self, host: str, version: Version | None = None) -> None:
         """Nothing to follow: the gateway's address is the gateway's business."""
 
-    def doze(self) -> None:
-        """Nothing to stop: the gateway's session is not the sub-device's to end."""
-
-    def wake(self) -> None:
-        """Nothing to start: the gateway reaches the sub-device whenever it reports."""
-
     async def run(self) -> None:
         """Join the gateway's session until cancelled. When the session is already up
         (a sub-device added by a reload), ask the gateway whether it reaches the

@@ -23,7 +23,8 @@ Route (where the device is reached; `ROUTES` is the table):
 
 Sleepers: battery devices that wake, report and sleep (most Wi-Fi sensors); `sleep` is
 how long one may stay silent (`sleep_window`: the device's `sleep:`, else a day for a
-sensor). For a sleeper a session that ends or fails to connect is no error and starts no
+sensor; a sub-device too, whose gateway's going down or reporting it out of reach is
+no sleep). For a sleeper a session that ends or fails to connect is no error and starts no
 reconnect loop: the route is ASLEEP, the link dozes (`Doze`: no attempt until woken; with
 no broadcasts to wake it, `lan.discovery: false`, it keeps its capped backoff) and the
 cloud, with a fallback, is polled. The device stays online while its last report (a
@@ -541,20 +542,17 @@ class DeviceMachine:
         return [*actions, Publish(), *self._announce(), *self._next(event.now)]
 
     def _link_down(self, event: LinkDown) -> list[Action]:
+        # A sub-device's gateway going down (quiet) or reporting it out of reach is no
+        # sleep: the gateway knows, so it goes the usual way.
+        if self.sleep is not None and not event.quiet and not event.out_of_reach:
+            return self._sleeper_down(event)
+
         actions: list[Action] = []
-        was_up = self._session_up
-        wrong_key = event.wrong_key or self._silent_session(event)
-        # A sub-device's gateway going down (quiet) or reporting it out of reach is no sleep.
-        asleep = self.sleep is not None and not event.quiet and not event.out_of_reach
-        if event.message != self._last_error and not event.quiet and (wrong_key or not asleep):
-            actions.append(Report("error", event.message))
-        if not event.quiet:
+        if event.message != self._last_error and not event.quiet:
             self._last_error = event.message
-        if wrong_key:
+            actions.append(Report("error", event.message))
+        if event.wrong_key or self._silent_session(event):
             actions += self._wrong_key(event.now)
-        if asleep:
-            failed = None if was_up else event.message
-            return actions + self._fall_asleep(event.now, failed) + self._next(event.now)
         lost = self.availability.down(event.now, at_once=event.out_of_reach)
         actions += self._signal(Signal.LOST if lost else Signal.DOWN)
         return actions + self._next(event.now)
@@ -649,6 +647,19 @@ class DeviceMachine:
         return actions
 
     # Sleepers ---------------------------------------------------------------------------
+
+    def _sleeper_down(self, event: LinkDown) -> list[Action]:
+        """A sleeper's session ended or a connect failed: no error line and no reconnect
+        loop, but a refused key is told and handled as for any device."""
+        was_up = self._session_up
+        actions: list[Action] = []
+        if event.wrong_key or self._silent_session(event):
+            if event.message != self._last_error:
+                self._last_error = event.message
+                actions.append(Report("error", event.message))
+            actions += self._wrong_key(event.now)
+        failed = None if was_up else event.message
+        return actions + self._fall_asleep(event.now, failed) + self._next(event.now)
 
     def _fall_asleep(self, now: float, failed: str | None) -> list[Action]:
         """A sleeper's session ended, or a connect failed (`failed`: why): it sleeps (no
@@ -866,7 +877,8 @@ _HANDLERS: Final[dict[type, Callable[[DeviceMachine, Any], list[Action]]]] = {
 
 def sleep_window(sleep: float | None, kind: str) -> float | None:
     """How long a device may stay silent and online (None: it does not sleep): its
-    `sleep:`, else `SENSOR_SLEEP` for a sensor (the CONTRACT's default)."""
+    `sleep:`, else `SENSOR_SLEEP` for a sensor (the CONTRACT's default). A sub-device
+    too: a sleeping Zigbee sensor answers no query, and its reports are what count."""
     if sleep is not None:
         return sleep
     return SENSOR_SLEEP if kind == "sensor" else None

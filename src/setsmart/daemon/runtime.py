@@ -147,8 +147,6 @@ class Link(Protocol):
     async def query(self) -> Dps: ...
     async def set_dps(self, dps: Mapping[str, DpValue]) -> None: ...
     def update_address(self, host: str, version: Version | None = None) -> None: ...
-    def doze(self) -> None: ...
-    def wake(self) -> None: ...
 
 
 class LinkFactory(Protocol):
@@ -356,10 +354,10 @@ class DeviceRuntime:
             case m.StartLink():
                 self._start_link()
             case m.Doze():
-                if self.link is not None:
+                if isinstance(self.link, DeviceLink):  # a session of the device's own
                     self.link.doze()
             case m.Wake():
-                if self.link is not None:
+                if isinstance(self.link, DeviceLink):
                     self.link.wake()
             case m.UseKey(key):
                 self._use_key(key)
