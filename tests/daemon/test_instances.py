@@ -97,7 +97,7 @@ async def test_two_sites_side_by_side_and_a_duplicate_refused(tmp_path: Path) ->
                 f"setsmart: base topic 'site_a' on {broker.host}:{broker.port} is held by "
                 "another instance, setsmart-a (site_a/bridge/state is online): give this daemon "
                 "its own mqtt.base_topic, or stop the other; not starting"
-            ]
+            ], err
             assert "Traceback" not in err
             assert plug_a.stats.connections == connections, "the device was not touched"
             # Nothing published, no will taken over: site_a's bridge topics are untouched.
