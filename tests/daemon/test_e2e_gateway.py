@@ -187,9 +187,12 @@ async def test_a_child_the_gateway_reports_offline_is_offline_alone_with_one_lin
             "back_door (via gateway hub): the gateway reports it offline (out of its reach)"
         )
 
-        # Back in reach: online; then out of it again while the others carry on.
+        # Back in reach: online, and read then.
         sim.set_online(DOOR, True)
         await online(mqtt, "back_door")
+        door = await mqtt.wait_for(f"{BASE}/back_door")
+        assert doc(door)["contact"] is True
+        # Out of it again while the others carry on.
         mark = mqtt.mark()
         plug_before = sim.child(PLUG).dps["1"]
         sim.set_online(PLUG, False)
