@@ -327,6 +327,18 @@ async def test_a_reload_starts_stops_and_restarts_children_with_their_gateway(
         assert (await mqtt.wait_for("reply/set", since=mark)).json() == {"status": "ok"}
         assert sim.child(PLUG).dps["1"] is False
 
+        # Its sub-devices removed: the hub is a device like any other (this one has no DPs
+        # of its own to serve), and its connection entity goes.
+        mark = mqtt.mark()
+        path.write_text(broker_part + "devices:\n" + gateway_yaml(sim))
+        supervisor.reload(load_config(path))
+        connectivity = f"{PREFIX}/binary_sensor/{GATEWAY_ID}/connectivity/config"
+        await mqtt.wait_for(connectivity, lambda m: m.payload == b"", since=mark)
+        for name in CHILDREN:
+            await mqtt.wait_for(
+                f"{BASE}/{name}/availability", lambda m: m.payload == b"", since=mark
+            )
+
         # The gateway removed: each child says why it cannot be reached.
         mark = mqtt.mark()
         path.write_text(broker_part + "devices:\n" + CHILDREN_YAML)
