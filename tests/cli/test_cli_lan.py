@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from setsmart.protocol import VERSIONS, Version
-from setsmart.sim import DevInfoResponder, SimDevice
+from setsmart.sim import DevInfoResponder, SimDevice, SimGateway
 from tests.cli.helpers import run_cli, write_config
 
 pytestmark = pytest.mark.timeout(60)
@@ -100,6 +100,50 @@ async def test_errors_are_one_readable_line(tmp_path: Path) -> None:
         refused = await run_cli("status", "desk", "-c", str(good))
         assert refused.code == 1
         assert refused.err.startswith(f"setsmart: desk: cannot connect to {dev.host}:{dev.port}")
+
+
+@pytest.mark.parametrize("version", ["3.3", "3.5"])
+async def test_status_and_set_of_a_sub_device_through_its_gateway(
+    tmp_path: Path, version: Version
+) -> None:
+    plug, climate = "a4c1380000000001", "a4c1380000000002"
+    sim = SimGateway(
+        "bfcligateway00000001",
+        KEY,
+        version,
+        children={plug: "plug", climate: "temperature"},
+        host="127.0.0.9",
+    )
+    async with sim:
+        children = "".join(
+            f"  - id: bfclizb{n}00000000001\n    name: {name}\n    type: {type_}\n"
+            f"    gateway: hub\n    node_id: '{cid}'\n"
+            for n, (name, type_, cid) in enumerate(
+                [("porch", "plug", plug), ("hall", "sensor", climate), ("lost", "plug", "ffff")]
+            )
+        )
+        hub = (
+            f"  - id: {sim.device_id}\n    name: hub\n    local_key: '{KEY}'\n"
+            f"    host: {sim.host}\n    port: {sim.port}\n    version: '{version}'\n"
+        )
+        config = write_config(
+            tmp_path / "c.yaml", "lan:\n  timeout: 2\ndevices:\n" + children + hub
+        )
+
+        status = await run_cli("status", "hall", "--json", "-c", str(config))
+        assert status.code == 0, status.err
+        assert json.loads(status.out)["temperature"] == 21.5
+
+        turned = await run_cli("set", "porch", "state=ON", "-c", str(config))
+        assert turned.code == 0, turned.err
+        assert json.loads(turned.out)["state"] == "ON"
+        assert sim.child(plug).dps["1"] is True
+
+        unknown = await run_cli("status", "lost", "-c", str(config))
+        assert unknown.code == 1
+        assert unknown.err.startswith("setsmart: lost (via gateway hub): ")
+        assert "node_id 'ffff'" in unknown.err
+        assert unknown.err.count("\n") == 1
 
 
 async def test_broken_config_exits_2_with_file_line_and_key(tmp_path: Path) -> None:

@@ -182,14 +182,25 @@ async def test_a_child_the_gateway_reports_offline_is_offline_alone_with_one_lin
         for name in ("hub", "porch_plug", "hall_climate"):
             await online(mqtt, name)
         assert b"online" not in availability(mqtt, "back_door")
-        (line,) = [e for e in logs(mqtt, 0) if e.get("device") == "back_door"]
-        assert line["message"] == (
-            "back_door (via gateway hub): the gateway reports it offline (out of its reach)"
+        # (Logged maybe before the daemon's MQTT session was up: it comes after the
+        # retained states, from the backlog.)
+        line = await mqtt.wait_for(
+            f"{BASE}/bridge/log", lambda m: "back_door" in m.payload.decode()
         )
+        assert doc(line) == {
+            "level": "error",
+            "message": (
+                "back_door (via gateway hub): the gateway reports it offline (out of its reach)"
+            ),
+            "device": "back_door",
+        }
 
-        # Back in reach: online; then out of it again while the others carry on.
+        # Back in reach: online, and read then.
         sim.set_online(DOOR, True)
         await online(mqtt, "back_door")
+        door = await mqtt.wait_for(f"{BASE}/back_door")
+        assert doc(door)["contact"] is True
+        # Out of it again while the others carry on.
         mark = mqtt.mark()
         plug_before = sim.child(PLUG).dps["1"]
         sim.set_online(PLUG, False)
@@ -204,6 +215,7 @@ async def test_a_child_the_gateway_reports_offline_is_offline_alone_with_one_lin
         for name in ("hub", "hall_climate", "back_door"):
             assert b"offline" not in availability(mqtt, name)[-1:]
         assert sim.child(PLUG).dps["1"] == plug_before
+        assert len([e for e in logs(mqtt, 0) if e.get("device") == "back_door"]) == 1
         plug_lines = [e for e in logs(mqtt, mark) if e.get("device") == "porch_plug"]
         assert [e["message"] for e in plug_lines][:1] == [
             "porch_plug (via gateway hub): the gateway reports it offline (out of its reach)"
@@ -324,14 +336,27 @@ async def test_a_reload_starts_stops_and_restarts_children_with_their_gateway(
         assert (await mqtt.wait_for("reply/set", since=mark)).json() == {"status": "ok"}
         assert sim.child(PLUG).dps["1"] is False
 
-        # The gateway removed: the configuration is refused, naming it, and what runs
-        # keeps running (as SIGHUP's reload does with a file that does not load).
+        # The gateway removed while its children stay: the configuration is refused,
+        # naming it, and what runs keeps running (as SIGHUP's reload does with a file
+        # that does not load).
         path.write_text(broker_part + "devices:\n" + CHILDREN_YAML)
         with pytest.raises(ConfigError, match="'hub'"):
             load_config(path)
         mark = mqtt.mark()
         await mqtt.publish(f"{BASE}/porch_plug/set", "ON", response_topic="reply/set")
         assert (await mqtt.wait_for("reply/set", since=mark)).json() == {"status": "ok"}
+
+        # Its sub-devices removed: the hub is a device like any other (this one has no DPs
+        # of its own to serve), and its connection entity goes.
+        mark = mqtt.mark()
+        path.write_text(broker_part + "devices:\n" + gateway_yaml(sim))
+        supervisor.reload(load_config(path))
+        connectivity = f"{PREFIX}/binary_sensor/{GATEWAY_ID}/connectivity/config"
+        await mqtt.wait_for(connectivity, lambda m: m.payload == b"", since=mark)
+        for name in CHILDREN:
+            await mqtt.wait_for(
+                f"{BASE}/{name}/availability", lambda m: m.payload == b"", since=mark
+            )
 
 
 async def test_a_gateway_with_dps_of_its_own_publishes_its_state_beside_its_children(

@@ -11,7 +11,7 @@ import pytest
 from setsmart.config import DeviceConfig, Secret
 from setsmart.daemon.gateways import ChildLink, Gateway, plan
 from setsmart.lan.errors import NotConnected
-from setsmart.lan.link import LinkEvent, LinkSettings
+from setsmart.lan.link import DpsReport, LinkEvent, LinkSettings
 
 KEY = Secret("0123456789abcdef")
 
@@ -102,7 +102,9 @@ async def test_a_new_gateway_link_serves_the_children_that_joined_and_not_those_
     _link(gateway, events)  # a new key: a new link
     assert gateway.link is not old
     assert set(gateway.link.children) == {"a1"}
-    assert gateway.link.children["a1"].on_event == door.on_event
+    report = DpsReport({"1": True}, full=False)
+    gateway.link.children["a1"].on_event(report)  # its reports still reach its runtime
+    assert events[-1] is report
     tasks[0].cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await tasks[0]

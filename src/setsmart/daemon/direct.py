@@ -1,23 +1,25 @@
 """One-shot operations straight over the LAN, for the CLI when no daemon answers.
 
 Each call opens its own connection and closes it: a device often takes one connection
-only, so the CLI uses this path only when no daemon holds the session.
+only, so the CLI uses this path only when no daemon holds the session. A sub-device is
+reached through a connection to its gateway, by its node_id.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from setsmart.config import Config, DeviceConfig
 from setsmart.devices import DeviceProfile, device_state, parse_set, profile_for
 from setsmart.errors import EXIT_USAGE
 from setsmart.lan.connection import Connection, Target, dps_to_query
-from setsmart.lan.errors import ConnectFailed, LanError
+from setsmart.lan.errors import ConnectFailed, DeviceRefused, LanError
 from setsmart.lan.probe import probe_version
 from setsmart.lan.scan import scan
-from setsmart.protocol import Dps
+from setsmart.protocol import Dps, DpValue
 from setsmart.protocol.constants import as_version
 
 
@@ -71,37 +73,88 @@ async def locate(config: Config, device: DeviceConfig) -> Target:
     return target
 
 
+@dataclass(frozen=True, slots=True)
+class _Reach:
+    """An open connection to the device, or to its gateway for a sub-device (`cid`)."""
+
+    conn: Connection
+    cid: str | None
+
+    async def query(self) -> Dps:
+        if self.cid is None:
+            return await self.conn.query()
+        return await self.conn.child_query(self.cid)
+
+    async def control(self, dps: Mapping[str, DpValue]) -> None:
+        if self.cid is None:
+            await self.conn.control(dps)
+        else:
+            await self.conn.child_control(self.cid, dps)
+
+
+async def _reach(config: Config, device: DeviceConfig) -> _Reach:
+    if device.gateway is None:
+        target = await locate(config, device)
+        conn = await Connection.open(
+            target, time_limit=config.lan.timeout, dps_to_query=dps_to_query(device.dp_ids)
+        )
+        return _Reach(conn, None)
+    gateway = next((d for d in config.devices if d.name == device.gateway), None)
+    if gateway is None or device.node_id is None:
+        why = (
+            f"its gateway {device.gateway!r} is not a configured device"
+            if gateway is None
+            else "node_id (its cid on the gateway) is missing"
+        )
+        raise ConnectFailed(device.name, why)
+    target = await locate(config, gateway)
+    conn = await Connection.open(target, time_limit=config.lan.timeout, on_child=_ignore)
+    return _Reach(conn, device.node_id)
+
+
+def _ignore(cid: str, dps: Dps) -> None:
+    """Another sub-device's push, on the gateway's connection: not asked for."""
+
+
 async def read_state(config: Config, device: DeviceConfig) -> dict[str, object]:
     """The device's state document, as the daemon would publish it."""
-    target = await locate(config, device)
-    conn = await Connection.open(
-        target, time_limit=config.lan.timeout, dps_to_query=dps_to_query(device.dp_ids)
-    )
+    reach = await _reach(config, device)
     try:
-        dps = await conn.query()
+        dps = await reach.query()
+    except LanError as exc:
+        raise _named(device, exc) from None
     finally:
-        conn.close()
+        reach.conn.close()
     return _state(device, dps)
 
 
 async def apply_set(config: Config, device: DeviceConfig, payload: object) -> dict[str, object]:
     """Carry out a `/set` payload and return the state afterwards."""
-    target = await locate(config, device)
-    conn = await Connection.open(
-        target, time_limit=config.lan.timeout, dps_to_query=dps_to_query(device.dp_ids)
-    )
+    reach = await _reach(config, device)
     try:
-        current = await conn.query()
+        current = await reach.query()
         command = parse_set(_profile(device, current), payload, current)
-        await conn.control(command.dps)
+        await reach.control(command.dps)
         if command.restore_after is not None:
             delay, restore = command.restore_after
             await asyncio.sleep(delay)
-            await conn.control(restore)
-        after = await conn.query()
+            await reach.control(restore)
+        after = await reach.query()
+    except LanError as exc:
+        raise _named(device, exc) from None
     finally:
-        conn.close()
+        reach.conn.close()
     return _state(device, {**current, **after})
+
+
+def _named(device: DeviceConfig, error: LanError) -> LanError:
+    """A sub-device's error names it and its gateway (the connection names the gateway)."""
+    if device.gateway is None:
+        return error
+    cause = error.cause
+    if isinstance(error, DeviceRefused) and "data unvalid" in cause:
+        cause = f"{cause}: the gateway does not know node_id {device.node_id!r}"
+    return type(error)(f"{device.name} (via gateway {device.gateway})", cause)
 
 
 def _profile(device: DeviceConfig, dps: Mapping[str, object]) -> DeviceProfile:

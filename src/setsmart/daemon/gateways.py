@@ -19,13 +19,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from setsmart.config import DeviceConfig
 from setsmart.lan.errors import DeviceRefused, LanError, NotConnected
 from setsmart.lan.gateway import GatewayLink, SubdeviceLink
-from setsmart.lan.link import LinkEvent, LinkSettings
+from setsmart.lan.link import DpsReport, LinkDown, LinkEvent, LinkSettings, LinkUp
 from setsmart.protocol import Dps, DpValue, Version
 
 __all__ = ["NO_GATEWAYS", "ChildLink", "Gateway", "GatewayPlan", "child_link_factory", "plan"]
@@ -88,13 +88,19 @@ class Gateway:
 
 @dataclass(eq=False, slots=True)
 class ChildLink:
-    """A sub-device's link: its share of its gateway's session while `run()` runs."""
+    """A sub-device's link: its share of its gateway's session while `run()` runs.
+
+    A sub-device that comes up without being read (the gateway reports it back in
+    reach, or it pushes a change) is read then, as a device is on connecting.
+    """
 
     gateway: Gateway
     name: str
     cid: str
     on_event: Callable[[LinkEvent], None]
     energy_dps: tuple[int, ...] = ()  # the gateway refreshes no sub-device's energy
+    _fresh: bool = False  # its full state was read since it was last down
+    _unread: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def label(self) -> str:
@@ -123,7 +129,7 @@ class ChildLink:
         """Join the gateway's session until cancelled. When the session is already up
         (a sub-device added by a reload), ask the gateway whether it reaches the
         sub-device and read it; otherwise the gateway does both when it connects."""
-        self.gateway.join(self.name, self.cid, self.on_event)
+        self.gateway.join(self.name, self.cid, self._relay)
         try:
             child, link = self.gateway.child(self.cid), self.gateway.link
             if child is not None and link is not None and link.connected:
@@ -132,9 +138,25 @@ class ChildLink:
                         await link.query_online()
                     if child.online is not False:
                         await child.read()
-            await asyncio.get_running_loop().create_future()  # resolved by no one
+            while True:  # until cancelled: one read each time it comes up unread
+                await self._unread.wait()
+                self._unread.clear()
+                child = self.gateway.child(self.cid)
+                if not self._fresh and child is not None and child.connected:
+                    with contextlib.suppress(LanError):  # its own events tell
+                        await child.read()
         finally:
             self.gateway.leave(self.cid)
+
+    def _relay(self, event: LinkEvent) -> None:
+        if isinstance(event, LinkDown):
+            self._fresh = False
+        elif isinstance(event, DpsReport) and event.full:
+            self._fresh = True
+        elif isinstance(event, LinkUp) and not self._fresh:
+            # A read reports its state right after; the loop looks again before reading.
+            self._unread.set()
+        self.on_event(event)
 
     async def query(self) -> Dps:
         return await self._child().query()

@@ -67,6 +67,7 @@ from setsmart.lan.discovery import DiscoveryListener, Sighting
 from setsmart.mqtt.bridge import Incoming, MqttBridge
 from setsmart.mqtt.channels import channel_command, channel_state, published_channels
 from setsmart.mqtt.discovery import (
+    GATEWAY_OBJECT,
     DiscoveryPayloads,
     Family,
     discovery_documents,
@@ -326,6 +327,17 @@ class Supervisor:
         self.bridge.publish(self.topics.availability(config.name), "offline", retain=True, qos=1)
         if config.name in self._plan.gateways:
             self._publish_discovery(runtime)  # its connectivity, even without DPs of its own
+        else:
+            self._clear_connectivity(config.id)
+
+    def _clear_connectivity(self, device_id: str) -> None:
+        """A device that is no longer a gateway loses its connectivity entity (a device
+        without DPs never publishes documents again that would clear it)."""
+        before = self.retained.of(device_id)
+        topic = self.topics.ha_config("binary_sensor", device_id, GATEWAY_OBJECT)
+        if topic in before:
+            self._clear([topic])
+            self.retained.set(device_id, [t for t in before if t != topic])
 
     def _link_factory(self, config: DeviceConfig) -> tuple[LinkFactory | None, bool]:
         """The device's link factory (None: a link of its own), and whether it is a
