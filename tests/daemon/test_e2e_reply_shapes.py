@@ -28,11 +28,13 @@ _WITHIN = 0.9
 
 
 async def test_every_reply_shape_and_version_updates_the_state_at_once(tmp_path: Path) -> None:
-    cases = [(shape, version) for shape in REPLY_SHAPES for version in VERSIONS]
+    # Every version, and device22 firmwares (3.3, "json obj data unvalid" to a plain query).
+    cases = [(shape, version, False) for shape in REPLY_SHAPES for version in VERSIONS]
+    cases += [(shape, "3.3", True) for shape in REPLY_SHAPES]
     async with contextlib.AsyncExitStack() as stack:
         broker = await stack.enter_async_context(running_broker(tmp_path))
         devs = []
-        for n, (shape, version) in enumerate(cases):
+        for n, (shape, version, device22) in enumerate(cases):
             sim = await stack.enter_async_context(
                 SimDevice(
                     f"bfreply{n:013d}",
@@ -42,9 +44,11 @@ async def test_every_reply_shape_and_version_updates_the_state_at_once(tmp_path:
                     host=f"127.0.0.{60 + n}",
                     dps={"1": False, "2": False},
                     reply_shape=shape,
+                    device22=device22,
                 )
             )
-            devs.append(Dev(f"strip_{shape}_{version.replace('.', '')}", sim, "strip"))
+            kind = "_device22" if device22 else ""
+            devs.append(Dev(f"strip_{shape}_{version.replace('.', '')}{kind}", sim, "strip"))
         mqtt = await stack.enter_async_context(recorder(broker.host, broker.port, f"{BASE}/#"))
         await stack.enter_async_context(daemon(tmp_path, config_text(broker, devs)))
         for dev in devs:
