@@ -26,6 +26,8 @@ FIXTURES = HERE.parent / "fixtures" / "tinytuya"
 MADE_UP = frozenset(
     {"ledcontroller001", "e14rgbcwbulb0001", "oldbulbproduct01", "oldplugproduct01"}
     | {"energeeksstrip01", "zigbeedoor000001"}
+    # wizard_gateway.json's gateway, its children and the plug beside them
+    | {"zigbeegateway001", "zigbeeth05z00001", "zigbeeplug000001", "wifiplug00000001"}
 )
 
 

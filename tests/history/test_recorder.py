@@ -37,6 +37,18 @@ def recorder(
     return HistoryRecorder(tmp_path, report, wall=wall, sleep=never, limits=limits)
 
 
+async def test_a_query_in_the_first_moments_waits_for_the_file_to_open(tmp_path: Path) -> None:
+    history = recorder(tmp_path, Wall(7200.0), [])
+    task = asyncio.create_task(history.run())
+    try:
+        assert not history.ready.is_set()  # run() has not opened the file yet
+        assert await history.points("plug", "power", 0, 7200.0) == []
+        assert history.ready.is_set()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
 async def test_states_become_points_and_hourly_energy(tmp_path: Path) -> None:
     wall = Wall(7200.0)
     lines: Lines = []

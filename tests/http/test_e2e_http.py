@@ -153,6 +153,7 @@ async def test_every_route_answers_as_the_contract_says(tmp_path: Path) -> None:
 
         # History and energy, from what the daemon published.
         assert supervisor.history is not None
+        await supervisor.history.ready.wait()
         await supervisor.history.flush()
         status, history = await answer(await http.get("/api/devices/plug/history?key=power"))
         assert status == 200

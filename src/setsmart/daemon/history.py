@@ -38,6 +38,8 @@ from setsmart.history.database import Resolution
 Level = Literal["info", "warning", "error"]
 T = TypeVar("T")
 
+_OPEN_WAIT = 5.0  # seconds a query waits for the file to open after a start
+
 
 class HistoryUnavailable(Exception):
     """History is off (it failed, or the recorder is not running); the message says why."""
@@ -140,22 +142,31 @@ class HistoryRecorder:
     # Queries (the HTTP API and the CLI) ------------------------------------------------
 
     async def points(self, device: str, key: str, since: float, until: float) -> list[Point]:
-        db = self._usable()
+        db = await self._usable()
         return await self._on_thread(partial(db.points, device, key, since, until))
 
     async def energy(
         self, device: str, resolution: Resolution, since: float, until: float
     ) -> list[Point]:
-        db = self._usable()
+        db = await self._usable()
         return await self._on_thread(partial(db.energy, device, resolution, since, until))
 
     async def keys(self, device: str) -> list[str]:
-        db = self._usable()
+        db = await self._usable()
         return await self._on_thread(partial(db.keys, device))
 
     # Internals ------------------------------------------------------------------------
 
-    def _usable(self) -> HistoryDatabase:
+    async def _opened(self) -> None:
+        """Until the file is open (or failed to open): a query that comes in the first
+        moments after a start waits for it rather than being turned away."""
+        if not self.ready.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(_OPEN_WAIT):
+                    await self.ready.wait()
+
+    async def _usable(self) -> HistoryDatabase:
+        await self._opened()
         if self._failed is not None:
             raise HistoryUnavailable(f"history is off: {self._failed}")
         if self._db is None:
@@ -185,7 +196,7 @@ class HistoryRecorder:
             self._report("error", f"history stopped: {reason}; control of the devices goes on")
 
     async def _close(self) -> None:
-        await self.flush()
+        await self.flush()  # never waits for an open: `run` has ended
         db, self._db = self._db, None
         if db is not None:
             await self._on_thread(db.close)
