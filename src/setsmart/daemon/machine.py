@@ -27,8 +27,9 @@ sensor; a sub-device too, whose gateway's going down or reporting it out of reac
 no sleep: asleep, it then leaves its window for the usual way, online for the grace as
 its gateway, or offline at once out of reach). For a sleeper a session that ends or
 fails to connect is no error and starts no reconnect loop: the route is ASLEEP, the
-link dozes (`Doze`: no attempt until woken; with no broadcasts to wake it, `lan.discovery: false`, it keeps its capped backoff) and the
-cloud, with a fallback, is polled. The device stays online while its last report (a
+link dozes (`Doze`: no attempt until woken; with no broadcasts to wake it,
+`lan.discovery: false`, it keeps its capped backoff) and the cloud, with a fallback,
+is polled. The device stays online while its last report (a
 session, its broadcast `Heard`, or a cloud read while the cloud says it is online) is
 younger than `sleep`; then it turns offline, once, with one line saying why. Its
 broadcast starts a session at once (`Wake`), whatever backoff a failed attempt left. A
