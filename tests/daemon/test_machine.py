@@ -278,6 +278,7 @@ SLEEPER_CASES = [
     (SILENT_ASLEEP, False, GATEWAY_DOWN, (Route.RECONNECTING, False), []),
     (AWAKE_ASLEEP, False, OUT_OF_REACH, (Route.OFFLINE, False), [m.Report, m.Announce]),
     (AWAKE_ASLEEP, True, OUT_OF_REACH, (Route.CLOUD, False), [m.Report]),  # after a read
+    (SILENT_ASLEEP, False, OUT_OF_REACH, (Route.OFFLINE, False), [m.Report]),
 ]
 
 

@@ -556,9 +556,9 @@ class DeviceMachine:
             actions.append(Report("error", event.message))
         if event.wrong_key or self._silent_session(event):
             actions += self._wrong_key(event.now)
-        if self.route is Route.ASLEEP and self._asleep_online:
+        if self.route is Route.ASLEEP and (self._asleep_online or event.out_of_reach):
             # A sleeping sub-device: its gateway, not its sleep window, decides now. Online
-            # for the grace, as its gateway (at once offline when out of reach).
+            # for the grace, as its gateway; lost at once when out of reach.
             self.availability.up()
         lost = self.availability.down(event.now, at_once=event.out_of_reach)
         actions += self._signal(Signal.LOST if lost else Signal.DOWN)
