@@ -3,18 +3,20 @@ a real mosquitto, what a user sees on MQTT (CONTRACT.md "Gateways")."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
 from setsmart.config import ConfigError, load_config
 from setsmart.daemon.supervisor import Supervisor
-from setsmart.protocol import Version
+from setsmart.protocol import Command, Version
 from setsmart.sim import SimGateway
 from tests.daemon.harness import BASE, KEY, PREFIX, daemon
+from tests.lan.helpers import wait_until
 from tests.support.broker import Broker, running_broker
 from tests.support.mqtt_client import Received, Recorder, recorder
 
@@ -56,12 +58,13 @@ def gateway_yaml(sim: SimGateway, extra: str = "") -> str:
     )
 
 
-def config_text(broker: Broker, devices: str) -> str:
+def config_text(broker: Broker, devices: str, *, poll: float = 0) -> str:
     return (
         f"mqtt:\n  host: {broker.host}\n  port: {broker.port}\n  base_topic: {BASE}\n"
         f"homeassistant:\n  prefix: {PREFIX}\n"
         # A timeout that leaves room for a reconnect on a loaded machine.
-        "lan:\n  discovery: false\n  heartbeat: 1\n  timeout: 2\n  poll: 0\n  energy_poll: 0\n"
+        f"lan:\n  discovery: false\n  heartbeat: 1\n  timeout: 2\n  poll: {poll:g}\n"
+        "  energy_poll: 0\n"
         "devices:\n" + devices
     )
 
@@ -85,8 +88,12 @@ def availability(mqtt: Recorder, name: str, since: int = 0) -> list[bytes]:
     return [m.payload for m in mqtt.on(f"{BASE}/{name}/availability")[since:]]
 
 
-async def online(mqtt: Recorder, name: str, value: bytes = b"online", since: int = 0) -> None:
-    await mqtt.wait_for(f"{BASE}/{name}/availability", lambda m: m.payload == value, since=since)
+async def online(
+    mqtt: Recorder, name: str, value: bytes = b"online", since: int = 0, within: float = 10.0
+) -> None:
+    await mqtt.wait_for(
+        f"{BASE}/{name}/availability", lambda m: m.payload == value, since=since, within=within
+    )
 
 
 @contextlib.asynccontextmanager
@@ -380,3 +387,102 @@ async def test_a_gateway_with_dps_of_its_own_publishes_its_state_beside_its_chil
         hub = await mqtt.wait_for(f"{BASE}/hub", since=mark)
         assert doc(hub)["dps"] == {"1": False}
         assert not [m for m in mqtt.messages[mark:] if m.topic == f"{BASE}/porch_plug"]
+
+
+# A sleeping sub-device: a Zigbee sensor asleep answers no query (the simulated child is
+# `silent`, as a sleeping end device), but pushes its readings when it wakes.
+
+
+@contextlib.asynccontextmanager
+async def sleepy(tmp_path: Path, extra: str = "") -> AsyncIterator[tuple[SimGateway, Recorder]]:
+    """The gateway with hall_climate (a temperature sensor; `extra`: more of its YAML)
+    only, polled every second."""
+    sim = SimGateway(GATEWAY_ID, KEY, "3.4", children={THERMO: "temperature"}, host=HOSTS["3.4"])
+    climate = "  - id: " + CHILDREN_YAML.split("  - id: ")[2] + extra
+    async with running_broker(tmp_path) as broker, sim:
+        text = config_text(broker, climate + gateway_yaml(sim), poll=1)
+        async with (
+            recorder(broker.host, broker.port, f"{BASE}/#") as mqtt,
+            daemon(tmp_path, text),
+        ):
+            await online(mqtt, "hall_climate")
+            await mqtt.wait_for(f"{BASE}/hall_climate", temperature(21.5))
+            yield sim, mqtt
+
+
+def said_about(mqtt: Recorder, name: str, since: int = 0) -> list[str]:
+    """The warnings and errors on bridge/log about `name` since `since`."""
+    return [
+        str(e["message"])
+        for e in logs(mqtt, since)
+        if e.get("device") == name and e["level"] in ("warning", "error")
+    ]
+
+
+def temperature(value: float) -> Callable[[Received], bool]:
+    return lambda m: doc(m).get("temperature") == value
+
+
+async def polls_of(sim: SimGateway, count: int) -> None:
+    """Until the gateway has been asked for its (only) child `count` more times."""
+    queries = sim.stats.requests
+    asked = queries[Command.DP_QUERY] + queries[Command.DP_QUERY_NEW]
+    await wait_until(
+        lambda: queries[Command.DP_QUERY] + queries[Command.DP_QUERY_NEW] >= asked + count,
+        within=5.0 * count,
+    )
+
+
+async def test_a_sleeping_child_stays_online_across_polls_it_does_not_answer(
+    tmp_path: Path,
+) -> None:
+    async with sleepy(tmp_path) as (sim, mqtt):  # a sensor: a day's window
+        mark, seen = mqtt.mark(), len(availability(mqtt, "hall_climate"))
+        sim.child(THERMO).silent = True  # asleep
+        await polls_of(sim, 3)
+        await sim.set_child_dps(THERMO, {"1": 230})  # it wakes and reports
+        await mqtt.wait_for(f"{BASE}/hall_climate", temperature(23.0), since=mark)
+        await polls_of(sim, 2)
+        assert b"offline" not in availability(mqtt, "hall_climate", since=seen)
+        assert availability(mqtt, "hall_climate")[-1] == b"online"
+        assert said_about(mqtt, "hall_climate") == []
+
+
+async def test_a_sleeping_child_past_its_window_is_offline_once_until_it_reports(
+    tmp_path: Path,
+) -> None:
+    async with sleepy(tmp_path, "    sleep: 4\n") as (sim, mqtt):
+        mark = mqtt.mark()
+        sim.child(THERMO).silent = True
+        await online(mqtt, "hall_climate", b"offline", since=mark)
+        await polls_of(sim, 2)  # silent for a while more: still one line
+        assert said_about(mqtt, "hall_climate", mark) == [
+            "hall_climate (via gateway hub): not heard from for 4 s (its sleep:), so offline "
+            "until it reports again"
+        ]
+        back = mqtt.mark()
+        await sim.set_child_dps(THERMO, {"1": 190})
+        await mqtt.wait_for(f"{BASE}/hall_climate", temperature(19.0), since=back)
+        await online(mqtt, "hall_climate", since=back)
+
+        # Asleep again (the read on its report unanswered after `timeout`), within its
+        # window: the gateway losing it takes it offline at once.
+        await asyncio.sleep(2.5)
+        lost = mqtt.mark()
+        sim.set_online(THERMO, False)
+        await online(mqtt, "hall_climate", b"offline", since=lost, within=1.5)
+        assert said_about(mqtt, "hall_climate", lost) == [
+            "hall_climate (via gateway hub): the gateway reports it offline (out of its reach)"
+        ]
+
+
+async def test_a_sleeping_child_goes_down_with_its_gateway(tmp_path: Path) -> None:
+    async with sleepy(tmp_path) as (sim, mqtt):  # a day's window: not what keeps it
+        sim.child(THERMO).silent = True
+        await polls_of(sim, 2)  # the first one unanswered: asleep
+        mark = mqtt.mark()
+        sim.refuse = True
+        sim.drop_clients()
+        await online(mqtt, "hub", b"offline", since=mark)
+        await online(mqtt, "hall_climate", b"offline", since=mark)
+        assert said_about(mqtt, "hall_climate", mark) == []  # the gateway's lines tell

@@ -30,41 +30,7 @@ def test_gateways_are_the_devices_their_children_name_and_start_first() -> None:
     found = plan(devices)
     assert found.gateways == {"hub"}
     assert found.ids == {"hub": "bfhub"}
-    assert found.problems == {}
     assert [d.name for d in found.start_order(devices)] == ["hub", "plug", "door"]
-
-
-@pytest.mark.parametrize(
-    ("devices", "problem"),
-    [
-        ([child("door", "a1")], "its gateway 'hub' is not a configured device"),
-        ([hub(local_key=None), child("door", "a1")], "its gateway hub has no local_key"),
-        ([hub(), child("door", None)], "node_id (its cid on the gateway) is missing"),
-        (
-            [
-                hub(gateway="other", node_id="x"),
-                DeviceConfig(id="o", name="other", local_key=KEY),
-                child("door", "a1"),
-            ],
-            "its gateway hub is itself a sub-device of other",
-        ),
-        ([hub(), child("window", "a1"), child("door", "a1")], "'a1' is already given to window"),
-    ],
-)
-def test_a_child_that_cannot_be_reached_through_its_gateway_gets_one_line(
-    devices: list[DeviceConfig], problem: str
-) -> None:
-    line = plan(devices).problems["door"]
-    assert line.startswith("door: ")
-    assert problem in line
-    assert line.endswith("; it cannot be reached through gateway hub")
-
-
-def test_a_node_id_without_a_gateway_is_named() -> None:
-    line = plan([child("door", "a1", gateway=None)]).problems["door"]
-    assert line == (
-        "door: node_id is set without gateway: (the name of the gateway device it is behind)"
-    )
 
 
 def _link(gateway: Gateway, events: list[LinkEvent]) -> None:

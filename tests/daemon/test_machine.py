@@ -229,6 +229,8 @@ def test_lan_reports_set_the_source_and_count_energy() -> None:
 
 SLEEP = 30.0  # longer than the grace: what keeps a sleeper online is its own window
 HEARD, SLEEP_OVER = "heard", "sleep over"
+# A sleeping sub-device's: its gateway went down (quiet), or reports it out of its reach.
+GATEWAY_DOWN, OUT_OF_REACH = "gateway down", "out of reach"
 AWAKE_ASLEEP = (Route.ASLEEP, True)  # asleep, heard within `sleep`: online
 SILENT_ASLEEP = (Route.ASLEEP, False)  # asleep, not heard within `sleep`: offline
 
@@ -271,6 +273,12 @@ SLEEPER_CASES = [
     (SILENT_ASLEEP, False, UP, (Route.LAN, True), [m.Publish, m.Announce]),
     (SILENT_ASLEEP, False, DOWN, SILENT_ASLEEP, [m.Doze]),
     (SILENT_ASLEEP, False, SLEEP_OVER, SILENT_ASLEEP, []),  # offline once
+    # Its gateway decides, not its window: online for the grace as its gateway, or not.
+    (AWAKE_ASLEEP, False, GATEWAY_DOWN, (Route.RECONNECTING, True), []),
+    (SILENT_ASLEEP, False, GATEWAY_DOWN, (Route.RECONNECTING, False), []),
+    (AWAKE_ASLEEP, False, OUT_OF_REACH, (Route.OFFLINE, False), [m.Report, m.Announce]),
+    (AWAKE_ASLEEP, True, OUT_OF_REACH, (Route.CLOUD, False), [m.Report]),  # after a read
+    (SILENT_ASLEEP, False, OUT_OF_REACH, (Route.OFFLINE, False), [m.Report]),
 ]
 
 
@@ -290,6 +298,8 @@ def test_sleeper_transitions(
         HEARD: m.Heard(now),
         GRACE_OVER: m.Tick(now + GRACE + 1),
         SLEEP_OVER: m.Tick(now + SLEEP),
+        GATEWAY_DOWN: down(now, quiet=True),
+        OUT_OF_REACH: down(now, out_of_reach=True),
     }
     assert kinds(machine.handle(events[what])) == actions
     assert (machine.route, machine.online) == after
@@ -443,6 +453,21 @@ def test_a_sleeping_sub_device_its_gateway_reports_out_of_reach_is_offline_at_on
     )
     assert m.Announce(online=False, online_changed=True) in actions
     assert machine.route is not Route.ASLEEP
+
+
+def test_a_sleeping_sub_device_goes_offline_with_its_gateway_not_at_its_window() -> None:
+    machine = device(sleep=SLEEP)
+    machine.hears_broadcasts = False  # a sub-device never dozes
+    now = drive_sleeper(machine, AWAKE_ASLEEP) + 0.5
+    assert machine.handle(down(now, quiet=True)) == []
+    assert machine.wake_at == now + GRACE  # its gateway's grace, not its window
+    actions = machine.handle(m.Tick(now + GRACE))
+    assert actions == [m.Announce(online=False, online_changed=True)]
+    assert (machine.route, machine.online) == (Route.OFFLINE, False)
+    # Its gateway back, and it asleep (not answering): its window again, without a line.
+    actions = machine.handle(down(now + GRACE + 1))
+    assert actions == [m.Announce(online=True, online_changed=True)]
+    assert (machine.route, machine.online) == AWAKE_ASLEEP
 
 
 def test_a_sleeping_sub_device_follows_its_gateway_down_quietly_not_to_sleep() -> None:

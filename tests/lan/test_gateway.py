@@ -261,6 +261,33 @@ async def test_children_go_down_with_the_gateway_and_come_back_with_it() -> None
             assert all(child.connected for child in hub.children.values())
 
 
+async def test_a_silent_child_is_told_out_of_reach_and_silent_again_after_its_gateway() -> None:
+    # A sleeping sensor (not answering) the gateway then loses, then finds again; its
+    # gateway's session drops, and the new one finds it still asleep.
+    async with gateway("3.4") as sim:
+        sim.child(THERMO).silent = True
+        hub = Hub(sim, list(CHILDREN))
+        async with hub.running():
+            await wait_until(lambda: bool(hub.of("hall_climate", LinkDown)))
+            sim.set_online(THERMO, False)
+            await wait_until(lambda: len(hub.of("hall_climate", LinkDown)) == 2)
+            await hub.link.query_online()  # the gateway's word, once more: nothing new
+            assert len(hub.of("hall_climate", LinkDown)) == 2
+            sim.set_online(THERMO, True)  # back in reach: up, on the gateway's word
+            await wait_until(lambda: bool(hub.of("hall_climate", LinkUp)))
+
+            sim.drop_clients()
+            await wait_until(lambda: len(hub.of("gateway", LinkUp)) == 2)
+            await wait_until(lambda: len(hub.of("hall_climate", LinkDown)) == 4)
+            kinds = [
+                (down.gateway_down, down.out_of_reach)
+                for down in hub.of("hall_climate", LinkDown)
+                if isinstance(down, SubdeviceDown)
+            ]
+            assert kinds == [(False, False), (False, True), (True, False), (False, False)]
+            assert len(hub.of("hall_climate", LinkUp)) == 1
+
+
 async def test_a_child_of_a_gateway_that_is_down_says_so() -> None:
     sim = gateway("3.4")
     hub = Hub(sim, [PLUG])

@@ -9,9 +9,9 @@ runtime runs it and leaves when it stops; a new gateway link (a key learnt from 
 cloud) takes every joined sub-device over. The rules (availability, commands held
 through a reconnect) are the runtime's machine's, as for any device.
 
-`plan` says, from a configuration, which devices are gateways and what is wrong with a
-sub-device's `gateway:` (one readable line each); the supervisor starts gateways first
-and restarts a gateway's sub-devices with it.
+`plan` says, from a configuration, which devices are gateways (the loader has checked
+every sub-device's `gateway:` and `node_id:`); the supervisor starts gateways first and
+restarts a gateway's sub-devices with it.
 """
 
 from __future__ import annotations
@@ -182,11 +182,9 @@ def child_link_factory(gateway: Gateway, cid: str) -> Callable[..., ChildLink]:
 
 @dataclass(frozen=True, slots=True)
 class GatewayPlan:
-    """Which devices of a configuration are gateways, and which sub-devices cannot be
-    served through theirs (the line that says why, by the sub-device's name)."""
+    """Which devices of a configuration are gateways."""
 
     gateways: frozenset[str]
-    problems: Mapping[str, str]
     ids: Mapping[str, str]
     """The device id of each gateway, by its name (its Home Assistant device's)."""
 
@@ -196,42 +194,17 @@ class GatewayPlan:
 
 
 def plan(devices: Iterable[DeviceConfig]) -> GatewayPlan:
+    """The gateways: the configured devices that sub-devices name. What is wrong with a
+    sub-device's `gateway:` or `node_id:` is the loader's to say (config/gateways.py), on
+    the line at fault: every configuration from a file, at start or reload, is checked."""
     by_name = {device.name: device for device in devices}
-    gateways: set[str] = set()
-    problems: dict[str, str] = {}
-    taken: dict[tuple[str, str], str] = {}
-    for device in by_name.values():
-        gateway_name = device.gateway
-        if gateway_name is None:
-            if device.node_id is not None:
-                problems[device.name] = (
-                    f"{device.name}: node_id is set without gateway: (the name of the gateway "
-                    "device it is behind)"
-                )
-            continue
-        gateway = by_name.get(gateway_name)
-        problem = None
-        if gateway is None:
-            problem = f"its gateway {gateway_name!r} is not a configured device"
-        elif gateway.gateway is not None:
-            problem = f"its gateway {gateway_name} is itself a sub-device of {gateway.gateway}"
-        elif gateway.local_key is None:
-            problem = f"its gateway {gateway_name} has no local_key, so there is no LAN session"
-        elif device.node_id is None:
-            problem = "node_id (its cid on the gateway) is missing"
-        elif (gateway_name, device.node_id) in taken:
-            other = taken[gateway_name, device.node_id]
-            problem = f"node_id {device.node_id!r} is already given to {other}"
-        if problem is not None:
-            problems[device.name] = (
-                f"{device.name}: {problem}; it cannot be reached through gateway {gateway_name}"
-            )
-            continue
-        gateways.add(gateway_name)
-        assert device.node_id is not None  # noqa: S101 (checked above)
-        taken[gateway_name, device.node_id] = device.name
+    gateways = {
+        device.gateway
+        for device in by_name.values()
+        if device.gateway is not None and device.gateway in by_name and device.node_id
+    }
     ids = {name: by_name[name].id for name in gateways}
-    return GatewayPlan(frozenset(gateways), problems, ids)
+    return GatewayPlan(frozenset(gateways), ids)
 
 
-NO_GATEWAYS: Final = GatewayPlan(frozenset(), {}, {})
+NO_GATEWAYS: Final = GatewayPlan(frozenset(), {})

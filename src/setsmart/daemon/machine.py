@@ -24,10 +24,12 @@ Route (where the device is reached; `ROUTES` is the table):
 Sleepers: battery devices that wake, report and sleep (most Wi-Fi sensors); `sleep` is
 how long one may stay silent (`sleep_window`: the device's `sleep:`, else a day for a
 sensor; a sub-device too, whose gateway's going down or reporting it out of reach is
-no sleep). For a sleeper a session that ends or fails to connect is no error and starts no
-reconnect loop: the route is ASLEEP, the link dozes (`Doze`: no attempt until woken; with
-no broadcasts to wake it, `lan.discovery: false`, it keeps its capped backoff) and the
-cloud, with a fallback, is polled. The device stays online while its last report (a
+no sleep: asleep, it then leaves its window for the usual way, online for the grace as
+its gateway, or offline at once out of reach). For a sleeper a session that ends or
+fails to connect is no error and starts no reconnect loop: the route is ASLEEP, the
+link dozes (`Doze`: no attempt until woken; with no broadcasts to wake it,
+`lan.discovery: false`, it keeps its capped backoff) and the cloud, with a fallback,
+is polled. The device stays online while its last report (a
 session, its broadcast `Heard`, or a cloud read while the cloud says it is online) is
 younger than `sleep`; then it turns offline, once, with one line saying why. Its
 broadcast starts a session at once (`Wake`), whatever backoff a failed attempt left. A
@@ -108,7 +110,8 @@ ROUTES: Final[dict[Route, dict[Signal, Route | None]]] = {
     Route.STARTING: {Signal.UP: Route.LAN, Signal.LOST: None, Signal.SLEEP: Route.ASLEEP},
     Route.LAN: {Signal.DOWN: Route.RECONNECTING, Signal.LOST: None, Signal.SLEEP: Route.ASLEEP},
     Route.RECONNECTING: {Signal.UP: Route.LAN, Signal.LOST: None, Signal.SLEEP: Route.ASLEEP},
-    Route.ASLEEP: {Signal.UP: Route.LAN},
+    # DOWN, LOST: a sleeping sub-device whose gateway goes down or loses it.
+    Route.ASLEEP: {Signal.UP: Route.LAN, Signal.DOWN: Route.RECONNECTING, Signal.LOST: None},
     Route.CLOUD: {Signal.UP: Route.LAN, Signal.SLEEP: Route.ASLEEP},
     Route.OFFLINE: {Signal.UP: Route.LAN, Signal.SLEEP: Route.ASLEEP},
 }
@@ -553,6 +556,10 @@ class DeviceMachine:
             actions.append(Report("error", event.message))
         if event.wrong_key or self._silent_session(event):
             actions += self._wrong_key(event.now)
+        if self.route is Route.ASLEEP and (self._asleep_online or event.out_of_reach):
+            # A sleeping sub-device: its gateway, not its sleep window, decides now. Online
+            # for the grace, as its gateway; lost at once when out of reach.
+            self.availability.up()
         lost = self.availability.down(event.now, at_once=event.out_of_reach)
         actions += self._signal(Signal.LOST if lost else Signal.DOWN)
         return actions + self._next(event.now)

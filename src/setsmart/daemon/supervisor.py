@@ -342,17 +342,13 @@ class Supervisor:
     def _link_factory(self, config: DeviceConfig) -> tuple[LinkFactory | None, bool]:
         """The device's link factory (None: a link of its own), and whether it is a
         sub-device served through its gateway."""
-        problem = self._plan.problems.get(config.name)
-        if problem is not None:
-            self._log("error", problem, device=config.name)
-            return None, False
         if config.name in self._plan.gateways:
             gateway = self.gateways[config.name] = Gateway(config.name)
             return gateway.make_link, False
-        if config.gateway is None or config.node_id is None:
+        behind = None if config.gateway is None else self.gateways.get(config.gateway)
+        if behind is None or config.node_id is None:
             return None, False
-        gateway = self.gateways[config.gateway]  # started first (`start_order`)
-        return child_link_factory(gateway, config.node_id), True
+        return child_link_factory(behind, config.node_id), True  # its gateway started first
 
     async def _stop_device(self, name: str, *, forget: bool) -> None:
         device = self.devices.pop(name)
@@ -444,7 +440,6 @@ class Supervisor:
             or restart_all
             or wanted[name] != known.runtime.config
             or (name in old_plan.gateways) != (name in self._plan.gateways)
-            or old_plan.problems.get(name) != self._plan.problems.get(name)
         }
         # A gateway's sub-devices restart with it (and when it comes or goes).
         touched = changed | (wanted.keys() - self.devices.keys())

@@ -8,10 +8,13 @@ same events (LinkUp, LinkDown, DpsReport, LinkProblem) through its own `on_event
 
 Per sub-device, by its `cid` (node id):
 - a reply or push naming it reaches its `on_event` only, never a sibling's;
-- availability: up once it answers or reports, down when the gateway reports it offline,
-  when it stops answering, or when the gateway's session goes down (a LinkDown naming
-  the gateway); a child that does not answer never takes the gateway or its siblings
-  down (its requests time out on their own);
+- availability: up once it answers or reports, down when the gateway reports it offline
+  (told even when it had stopped answering: a sleeping sensor the gateway then loses),
+  when it stops answering (a sleeping end device answers no query, but still pushes its
+  reports), or when the gateway's session goes down (a LinkDown naming the gateway;
+  after it, the next session tells again whether it answers); a child that does not
+  answer never takes the gateway or its siblings down (its requests time out on their
+  own);
 - the gateway's own DPs (an alarm hub's) are read when it has some: a gateway that
   refuses a query without a cid has none, and is not asked again on this connection.
 A reply or push naming a cid that is not configured is one LinkProblem on the gateway
@@ -114,10 +117,13 @@ class SubdeviceLink:
         """The gateway's word: offline is down at once; back online is up again, but a
         child that stopped answering stays down until it answers (no flapping at polls)."""
         was_offline, self.online = self.online is False, online
-        if not online:
+        if not online and not was_offline:
+            # Told even when it is down already (asleep: not answering): now it is known
+            # to be out of reach.
+            self.state = ChildState.DOWN
             error = LanError(self.label, "the gateway reports it offline (out of its reach)")
-            self._down(error, out_of_reach=True)
-        elif was_offline:
+            self.on_event(SubdeviceDown(error, out_of_reach=True))
+        elif online and was_offline:
             self._heard()
 
     def _heard(self) -> None:
@@ -128,13 +134,15 @@ class SubdeviceLink:
             if host is not None and version is not None:
                 self.on_event(LinkUp(host, version))
 
-    def _down(self, error: LanError, *, out_of_reach: bool = False) -> None:
+    def _down(self, error: LanError) -> None:
+        """It stopped answering (told once, until it is heard again)."""
         if self.state is not ChildState.DOWN:
             self.state = ChildState.DOWN
-            self.on_event(SubdeviceDown(error, out_of_reach=out_of_reach))
+            self.on_event(SubdeviceDown(error))
 
     def _gateway_down(self, error: LanError) -> None:
-        self.state = ChildState.DOWN
+        # Not heard of since: its gateway's next session tells whether it answers.
+        self.state = ChildState.UNKNOWN
         self.online = None
         down = type(error)(self.label, f"gateway down: {error}")
         self.on_event(SubdeviceDown(down, gateway_down=True))

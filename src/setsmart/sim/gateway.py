@@ -12,7 +12,9 @@ Behaviour, as PROTOCOL.md ("Gateways and sub-devices") describes real gateways:
 - A query or control without a cid to a gateway without DPs of its own, or one naming a
   cid the gateway does not know, is answered "json obj data unvalid" (retcode 1).
 - A child the gateway cannot reach (offline) or one made `silent` never answers; a
-  child with a `delay` answers its queries that late, while its siblings' answers go on.
+  silent child still pushes its own changes (`set_child_dps`), as a sleeping Zigbee end
+  device does: it answers no query while asleep, and reports when it wakes. A child
+  with a `delay` answers its queries that late, while its siblings' answers go on.
 Everything else (handshake, heartbeats, one client at a time, faults) is SimDevice's.
 """
 
@@ -69,7 +71,7 @@ class SimChild:
         self.kind = kind
         self.model = model
         self.online = True  # what the gateway reports; an offline child never answers
-        self.silent = False  # reachable, but never answers (a fault for tests)
+        self.silent = False  # reachable, never answers a query (asleep), still pushes
         self.delay = 0.0  # seconds before it answers a query (a slow radio link)
 
     def __repr__(self) -> str:
