@@ -424,13 +424,11 @@ def temperature(value: float) -> Callable[[Received], bool]:
 
 
 async def polls_of(sim: SimGateway, count: int) -> None:
-    """Until the gateway has been asked for its (only) child `count` more times."""
-    queries = sim.stats.requests
-    asked = queries[Command.DP_QUERY] + queries[Command.DP_QUERY_NEW]
-    await wait_until(
-        lambda: queries[Command.DP_QUERY] + queries[Command.DP_QUERY_NEW] >= asked + count,
-        within=5.0 * count,
-    )
+    """Until `count` more polls have begun (each asks the gateway which children it
+    reaches, then reads each but a sleeper asleep)."""
+    requests = sim.stats.requests
+    asked = requests[Command.LAN_EXT_STREAM]
+    await wait_until(lambda: requests[Command.LAN_EXT_STREAM] >= asked + count, within=5.0 * count)
 
 
 async def test_a_sleeping_child_stays_online_across_polls_it_does_not_answer(
@@ -439,7 +437,9 @@ async def test_a_sleeping_child_stays_online_across_polls_it_does_not_answer(
     async with sleepy(tmp_path) as (sim, mqtt):  # a sensor: a day's window
         mark, seen = mqtt.mark(), len(availability(mqtt, "hall_climate"))
         sim.child(THERMO).silent = True  # asleep
+        asked = sim.child(THERMO).queries
         await polls_of(sim, 3)
+        assert sim.child(THERMO).queries == asked + 1  # asleep: not asked at every poll
         await sim.set_child_dps(THERMO, {"1": 230})  # it wakes and reports
         await mqtt.wait_for(f"{BASE}/hall_climate", temperature(23.0), since=mark)
         await polls_of(sim, 2)

@@ -29,7 +29,13 @@ NAMES = {PLUG: "porch_plug", THERMO: "hall_climate", DOOR: "back_door"}
 class Hub:
     """A GatewayLink to a simulated gateway, with every event recorded per device."""
 
-    def __init__(self, sim: SimGateway, cids: list[str], settings: LinkSettings = FAST) -> None:
+    def __init__(
+        self,
+        sim: SimGateway,
+        cids: list[str],
+        settings: LinkSettings = FAST,
+        sleepers: tuple[str, ...] = (),
+    ) -> None:
         self.events: dict[str, list[LinkEvent]] = {"gateway": []}
         self.link = GatewayLink(
             name="hub",
@@ -45,7 +51,9 @@ class Hub:
         for cid in cids:
             name = NAMES.get(cid, cid)
             self.events[name] = []
-            self.children[cid] = self.link.add_child(name, cid, self.events[name].append)
+            self.children[cid] = self.link.add_child(
+                name, cid, self.events[name].append, sleeps=cid in sleepers
+            )
 
     def of(self, name: str, kind: type[LinkEvent]) -> list[LinkEvent]:
         return [e for e in self.events[name] if isinstance(e, kind)]
@@ -174,6 +182,25 @@ async def test_a_silent_child_stays_down_across_polls_without_flapping() -> None
             assert not hub.of("hall_climate", LinkUp)
             assert len(hub.of("porch_plug", LinkUp)) == 1
             assert len(hub.of("gateway", LinkUp)) == 1
+
+
+async def test_a_sleeping_child_that_does_not_answer_is_not_asked_until_it_reports() -> None:
+    polling = LinkSettings(heartbeat=1, timeout=0.2, poll=0.3, energy_poll=0, backoff_base=0.05)
+    async with gateway("3.4") as sim:
+        sim.child(THERMO).silent = True  # asleep
+        sim.child(DOOR).silent = True  # not a sleeper: asked at every poll all the same
+        hub = Hub(sim, list(CHILDREN), polling, sleepers=(THERMO,))
+        async with hub.running():
+            await wait_until(lambda: len(hub.reports("porch_plug")) >= 4)
+            assert sim.child(THERMO).queries == 1
+            assert sim.child(DOOR).queries >= 4
+            await sim.set_child_dps(THERMO, {"1": 190})  # it wakes and reports: asked again
+            await wait_until(lambda: sim.child(THERMO).queries == 2)
+            await wait_until(lambda: len(hub.of("hall_climate", LinkDown)) == 2)
+            polls = len(hub.reports("porch_plug"))
+            await wait_until(lambda: len(hub.reports("porch_plug")) >= polls + 3)
+            assert sim.child(THERMO).queries == 2
+            assert hub.reports("hall_climate")[-1].dps == {"1": 190}
 
 
 async def test_the_gateways_online_reports_set_each_childs_availability() -> None:

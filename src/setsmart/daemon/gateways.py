@@ -37,7 +37,7 @@ class Gateway:
     def __init__(self, name: str) -> None:
         self.name = name
         self.link: GatewayLink | None = None
-        self._joined: dict[str, tuple[str, Callable[[LinkEvent], None]]] = {}
+        self._joined: dict[str, tuple[str, Callable[[LinkEvent], None], bool]] = {}
 
     def __repr__(self) -> str:
         return f"Gateway({self.name!r}, children={sorted(self._joined)})"
@@ -67,15 +67,17 @@ class Gateway:
             settings=settings,
             dps_to_query=dps_to_query,
         )
-        for cid, (child, report) in self._joined.items():
-            link.add_child(child, cid, report)
+        for cid, (child, report, sleeps) in self._joined.items():
+            link.add_child(child, cid, report, sleeps=sleeps)
         self.link = link
         return link
 
-    def join(self, name: str, cid: str, on_event: Callable[[LinkEvent], None]) -> None:
-        self._joined[cid] = (name, on_event)
+    def join(
+        self, name: str, cid: str, on_event: Callable[[LinkEvent], None], *, sleeps: bool = False
+    ) -> None:
+        self._joined[cid] = (name, on_event, sleeps)
         if self.link is not None:
-            self.link.add_child(name, cid, on_event)
+            self.link.add_child(name, cid, on_event, sleeps=sleeps)
 
     def leave(self, cid: str) -> None:
         self._joined.pop(cid, None)
@@ -99,6 +101,7 @@ class ChildLink:
     cid: str
     on_event: Callable[[LinkEvent], None]
     energy_dps: tuple[int, ...] = ()  # the gateway refreshes no sub-device's energy
+    sleeps: bool = False  # a sleeping device (`SubdeviceLink.sleeps`)
     _fresh: bool = False  # its full state was read since it was last down
     _unread: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -129,7 +132,7 @@ class ChildLink:
         """Join the gateway's session until cancelled. When the session is already up
         (a sub-device added by a reload), ask the gateway whether it reaches the
         sub-device and read it; otherwise the gateway does both when it connects."""
-        self.gateway.join(self.name, self.cid, self._relay)
+        self.gateway.join(self.name, self.cid, self._relay, sleeps=self.sleeps)
         try:
             child, link = self.gateway.child(self.cid), self.gateway.link
             if child is not None and link is not None and link.connected:
@@ -171,11 +174,13 @@ class ChildLink:
         return child
 
 
-def child_link_factory(gateway: Gateway, cid: str) -> Callable[..., ChildLink]:
+def child_link_factory(
+    gateway: Gateway, cid: str, *, sleeps: bool = False
+) -> Callable[..., ChildLink]:
     """A sub-device runtime's link factory (it takes `DeviceLink`'s arguments)."""
 
     def make(*, name: str, on_event: Callable[[LinkEvent], None], **_: object) -> ChildLink:
-        return ChildLink(gateway, name, cid, on_event)
+        return ChildLink(gateway, name, cid, on_event, sleeps=sleeps)
 
     return make
 

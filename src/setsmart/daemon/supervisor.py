@@ -53,6 +53,7 @@ from setsmart.daemon.gateways import NO_GATEWAYS, Gateway, GatewayPlan, child_li
 from setsmart.daemon.history import HistoryRecorder
 from setsmart.daemon.instance import BaseTopicTaken, claim_base_topic, info_payload
 from setsmart.daemon.learnt_keys import LearntKeys
+from setsmart.daemon.machine import sleep_window
 from setsmart.daemon.operations import Operations, decode_request
 from setsmart.daemon.retained import RetainedTopics
 from setsmart.daemon.runtime import DeviceRuntime, LinkFactory
@@ -348,7 +349,11 @@ class Supervisor:
         behind = None if config.gateway is None else self.gateways.get(config.gateway)
         if behind is None or config.node_id is None:
             return None, False
-        return child_link_factory(behind, config.node_id), True  # its gateway started first
+        # A sensor or a device with `sleep:` (known from the configuration; a `type: auto`
+        # one is asked at every poll all the same).
+        sleeps = sleep_window(config.sleep, config.type) is not None
+        factory = child_link_factory(behind, config.node_id, sleeps=sleeps)
+        return factory, True  # its gateway started first
 
     async def _stop_device(self, name: str, *, forget: bool) -> None:
         device = self.devices.pop(name)

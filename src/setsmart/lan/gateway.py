@@ -23,7 +23,8 @@ whether its gateway's session went down (the gateway's own LinkDown tells why) o
 gateway reports the child out of its reach.
 
 On connecting and at every poll: the online query, the gateway's own DPs, then each
-child not reported offline, one after the other.
+child not reported offline, one after the other; a sleeping child (`sleeps`) that did
+not answer is not asked again until it reports or its gateway's next session.
 """
 
 from __future__ import annotations
@@ -58,12 +59,20 @@ class SubdeviceLink:
     """One sub-device behind a gateway: the operations and events of a device link."""
 
     def __init__(
-        self, gateway: GatewayLink, name: str, cid: str, on_event: Callable[[LinkEvent], None]
+        self,
+        gateway: GatewayLink,
+        name: str,
+        cid: str,
+        on_event: Callable[[LinkEvent], None],
+        *,
+        sleeps: bool = False,
     ) -> None:
         self.gateway = gateway
         self.name = name
         self.cid = cid
         self.on_event = on_event
+        self.sleeps = sleeps
+        """A sleeping device (a battery sensor): while it does not answer, polls skip it."""
         self.state = ChildState.UNKNOWN
         self.online: bool | None = None
         """What the gateway last reported (None: it has not said)."""
@@ -172,12 +181,13 @@ class GatewayLink(DeviceLink):
         self._gateway_event, self.on_event = self.on_event, self._on_gateway_event
 
     def add_child(
-        self, name: str, cid: str, on_event: Callable[[LinkEvent], None]
+        self, name: str, cid: str, on_event: Callable[[LinkEvent], None], *, sleeps: bool = False
     ) -> SubdeviceLink:
-        """The handle of the sub-device `cid` (its node_id), reporting to `on_event`."""
+        """The handle of the sub-device `cid` (its node_id), reporting to `on_event`
+        (`sleeps`: a sleeping device, see `SubdeviceLink.sleeps`)."""
         if cid in self.children:
             raise ValueError(f"{self.name}: node_id {cid!r} is given to two sub-devices")
-        child = SubdeviceLink(self, name, cid, on_event)
+        child = SubdeviceLink(self, name, cid, on_event, sleeps=sleeps)
         self.children[cid] = child
         return child
 
@@ -224,7 +234,10 @@ class GatewayLink(DeviceLink):
             else:
                 self.own_dps = True
         for child in list(self.children.values()):
-            if child.online is not False:
+            # Not the one out of reach, nor a sleeper asleep: each would cost a timeout
+            # while every other request waits (its reports wake it).
+            asleep = child.sleeps and child.state is ChildState.DOWN
+            if child.online is not False and not asleep:
                 await child.read()
 
     # Routing --------------------------------------------------------------------------

@@ -73,6 +73,7 @@ class SimChild:
         self.online = True  # what the gateway reports; an offline child never answers
         self.silent = False  # reachable, never answers a query (asleep), still pushes
         self.delay = 0.0  # seconds before it answers a query (a slow radio link)
+        self.queries = 0  # queries for it the gateway got (answered or not)
 
     def __repr__(self) -> str:
         return f"SimChild({self.cid!r}, kind={self.kind!r}, online={self.online})"
@@ -183,6 +184,8 @@ class SimGateway(SimDevice):
         if child is None or cmd not in _QUERIES | _CONTROLS:
             await self._reply(client, session.error(seqno, cmd, _UNVALID, encrypted=True))
             return
+        if cmd in _QUERIES:
+            child.queries += 1
         if not child.online or child.silent:
             return
         if cmd in _QUERIES:
