@@ -468,10 +468,10 @@ class DeviceRuntime:
             self.machine.sleep = m.sleep_window(self.config.sleep, self.profile.type)
             if note is not None:
                 self.outbox.problem(self, "warning", f"{self.name}: {note}")
+            if self.link is not None:
+                self.link.energy_dps = tuple(int(dp) for dp in self.profile.sensor_dps)
         if count_energy and self.energy_meter.add_from(self.profile, dps):
             self.outbox.energy(self)
-        if self.link is not None:
-            self.link.energy_dps = tuple(int(dp) for dp in self.profile.sensor_dps)
         self._publish_state()
 
     def learn_profile_source(
