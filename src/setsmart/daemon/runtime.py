@@ -496,9 +496,11 @@ class DeviceRuntime:
             source=self.machine.source,
             last_seen=datetime.now(UTC),
         )
-        comparable = {k: v for k, v in document.items() if k != "last_seen"}
-        if comparable != self._published:
-            self._published = comparable
+        # Unchanged but for `last_seen`: not published again.
+        last_seen = document.pop("last_seen")
+        if document != self._published:
+            self._published = dict(document)
+            document["last_seen"] = last_seen
             self.outbox.state(self, document)
 
     # The cloud --------------------------------------------------------------------------

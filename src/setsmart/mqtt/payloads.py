@@ -96,8 +96,11 @@ def encode_json(document: object) -> str:
         return _dumps(_finite(document))
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def _dumps(document: object) -> str:
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _ENCODER.encode(document)
 
 
 def _finite(value: object) -> object:
