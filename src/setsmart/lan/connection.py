@@ -260,7 +260,8 @@ class Connection(asyncio.Protocol):
         The reply's DPs are also reported (through `on_dps`, or `on_child` for a
         sub-device) unless `returns_dps`.
         """
-        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Reply] = loop.create_future()
         pending = _Pending(
             outgoing.seqno,
             frozenset(expect),
@@ -270,13 +271,16 @@ class Connection(asyncio.Protocol):
             cid=cid,
         )
         self._pending.append(pending)
+        # A timer on the future rather than asyncio.timeout(): every command and heartbeat
+        # waits here, and the timer is all the limit needs.
+        timer = loop.call_later(self.time_limit, _expire, future)
         try:
             self.send(outgoing)
-            async with asyncio.timeout(self.time_limit):
-                return await future
-        except TimeoutError:
+            return await future
+        except _Expired:
             raise ReplyTimeout(self.target.name, self._silence(outgoing.cmd)) from None
         finally:
+            timer.cancel()
             with contextlib.suppress(ValueError):
                 self._pending.remove(pending)
 
@@ -451,3 +455,12 @@ class Connection(asyncio.Protocol):
             if not pending.future.done():
                 pending.future.set_exception(error)
         self._pending.clear()
+
+
+class _Expired(Exception):
+    """A request's time limit passed (`request` raises ReplyTimeout instead)."""
+
+
+def _expire(future: asyncio.Future[Reply]) -> None:
+    if not future.done():
+        future.set_exception(_Expired())
