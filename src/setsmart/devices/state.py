@@ -48,7 +48,8 @@ def device_state(
         )
         if reading is not None:
             state[role] = reading
-    state.update(_light_state(profile, dps))
+    if profile.is_light:  # only a light has the roles `_light_state` reads
+        state.update(_light_state(profile, dps))
     kind = module_of(profile)
     if kind is not None:
         state.update(kind.state(profile, dps))
