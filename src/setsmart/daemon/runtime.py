@@ -468,10 +468,10 @@ class DeviceRuntime:
             self.machine.sleep = m.sleep_window(self.config.sleep, self.profile.type)
             if note is not None:
                 self.outbox.problem(self, "warning", f"{self.name}: {note}")
+            if self.link is not None:
+                self.link.energy_dps = tuple(int(dp) for dp in self.profile.sensor_dps)
         if count_energy and self.energy_meter.add_from(self.profile, dps):
             self.outbox.energy(self)
-        if self.link is not None:
-            self.link.energy_dps = tuple(int(dp) for dp in self.profile.sensor_dps)
         self._publish_state()
 
     def learn_profile_source(
@@ -496,9 +496,11 @@ class DeviceRuntime:
             source=self.machine.source,
             last_seen=datetime.now(UTC),
         )
-        comparable = {k: v for k, v in document.items() if k != "last_seen"}
-        if comparable != self._published:
-            self._published = comparable
+        # Unchanged but for `last_seen`: not published again.
+        last_seen = document.pop("last_seen")
+        if document != self._published:
+            self._published = dict(document)
+            document["last_seen"] = last_seen
             self.outbox.state(self, document)
 
     # The cloud --------------------------------------------------------------------------

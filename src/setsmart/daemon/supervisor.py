@@ -556,8 +556,9 @@ class Supervisor:
             self.bridge.respond(message.response_topic, document, message.correlation)
 
     def state(self, device: DeviceRuntime, document: dict[str, object]) -> None:
-        first = self.bridge.retained(self.topics.state(device.name)) is None
-        self.bridge.publish(self.topics.state(device.name), encode_json(document), retain=True)
+        topic = self.topics.state(device.name)
+        first = self.bridge.retained(topic) is None
+        self.bridge.publish(topic, encode_json(document), retain=True)
         for n in published_channels(device.profile):
             channel = encode_json(channel_state(document, n))
             self.bridge.publish(self.topics.channel_state(device.name, n), channel, retain=True)

@@ -112,7 +112,8 @@ def parse_set(
     restore = None
     if "power_cycle" in fields:
         restore = _apply_power_cycle(profile, fields["power_cycle"], writes)
-    _apply_light(profile, fields, current_dps, writes)
+    if profile.is_light:  # `_check_keys` let no light key through for another device
+        _apply_light(profile, fields, current_dps, writes)
     if not writes.dps and restore is None:
         raise SetError("nothing to set (the payload names no data point)")
     return SetCommand(dps=dict(writes.dps), restore_after=restore)

@@ -46,8 +46,40 @@ class DeviceProfile:
     color_temp_range: tuple[int, int] = (0, 1000)
     color_format: ColorFormat = ColorFormat.HSV12
 
+    # Derived from `roles` once (`__post_init__`): the state document and `/set` read them
+    # for every message.
+    is_strip: bool = field(init=False, repr=False, compare=False)
+    """Whether the switches are numbered gangs (`state_l1`..) rather than one `state`."""
+    switch_dps: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    """The switch DP of each gang, gang 1 first."""
+    sensors: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    """Which of power, voltage, current and energy the device reports."""
+    sensor_dps: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    """DP ids of the sensors: what an UPDATEDPS (cmd 18) refresh should ask for."""
+    is_light: bool = field(init=False, repr=False, compare=False)
+    """Whether Home Assistant should see a light (rather than a switch)."""
+
     min_mireds: ClassVar[int] = MIRED_MIN
     max_mireds: ClassVar[int] = MIRED_MAX
+
+    def __post_init__(self) -> None:
+        roles = self.roles
+        is_strip = gang_role("state", 1) in roles
+        if is_strip:
+            count = sum(1 for r in roles if (p := parse_gang_role(r)) and p[0] == "state")
+            switch_dps = tuple(roles[gang_role("state", n)] for n in range(1, count + 1))
+        else:
+            switch_dps = tuple(dp for dp in (roles.get("state"),) if dp is not None)
+        sensors = tuple(role for role in SENSOR_ROLES if role in roles)
+        derived = {
+            "is_strip": is_strip,
+            "switch_dps": switch_dps,
+            "sensors": sensors,
+            "sensor_dps": tuple(roles[role] for role in sensors),
+            "is_light": self.type in _LIGHT_TYPES or any(role in roles for role in LIGHT_ROLES),
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
     def dp(self, role: str) -> str | None:
         """The DP id of `role`, or None when the device has no such role."""
@@ -58,41 +90,13 @@ class DeviceProfile:
         return self.layouts.get(role)
 
     @property
-    def is_strip(self) -> bool:
-        """Whether the switches are numbered gangs (`state_l1`..) rather than one `state`."""
-        return gang_role("state", 1) in self.roles
-
-    @property
     def gangs(self) -> int:
         """Number of switch gangs: N for a strip, 1 for a plug or bulb, 0 without a switch."""
         return len(self.switch_dps)
 
-    @property
-    def switch_dps(self) -> tuple[str, ...]:
-        """The switch DP of each gang, gang 1 first."""
-        if not self.is_strip:
-            return tuple(dp for dp in (self.dp("state"),) if dp is not None)
-        count = sum(1 for r in self.roles if (p := parse_gang_role(r)) and p[0] == "state")
-        return tuple(self.roles[gang_role("state", n)] for n in range(1, count + 1))
-
     def countdown_dp(self, gang: int) -> str | None:
         """The countdown DP of gang `gang` (1-based), or None when it has none."""
         return self.dp(gang_role("countdown", gang) if self.is_strip else "countdown")
-
-    @property
-    def sensors(self) -> tuple[str, ...]:
-        """Which of power, voltage, current and energy the device reports."""
-        return tuple(role for role in SENSOR_ROLES if role in self.roles)
-
-    @property
-    def sensor_dps(self) -> tuple[str, ...]:
-        """DP ids of the sensors: what an UPDATEDPS (cmd 18) refresh should ask for."""
-        return tuple(self.roles[role] for role in self.sensors)
-
-    @property
-    def is_light(self) -> bool:
-        """Whether Home Assistant should see a light (rather than a switch)."""
-        return self.type in _LIGHT_TYPES or any(role in self.roles for role in LIGHT_ROLES)
 
     @property
     def color_modes(self) -> tuple[str, ...]:

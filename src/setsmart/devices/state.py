@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -47,7 +48,8 @@ def device_state(
         )
         if reading is not None:
             state[role] = reading
-    state.update(_light_state(profile, dps))
+    if profile.is_light:  # only a light has the roles `_light_state` reads
+        state.update(_light_state(profile, dps))
     kind = module_of(profile)
     if kind is not None:
         state.update(kind.state(profile, dps))
@@ -61,7 +63,13 @@ def iso_utc(moment: datetime) -> str:
     """ISO 8601 in UTC with a "Z", to the second; a naive datetime is taken as UTC."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _iso_second(moment.astimezone(UTC).replace(microsecond=0))
+
+
+@functools.lru_cache(maxsize=4)
+def _iso_second(second: datetime) -> str:
+    # Every state document published within one second carries the same text.
+    return second.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _on_off(value: bool) -> str:

@@ -141,12 +141,15 @@ class Connection(asyncio.Protocol):
         self._on_child = on_child
         self._on_online = on_online
         self._transport: asyncio.Transport | None = None
-        self._ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # Kept: asyncio.get_running_loop() costs a getpid() system call on Python 3.11, and
+        # every frame in and out reads the loop's clock.
+        self._loop = asyncio.get_running_loop()
+        self._ready: asyncio.Future[None] = self._loop.create_future()
         self._pending: list[_Pending] = []
         self._wrong_key_frames = 0
         self._answered = False
         self._last_query_cmd = 0
-        self.closed: asyncio.Future[LanError] = asyncio.get_running_loop().create_future()
+        self.closed: asyncio.Future[LanError] = self._loop.create_future()
         self.last_received = 0.0
         self.last_sent = 0.0
 
@@ -217,7 +220,7 @@ class Connection(asyncio.Protocol):
         self._flush()
 
     def data_received(self, data: bytes) -> None:
-        self.last_received = asyncio.get_running_loop().time()
+        self.last_received = self._loop.time()
         self._dispatch(self.session.receive_data(data))
         self._flush()
 
@@ -243,7 +246,7 @@ class Connection(asyncio.Protocol):
         if self._transport is None:
             raise NotConnected(self.target.name, "not connected")
         self._transport.write(outgoing.data)
-        self.last_sent = asyncio.get_running_loop().time()
+        self.last_sent = self._loop.time()
 
     async def request(
         self,
@@ -260,7 +263,8 @@ class Connection(asyncio.Protocol):
         The reply's DPs are also reported (through `on_dps`, or `on_child` for a
         sub-device) unless `returns_dps`.
         """
-        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        loop = self._loop
+        future: asyncio.Future[Reply] = loop.create_future()
         pending = _Pending(
             outgoing.seqno,
             frozenset(expect),
@@ -270,13 +274,16 @@ class Connection(asyncio.Protocol):
             cid=cid,
         )
         self._pending.append(pending)
+        # A timer on the future rather than asyncio.timeout(): every command and heartbeat
+        # waits here, and the timer is all the limit needs.
+        timer = loop.call_later(self.time_limit, _expire, future)
         try:
             self.send(outgoing)
-            async with asyncio.timeout(self.time_limit):
-                return await future
-        except TimeoutError:
+            return await future
+        except _Expired:
             raise ReplyTimeout(self.target.name, self._silence(outgoing.cmd)) from None
         finally:
+            timer.cancel()
             with contextlib.suppress(ValueError):
                 self._pending.remove(pending)
 
@@ -451,3 +458,12 @@ class Connection(asyncio.Protocol):
             if not pending.future.done():
                 pending.future.set_exception(error)
         self._pending.clear()
+
+
+class _Expired(Exception):
+    """A request's time limit passed (`request` raises ReplyTimeout instead)."""
+
+
+def _expire(future: asyncio.Future[Reply]) -> None:
+    if not future.done():
+        future.set_exception(_Expired())

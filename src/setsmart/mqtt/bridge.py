@@ -11,6 +11,8 @@
 - The connection is our own (`setsmart.mqtt.connection`, a sans-IO session on the `mqtt5`
   codec): messages are written in order as the queue hands them over, with at most
   `_INFLIGHT` QoS 1 ones unacknowledged, and none while the socket's buffer is full.
+  A message that would wait behind nothing is written at once, without the queue's hop
+  through the pump task (every state update takes that path).
 - The last will marks the bridge offline; `online_payload` is published on connect.
 - Incoming messages on the subscriptions go to `on_message` (sync, must not block).
 - After a lost connection: reconnect with capped backoff, subscribe again, republish the
@@ -89,6 +91,7 @@ class MqttBridge:
         self._backlog: deque[Outgoing] = deque(maxlen=_BACKLOG)
         self._sleep = sleep
         self._connection: MqttConnection | None = None
+        self._pump_holds = False  # the pump took a message and waits to write it
 
     # Publishing -------------------------------------------------------------------------
 
@@ -123,6 +126,17 @@ class MqttBridge:
         return None if message is None else _bytes_of(message)
 
     def _enqueue(self, message: Outgoing) -> None:
+        connection = self._connection
+        if (
+            connection is not None
+            and connection.is_open
+            and not self._pump_holds
+            and self._queue.empty()
+            and not connection.paused
+            and (not message.qos or connection.window_open)
+        ):
+            self._write(connection, message)
+            return
         try:
             self._queue.put_nowait(message)
         except asyncio.QueueFull:
@@ -218,23 +232,28 @@ class MqttBridge:
         queue = self._queue
         while True:
             message = await queue.get()
+            self._pump_holds = True
             try:
                 if message.qos and not connection.window_open:
                     await connection.window()
                 if connection.paused:
                     await connection.writable()
-                payload = _bytes_of(message)
-                connection.publish(
-                    message.topic,
-                    payload,
-                    qos=message.qos,
-                    retain=message.retain,
-                    correlation=message.correlation,
-                )
-                if message.retain and not payload:
-                    self._retained.pop(message.topic, None)
+                self._write(connection, message)
             finally:
+                self._pump_holds = False
                 queue.task_done()
+
+    def _write(self, connection: MqttConnection, message: Outgoing) -> None:
+        payload = _bytes_of(message)
+        connection.publish(
+            message.topic,
+            payload,
+            qos=message.qos,
+            retain=message.retain,
+            correlation=message.correlation,
+        )
+        if message.retain and not payload:
+            self._retained.pop(message.topic, None)
 
     async def flush(self, within: float) -> bool:
         """Wait until everything queued is sent and its QoS 1 messages acknowledged, for a

@@ -108,6 +108,11 @@ class MqttConnection(asyncio.Protocol):
         raise ConnectionLost("closed before CONNACK")
 
     @property
+    def is_open(self) -> bool:
+        """Connected and not closed: `publish` would not raise."""
+        return self._transport is not None and not self._closing and not self._closed.done()
+
+    @property
     def window_open(self) -> bool:
         return self.session.window_open
 

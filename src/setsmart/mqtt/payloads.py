@@ -62,7 +62,7 @@ def decode_set_payload(raw: bytes | bytearray | memoryview) -> object:
 
 def _loads(text: str) -> object:
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_refuse_constant)
+        return _decode(text)
     except json.JSONDecodeError as exc:
         raise CommandPayloadError(
             f"payload is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
@@ -84,6 +84,17 @@ def _refuse_constant(name: str) -> object:
     raise CommandPayloadError(f"payload is not valid JSON: {name} is not a JSON number")
 
 
+# One decoder for every command (json.loads with options builds one per call).
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_refuse_constant)
+
+
+def _decode(text: str) -> object:
+    """What `json.loads` with the decoder's options does (it refuses a BOM too)."""
+    if text.startswith("\ufeff"):
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    return _DECODER.decode(text)
+
+
 # -- outgoing ---------------------------------------------------------------------------
 
 
@@ -96,8 +107,11 @@ def encode_json(document: object) -> str:
         return _dumps(_finite(document))
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def _dumps(document: object) -> str:
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _ENCODER.encode(document)
 
 
 def _finite(value: object) -> object:
