@@ -99,14 +99,9 @@ async def _reach(config: Config, device: DeviceConfig) -> _Reach:
             target, time_limit=config.lan.timeout, dps_to_query=dps_to_query(device.dp_ids)
         )
         return _Reach(conn, None)
-    gateway = next((d for d in config.devices if d.name == device.gateway), None)
-    if gateway is None or device.node_id is None:
-        why = (
-            f"its gateway {device.gateway!r} is not a configured device"
-            if gateway is None
-            else "node_id (its cid on the gateway) is missing"
-        )
-        raise ConnectFailed(device.name, why)
+    # The loader has checked that the gateway is configured and node_id given with it.
+    gateway = next(d for d in config.devices if d.name == device.gateway)
+    assert device.node_id is not None  # noqa: S101 (config/gateways.py pairs the two)
     target = await locate(config, gateway)
     conn = await Connection.open(target, time_limit=config.lan.timeout, on_child=_ignore)
     return _Reach(conn, device.node_id)
