@@ -17,6 +17,7 @@ from setsmart.devices import DeviceProfile, device_state, parse_set, profile_for
 from setsmart.errors import EXIT_USAGE
 from setsmart.lan.connection import Connection, Target, dps_to_query
 from setsmart.lan.errors import ConnectFailed, DeviceRefused, LanError
+from setsmart.lan.gateway import child_label
 from setsmart.lan.probe import probe_version
 from setsmart.lan.scan import scan
 from setsmart.protocol import Dps, DpValue
@@ -149,7 +150,7 @@ def _named(device: DeviceConfig, error: LanError) -> LanError:
     cause = error.cause
     if isinstance(error, DeviceRefused) and "data unvalid" in cause:
         cause = f"{cause}: the gateway does not know node_id {device.node_id!r}"
-    return type(error)(f"{device.name} (via gateway {device.gateway})", cause)
+    return type(error)(child_label(device.name, device.gateway), cause)
 
 
 def _profile(device: DeviceConfig, dps: Mapping[str, object]) -> DeviceProfile:

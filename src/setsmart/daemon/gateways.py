@@ -24,7 +24,7 @@ from typing import Final
 
 from setsmart.config import DeviceConfig
 from setsmart.lan.errors import DeviceRefused, LanError, NotConnected
-from setsmart.lan.gateway import GatewayLink, SubdeviceLink
+from setsmart.lan.gateway import GatewayLink, SubdeviceLink, child_label
 from setsmart.lan.link import DpsReport, LinkDown, LinkEvent, LinkSettings, LinkUp
 from setsmart.protocol import Dps, DpValue, Version
 
@@ -107,7 +107,7 @@ class ChildLink:
 
     @property
     def label(self) -> str:
-        return f"{self.name} (via gateway {self.gateway.name})"
+        return child_label(self.name, self.gateway.name)
 
     @property
     def host(self) -> str | None:

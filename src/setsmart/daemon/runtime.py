@@ -62,7 +62,7 @@ from setsmart.lan.errors import (
     ReplyTimeout,
     WrongLocalKey,
 )
-from setsmart.lan.gateway import SubdeviceDown
+from setsmart.lan.gateway import SubdeviceDown, child_label
 from setsmart.lan.link import (
     DeviceLink,
     DpsReport,
@@ -245,7 +245,7 @@ class DeviceRuntime:
     def label(self) -> str:
         """How errors name the device: a sub-device with its gateway."""
         gateway = self.config.gateway
-        return self.name if gateway is None else f"{self.name} (via gateway {gateway})"
+        return self.name if gateway is None else child_label(self.name, gateway)
 
     @property
     def online(self) -> bool:

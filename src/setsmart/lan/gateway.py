@@ -49,6 +49,11 @@ class SubdeviceDown(LinkDown):
     out_of_reach: bool = False
 
 
+def child_label(name: str, gateway: str) -> str:
+    """How errors name a sub-device: with its gateway."""
+    return f"{name} (via gateway {gateway})"
+
+
 class ChildState(enum.Enum):
     UNKNOWN = "unknown"  # not heard of since the gateway's session started
     UP = "up"
@@ -82,8 +87,7 @@ class SubdeviceLink:
 
     @property
     def label(self) -> str:
-        """How errors name it: the sub-device and its gateway."""
-        return f"{self.name} (via gateway {self.gateway.name})"
+        return child_label(self.name, self.gateway.name)
 
     @property
     def connected(self) -> bool:
