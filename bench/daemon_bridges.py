@@ -32,6 +32,7 @@ from typing import Any
 from bench.daemon_mqtt import Message, Mosquitto, Observer
 from bench.fleetspec import DeviceSpec
 from bench.peers import PeerUnavailable, peer_version
+from bench.profiled import PREFIX_VARIABLE
 from bench.simfleet import REPO
 from setsmart.config.envsubst import escape
 
@@ -241,9 +242,12 @@ class SetsmartBridge(BridgeProcess):
     name = "setsmart"
     base = "setsmart"
 
-    def __init__(self, workdir: Path, cpu: int | None, lan: LanSettings) -> None:
+    def __init__(
+        self, workdir: Path, cpu: int | None, lan: LanSettings, profile: str | None = None
+    ) -> None:
         super().__init__(workdir, cpu)
         self.lan = lan
+        self.profile = profile  # a prefix: run under bench.profiled, profiles written there
         self.version = peer_version("setsmart") or "unknown"
         self._ids: dict[str, str] = {}  # name -> device id
         self._names: dict[str, str] = {}  # device id -> name
@@ -254,7 +258,16 @@ class SetsmartBridge(BridgeProcess):
         self._ids = {device_name(i): device.id for i, device in enumerate(devices)}
         self._names = {device.id: device_name(i) for i, device in enumerate(devices)}
         env = {"SETSMART_STATE_DIR": str(self.workdir / "setsmart-state")}
-        self._spawn([*setsmart_command(), "run", "-c", str(config)], env)
+        command = setsmart_command()
+        if self.profile is not None:
+            command = [sys.executable, "-m", "bench.profiled"]
+            env[PREFIX_VARIABLE] = self.profile
+        self._spawn([*command, "run", "-c", str(config)], env)
+
+    def profiling(self, on: bool) -> None:
+        """Start or stop (and write) a profile, when run under bench.profiled."""
+        if self.profile is not None and self.running():
+            os.kill(self.pid, signal.SIGUSR1 if on else signal.SIGUSR2)
 
     def set_message(self, device: DeviceSpec, value: bool) -> tuple[str, str]:
         topic = f"{self.base}/{self._names[device.id]}/set"
@@ -426,11 +439,12 @@ def make_bridge(
     *,
     lan: LanSettings,
     tuya2mqtt: str | None = None,
+    profile: str | None = None,
 ) -> BridgeProcess:
     """A bridge by name; PeerUnavailable when it cannot be run here."""
     workdir.mkdir(parents=True, exist_ok=True)
     if name == "setsmart":
-        return SetsmartBridge(workdir, cpu, lan)
+        return SetsmartBridge(workdir, cpu, lan, profile)
     if name == "rustuya-bridge":
         return RustuyaBridge(workdir, cpu)
     if name == "tuya2mqtt":

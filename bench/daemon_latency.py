@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.daemon_bridges import BRIDGES, BridgeProcess, LanSettings
+from bench.daemon_bridges import BRIDGES, BridgeProcess, LanSettings, SetsmartBridge
 from bench.daemon_fleet import FIRST_HOST, DaemonFleet
 from bench.daemon_mqtt import Message
 from bench.daemon_run import BridgeRun
@@ -104,6 +104,12 @@ def wait_until(check: Callable[[], bool], limit: float) -> None:
         time.sleep(0.05)
 
 
+def profiling(run: BridgeRun, *, on: bool) -> None:
+    """With `--profile`: setsmart's profile of one phase (sets: PREFIX.1, pushes: .2, ...)."""
+    if isinstance(run.bridge, SetsmartBridge):
+        run.bridge.profiling(on)
+
+
 def run_sets(run: BridgeRun, args: argparse.Namespace) -> dict[str, Any]:
     """Paced `set`s of DP 1 through MQTT, each device toggling from its current value."""
     devices = run.devices
@@ -111,6 +117,7 @@ def run_sets(run: BridgeRun, args: argparse.Namespace) -> dict[str, Any]:
     run.fleet.applies()  # forget anything applied before
     mark = run.obs.mark()
     usage = run.usage()
+    profiling(run, on=True)
     ops: list[Op] = []
     late = Tally()
     rounds = -(-args.ops // len(devices))
@@ -136,6 +143,7 @@ def run_sets(run: BridgeRun, args: argparse.Namespace) -> dict[str, Any]:
         return all(first_seen(seen, d.id, v, t) is not None for d, v, t in ops)
 
     wait_until(all_echoed, args.tail)
+    profiling(run, on=False)
     spent = run.usage().since(usage)
     applied = timeline(run.fleet.applies())
     echoed = message_timeline(run.bridge, run.obs.since(mark))
@@ -152,6 +160,7 @@ def run_pushes(run: BridgeRun, args: argparse.Namespace) -> dict[str, Any]:
     """Paced button presses on the devices (by the fleet process), seen on MQTT."""
     mark = run.obs.mark()
     usage = run.usage()
+    profiling(run, on=True)
     pushes = run.fleet.push(
         [d.id for d in run.devices], rate=args.rate, count=args.ops, seconds=args.seconds
     )
@@ -164,6 +173,7 @@ def run_pushes(run: BridgeRun, args: argparse.Namespace) -> dict[str, Any]:
         return all(first_seen(seen, d.id, v, t) is not None for d, v, t in ops)
 
     wait_until(all_seen, args.tail)
+    profiling(run, on=False)
     spent = run.usage().since(usage)
     seen = message_timeline(run.bridge, run.obs.since(mark))
     return {
@@ -189,6 +199,7 @@ def one_run(
             cpu=args.layout["client_cpu"],
             lan=lan,
             tuya2mqtt=args.tuya2mqtt_python,
+            profile=args.profile,
         )
     except PeerUnavailable as exc:
         return {"bridge": name, "unavailable": str(exc)}
@@ -316,6 +327,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tuya2mqtt-python", default=None, help="an interpreter with tuya2mqtt")
     parser.add_argument("--first-host", default=FIRST_HOST, help="the fleet's first address")
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to CPUs")
+    parser.add_argument(
+        "--profile",
+        metavar="PREFIX",
+        help="run setsmart under cProfile: PREFIX.N.prof per phase (python -m bench.profiled)",
+    )
     return parser
 
 

@@ -37,12 +37,15 @@ class BridgeRun:
         cpu: int | None,
         lan: LanSettings,
         tuya2mqtt: str | None,
+        profile: str | None = None,
     ) -> None:
         self.fleet = fleet
         self.devices = list(devices)
         self.kind = kind
         # Raises PeerUnavailable before anything starts when the bridge cannot run here.
-        self.bridge: BridgeProcess = make_bridge(name, workdir, cpu, lan=lan, tuya2mqtt=tuya2mqtt)
+        self.bridge: BridgeProcess = make_bridge(
+            name, workdir, cpu, lan=lan, tuya2mqtt=tuya2mqtt, profile=profile
+        )
         self.broker = Mosquitto()
         self.observer: Observer | None = None
         self.started_at = 0.0
