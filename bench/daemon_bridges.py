@@ -33,7 +33,7 @@ from bench.daemon_mqtt import Message, Mosquitto, Observer
 from bench.fleetspec import DeviceSpec
 from bench.peers import PeerUnavailable, peer_version
 from bench.profiled import PREFIX_VARIABLE
-from bench.simfleet import REPO
+from bench.simfleet import IMPORT_PATH
 from setsmart.config.envsubst import escape
 
 BRIDGES = ("setsmart", "rustuya-bridge", "tuya2mqtt")
@@ -119,7 +119,7 @@ class BridgeProcess:
         self._proc = subprocess.Popen(  # noqa: S603 (a bridge from this machine's venvs)
             command,
             cwd=self.workdir,
-            env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+            env={**os.environ, "PYTHONPATH": IMPORT_PATH, **(env or {})},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self._stderr,

@@ -13,7 +13,7 @@ from typing import Any
 
 from bench.fleetspec import DeviceSpec, save_fleet
 from bench.measure import machine_busy_seconds
-from bench.simfleet import REPO, FleetProcess
+from bench.simfleet import IMPORT_PATH, REPO, FleetProcess
 
 
 def git_revision() -> str | None:
@@ -46,7 +46,7 @@ def run_worker(mode: str, options: dict[str, object], time_limit: float) -> dict
     for name, value in options.items():
         if value is not None:
             command.append(f"--{name.replace('_', '-')}={value}")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": IMPORT_PATH}
     start = time.perf_counter()
     with tempfile.TemporaryFile(mode="w+") as stderr:
         try:

@@ -27,7 +27,7 @@ from typing import Any
 from bench.driver import git_revision
 from bench.measure import cpu_layout, cpu_seconds, latency_summary, pin_to_cpu, rss_mb
 from bench.peers import peer_version
-from bench.simfleet import REPO, FleetProcess, parse_version
+from bench.simfleet import IMPORT_PATH, REPO, FleetProcess, parse_version
 from setsmart import eventloop
 from setsmart.lan.gateway import GatewayLink
 from setsmart.lan.link import DpsReport, LinkEvent, LinkSettings
@@ -245,7 +245,13 @@ def run_peer(peer: str, hello_path: str, args: argparse.Namespace, cpu: int | No
         command.append(f"--cpu={cpu}")
     try:
         done = subprocess.run(  # noqa: S603 (our own interpreter and module)
-            command, cwd=REPO, capture_output=True, text=True, timeout=WORKER_LIMIT, check=False
+            command,
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": IMPORT_PATH},
+            capture_output=True,
+            text=True,
+            timeout=WORKER_LIMIT,
+            check=False,
         )
     except subprocess.TimeoutExpired:
         return {"worker_error": f"did not finish within {WORKER_LIMIT:g} s"}

@@ -32,6 +32,9 @@ from setsmart.protocol import VERSIONS, Version
 from setsmart.sim import SimFleet, make_device_id, make_local_key
 
 REPO = Path(__file__).resolve().parent.parent
+# What a benchmark's subprocesses import: this checkout's own setsmart and bench, even when
+# the venv's editable install points at another checkout (a worktree sharing the venv).
+IMPORT_PATH = os.pathsep.join([str(REPO / "src"), str(REPO)])
 # Away from the 127.0.0.x addresses the test suite uses, so both can run at once.
 FIRST_HOST = "127.0.64.1"
 START_LIMIT = 120.0  # seconds for the fleet process to come up
@@ -233,6 +236,7 @@ class FleetProcess:
         self._proc = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
             command,
             cwd=REPO,
+            env={**os.environ, "PYTHONPATH": IMPORT_PATH},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
