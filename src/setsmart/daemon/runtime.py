@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import contextvars
 import functools
+import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -53,6 +54,7 @@ from setsmart.devices import (
     parse_set,
 )
 from setsmart.devices.spec import DeviceSpec
+from setsmart.devices.state import iso_utc
 from setsmart.errors import SetsmartError
 from setsmart.lan.connection import dps_to_query
 from setsmart.lan.errors import (
@@ -494,14 +496,12 @@ class DeviceRuntime:
             self.dps,
             energy_kwh=self.energy_meter.kwh if "energy" in self.profile.sensors else None,
             source=self.machine.source,
-            last_seen=datetime.now(UTC),
+            last_seen=None,
         )
         # Unchanged but for `last_seen`: not published again.
-        last_seen = document.pop("last_seen")
         if document != self._published:
-            self._published = dict(document)
-            document["last_seen"] = last_seen
-            self.outbox.state(self, document)
+            self._published = document
+            self.outbox.state(self, {**document, "last_seen": _last_seen_now()})
 
     # The cloud --------------------------------------------------------------------------
 
@@ -610,3 +610,13 @@ class DeviceRuntime:
                 self.outbox.problem(self, "error", message)
 
         self.submit(Command("set", {"dps": dict(dps)}, "", done))
+
+
+def _last_seen_now() -> str:
+    return _last_seen_text(int(time.time()))
+
+
+@functools.lru_cache(maxsize=2)
+def _last_seen_text(second: int) -> str:
+    # Every state document published within one second carries the same text.
+    return iso_utc(datetime.fromtimestamp(second, UTC))

@@ -14,7 +14,13 @@ from setsmart.devices.dpmap import DpMap, load_map
 from setsmart.devices.errors import DpMapError
 from setsmart.devices.kinds import kind_spec, parse_overrides, sensor_divisor
 from setsmart.devices.layout import DpLayout
-from setsmart.devices.roles import LIGHT_ROLES, SENSOR_ROLES, gang_role, parse_gang_role
+from setsmart.devices.roles import (
+    LIGHT_ROLES,
+    SENSOR_DECIMALS,
+    SENSOR_ROLES,
+    gang_role,
+    parse_gang_role,
+)
 from setsmart.devices.types import AUTO, TYPE_CHOICES, DeviceType, is_int
 
 _LIGHT_TYPES = frozenset({DeviceType.BULB, DeviceType.BULB_V1})
@@ -56,6 +62,8 @@ class DeviceProfile:
     """Which of power, voltage, current and energy the device reports."""
     sensor_dps: tuple[str, ...] = field(init=False, repr=False, compare=False)
     """DP ids of the sensors: what an UPDATEDPS (cmd 18) refresh should ask for."""
+    meters: tuple[tuple[str, str, int, int], ...] = field(init=False, repr=False, compare=False)
+    """(role, DP id, divisor, decimals) of each sensor, in `sensors` order."""
     is_light: bool = field(init=False, repr=False, compare=False)
     """Whether Home Assistant should see a light (rather than a switch)."""
 
@@ -76,6 +84,10 @@ class DeviceProfile:
             "switch_dps": switch_dps,
             "sensors": sensors,
             "sensor_dps": tuple(roles[role] for role in sensors),
+            "meters": tuple(
+                (role, roles[role], self.scale.get(role, 1), SENSOR_DECIMALS[role])
+                for role in sensors
+            ),
             "is_light": self.type in _LIGHT_TYPES or any(role in roles for role in LIGHT_ROLES),
         }
         for name, value in derived.items():

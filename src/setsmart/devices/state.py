@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -15,12 +14,13 @@ from setsmart.devices.convert import (
 )
 from setsmart.devices.kinds.behaviour import module_of
 from setsmart.devices.profile import DeviceProfile
-from setsmart.devices.roles import SENSOR_DECIMALS, gang_role
+from setsmart.devices.roles import gang_role
 from setsmart.devices.scenes import current_effect, effect_list
 from setsmart.devices.types import clamp, is_int
 
 #: Tuya work modes (DP 21 / DP 2) shown as Home Assistant's "hs" colour mode.
 _COLOUR_MODES = ("colour", "scene", "music")
+_ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def device_state(
@@ -29,23 +29,22 @@ def device_state(
     *,
     energy_kwh: float | None,
     source: str,
-    last_seen: datetime,
+    last_seen: datetime | None,
 ) -> dict[str, object]:
     """The state document of a device from its DPs (merge partial pushes before calling).
 
     `energy_kwh` is the running total kept by an EnergyMeter; `last_seen` is aware, or
-    naive UTC. Keys appear only where the device has them and the DP holds a usable value.
+    naive UTC, or None for a document without it (the daemon adds it only when something
+    else changed). Keys appear only where the device has them and the DP holds a usable
+    value.
     """
-    state: dict[str, object] = {}
-    state.update(_switch_state(profile, dps))
-    for role in profile.sensors:
+    state = _switch_state(profile, dps)
+    for role, dp, divisor, decimals in profile.meters:
         if role == "energy":
             if energy_kwh is not None:
-                state["energy"] = round(energy_kwh, SENSOR_DECIMALS["energy"])
+                state["energy"] = round(energy_kwh, decimals)
             continue
-        reading = scale_reading(
-            dps.get(profile.roles[role]), profile.scale.get(role, 1), SENSOR_DECIMALS[role]
-        )
+        reading = scale_reading(dps.get(dp), divisor, decimals)
         if reading is not None:
             state[role] = reading
     if profile.is_light:  # only a light has the roles `_light_state` reads
@@ -55,7 +54,8 @@ def device_state(
         state.update(kind.state(profile, dps))
     state["dps"] = {str(dp): value for dp, value in dps.items()}
     state["source"] = source
-    state["last_seen"] = iso_utc(last_seen)
+    if last_seen is not None:
+        state["last_seen"] = iso_utc(last_seen)
     return state
 
 
@@ -63,13 +63,7 @@ def iso_utc(moment: datetime) -> str:
     """ISO 8601 in UTC with a "Z", to the second; a naive datetime is taken as UTC."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return _iso_second(moment.astimezone(UTC).replace(microsecond=0))
-
-
-@functools.lru_cache(maxsize=4)
-def _iso_second(second: datetime) -> str:
-    # Every state document published within one second carries the same text.
-    return second.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime(_ISO_FORMAT)
 
 
 def _on_off(value: bool) -> str:

@@ -31,10 +31,15 @@ class Sample:
 def numeric_values(state: Mapping[str, object]) -> Iterator[tuple[str, float]]:
     """The (key, value) pairs of a state document worth a history."""
     for key, value in state.items():
-        if key in _NOT_HISTORY or isinstance(value, bool):
-            continue
-        if isinstance(value, int | float):
-            yield key, float(value)
+        number = _number(key, value)
+        if number is not None:
+            yield key, number
+
+
+def _number(key: str, value: object) -> float | None:
+    if key in _NOT_HISTORY or isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
 
 
 @dataclass(slots=True)
@@ -50,15 +55,21 @@ class Sampler:
 
     interval: float = 5.0
     keepalive: float = 300.0
-    _series: dict[tuple[str, str], _Series] = field(default_factory=dict)
+    _series: dict[str, dict[str, _Series]] = field(default_factory=dict)  # device -> key ->
 
     def observe(self, device: str, state: Mapping[str, object], now: float) -> list[Sample]:
         """The samples to write now for this state document of `device`."""
         out: list[Sample] = []
-        for key, value in numeric_values(state):
-            series = self._series.get((device, key))
+        known = self._series.get(device)
+        if known is None:
+            known = self._series[device] = {}
+        for key, raw in state.items():
+            value = _number(key, raw)
+            if value is None:
+                continue
+            series = known.get(key)
             if series is None:
-                self._series[device, key] = _Series(now, value)
+                known[key] = _Series(now, value)
                 out.append(Sample(device, key, now, value))
                 continue
             if now - series.written_t >= self.interval:
@@ -74,14 +85,14 @@ class Sampler:
     def due(self, now: float) -> list[Sample]:
         """Values held back by the interval whose interval is now over."""
         out: list[Sample] = []
-        for (device, key), series in self._series.items():
-            if series.pending is not None and now - series.written_t >= self.interval:
-                _, value = series.pending
-                series.written_t, series.written_v, series.pending = now, value, None
-                out.append(Sample(device, key, now, value))
+        for device, known in self._series.items():
+            for key, series in known.items():
+                if series.pending is not None and now - series.written_t >= self.interval:
+                    _, value = series.pending
+                    series.written_t, series.written_v, series.pending = now, value, None
+                    out.append(Sample(device, key, now, value))
         return out
 
     def forget(self, device: str) -> None:
         """Drop what is known of `device` (removed from the configuration)."""
-        for pair in [pair for pair in self._series if pair[0] == device]:
-            del self._series[pair]
+        self._series.pop(device, None)
