@@ -18,6 +18,8 @@ from typing import Final
 
 #: State keys that are numbers but not measurements worth a history.
 _NOT_HISTORY: Final = frozenset({"last_seen"})
+# Exact types: a bool is an int to isinstance, and is not plotted.
+_NUMBERS: Final = frozenset({int, float})
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,15 +33,8 @@ class Sample:
 def numeric_values(state: Mapping[str, object]) -> Iterator[tuple[str, float]]:
     """The (key, value) pairs of a state document worth a history."""
     for key, value in state.items():
-        number = _number(key, value)
-        if number is not None:
-            yield key, number
-
-
-def _number(key: str, value: object) -> float | None:
-    if key in _NOT_HISTORY or isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
+        if type(value) in _NUMBERS and key not in _NOT_HISTORY:
+            yield key, float(value)  # type: ignore[arg-type]  # an int or a float
 
 
 @dataclass(slots=True)
@@ -64,9 +59,9 @@ class Sampler:
         if known is None:
             known = self._series[device] = {}
         for key, raw in state.items():
-            value = _number(key, raw)
-            if value is None:
+            if type(raw) not in _NUMBERS or key in _NOT_HISTORY:
                 continue
+            value = float(raw)  # type: ignore[arg-type]  # an int or a float
             series = known.get(key)
             if series is None:
                 known[key] = _Series(now, value)
