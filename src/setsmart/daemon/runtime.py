@@ -23,7 +23,7 @@ import contextlib
 import contextvars
 import functools
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
@@ -49,6 +49,7 @@ from setsmart.devices import (
     DeviceProfile,
     DpMapError,
     EnergyMeter,
+    SetCommand,
     SetError,
     device_state,
     parse_set,
@@ -147,7 +148,7 @@ class Link(Protocol):
     def connected(self) -> bool: ...
     async def run(self) -> None: ...
     async def query(self) -> Dps: ...
-    async def set_dps(self, dps: Mapping[str, DpValue]) -> None: ...
+    def set_dps(self, dps: Mapping[str, DpValue]) -> Awaitable[None]: ...
     def update_address(self, host: str, version: Version | None = None) -> None: ...
 
 
@@ -347,6 +348,8 @@ class DeviceRuntime:
                 self.outbox.connection(self)
             case m.Report(level, message):
                 self.outbox.problem(self, level, message)
+            case m.SendLan(command) if command.kind == "set" and isinstance(self.link, DeviceLink):
+                self._send_set(self.link, command)
             case m.SendLan(command):
                 self._spawn(self._carry_out(command, lan=True), "command")
             case m.SendCloud(command):
@@ -540,26 +543,68 @@ class DeviceRuntime:
 
     # Commands ---------------------------------------------------------------------------
 
+    def _send_set(self, link: DeviceLink, command: Command) -> None:
+        """A `/set` over a session of the device's own, on callbacks rather than a task:
+        the link answers through a future (creating and finishing a task per command
+        cost a tenth of the daemon's CPU per `/set`)."""
+        order: SetCommand | None = None
+        sent: asyncio.Future[None]
+        try:
+            order = self._order(command)
+            sent = link.set_dps(order.dps)
+        except (LanError, SetError) as exc:  # answered in its turn too, not from inside _do
+            sent = asyncio.get_running_loop().create_future()
+            sent.set_exception(exc)
+        sent.add_done_callback(functools.partial(self._set_sent, command, order))
+
+    def _set_sent(
+        self, command: Command, order: SetCommand | None, sent: asyncio.Future[None]
+    ) -> None:
+        if sent.cancelled():
+            return
+        failure = sent.exception()
+        if failure is not None and not isinstance(failure, LanError | SetError):
+            raise failure  # a bug: the loop's handler reports it
+        self._finish(command, failure, lan=True)
+        if failure is None and order is not None and order.restore_after is not None:
+            self._restore_later(order.restore_after)
+
     async def _carry_out(self, command: Command, *, lan: bool) -> None:
         """Send one command the machine let out, answer it, and tell the machine."""
-        error: CommandError | None = None
         try:
             await self._execute(command, lan=lan)
-        except (NotConnected, ConnectionLost) as exc:
-            if lan:  # the session dropped under it: the machine holds it for the next
-                self._feed(m.CommandLost(self.clock.now(), str(exc)))
-                return
-            error = DeviceOffline(str(exc))
-        except ReplyTimeout as exc:
-            error = NoAnswer(str(exc))
-        except LanError as exc:
-            error = CommandFailed(str(exc))
-        except RouteError as exc:
-            error = DeviceOffline(str(exc)) if exc.device_offline else CommandFailed(str(exc))
-        except SetError as exc:
-            error = InvalidCommand(f"{self.name}: {exc}")
-        command.done(error)
+        except (LanError, RouteError, SetError) as exc:
+            self._finish(command, exc, lan=lan)
+        else:
+            self._finish(command, None, lan=lan)
+
+    def _finish(
+        self, command: Command, failure: LanError | RouteError | SetError | None, *, lan: bool
+    ) -> None:
+        if lan and isinstance(failure, NotConnected | ConnectionLost):
+            # The session dropped under it: the machine holds it for the next.
+            self._feed(m.CommandLost(self.clock.now(), str(failure)))
+            return
+        command.done(None if failure is None else self._command_error(failure))
         self._feed(m.CommandDone(self.clock.now()))
+
+    def _command_error(self, failure: LanError | RouteError | SetError) -> CommandError:
+        if isinstance(failure, NotConnected | ConnectionLost):
+            return DeviceOffline(str(failure))
+        if isinstance(failure, ReplyTimeout):
+            return NoAnswer(str(failure))
+        if isinstance(failure, LanError):
+            return CommandFailed(str(failure))
+        if isinstance(failure, RouteError) and failure.device_offline:
+            return DeviceOffline(str(failure))
+        if isinstance(failure, RouteError):
+            return CommandFailed(str(failure))
+        return InvalidCommand(f"{self.name}: {failure}")
+
+    def _order(self, command: Command) -> SetCommand:
+        if self.profile is None:
+            raise LanError(self.name, "the device's state has not been read yet; try again shortly")
+        return parse_set(self.profile, command.payload, self.dps)
 
     async def _execute(self, command: Command, *, lan: bool) -> None:
         link = self.link
@@ -570,13 +615,14 @@ class DeviceRuntime:
             else:
                 await self._read_through_fallback()
             return
-        if self.profile is None:
-            raise LanError(self.name, "the device's state has not been read yet; try again shortly")
-        order = parse_set(self.profile, command.payload, self.dps)
+        order = self._order(command)
         await self._write(order.dps, lan=lan)
         if order.restore_after is not None:
-            delay, restore = order.restore_after
-            self._spawn(self._restore(delay, restore), "power-cycle")
+            self._restore_later(order.restore_after)
+
+    def _restore_later(self, restore_after: tuple[float, Mapping[str, DpValue]]) -> None:
+        delay, restore = restore_after
+        self._spawn(self._restore(delay, restore), "power-cycle")
 
     async def _write(self, dps: Mapping[str, DpValue], *, lan: bool) -> None:
         link = self.link

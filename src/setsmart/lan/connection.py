@@ -100,6 +100,27 @@ class _Pending:
     # A status query: the caller takes the reply's DPs (they are not reported on_dps).
     returns_dps: bool = False
     cid: str | None = None  # the sub-device asked, behind a gateway
+    timer: asyncio.TimerHandle | None = None  # its time limit
+
+    def succeed(self, reply: Reply) -> bool:
+        """Settle with `reply` unless settled already (False then)."""
+        if self.future.done():
+            return False
+        self.stop_timer()
+        self.future.set_result(reply)
+        return True
+
+    def fail(self, error: LanError) -> bool:
+        """Settle with `error` unless settled already (False then)."""
+        if self.future.done():
+            return False
+        self.stop_timer()
+        self.future.set_exception(error)
+        return True
+
+    def stop_timer(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
 
 
 def protocol_error(name: str, error: ProtocolError) -> LanError:
@@ -248,7 +269,7 @@ class Connection(asyncio.Protocol):
         self._transport.write(outgoing.data)
         self.last_sent = self._loop.time()
 
-    async def request(
+    def start_request(
         self,
         outgoing: Outgoing,
         *,
@@ -256,13 +277,15 @@ class Connection(asyncio.Protocol):
         completes_on_push: Iterable[str] = (),
         returns_dps: bool = False,
         cid: str | None = None,
-    ) -> Reply:
-        """Send and wait for the reply (for the sub-device `cid`, if given); DeviceError
-        replies raise DeviceRefused.
+    ) -> asyncio.Future[Reply]:
+        """Send, and return the future of the reply (for the sub-device `cid`, if given).
 
-        The reply's DPs are also reported (through `on_dps`, or `on_child` for a
-        sub-device) unless `returns_dps`.
+        It fails with DeviceRefused for a DeviceError reply, ReplyTimeout once
+        `time_limit` passed, or the error that ended the connection. The reply's DPs are
+        also reported (through `on_dps`, or `on_child` for a sub-device) unless
+        `returns_dps`. Raises NotConnected at once when the connection is closed.
         """
+        self.send(outgoing)
         loop = self._loop
         future: asyncio.Future[Reply] = loop.create_future()
         pending = _Pending(
@@ -276,16 +299,44 @@ class Connection(asyncio.Protocol):
         self._pending.append(pending)
         # A timer on the future rather than asyncio.timeout(): every command and heartbeat
         # waits here, and the timer is all the limit needs.
-        timer = loop.call_later(self.time_limit, _expire, future)
+        pending.timer = loop.call_later(self.time_limit, self._expire, pending, outgoing.cmd)
+        return future
+
+    async def request(
+        self,
+        outgoing: Outgoing,
+        *,
+        expect: Iterable[int],
+        completes_on_push: Iterable[str] = (),
+        returns_dps: bool = False,
+        cid: str | None = None,
+    ) -> Reply:
+        """`start_request`, waited for."""
+        future = self.start_request(
+            outgoing,
+            expect=expect,
+            completes_on_push=completes_on_push,
+            returns_dps=returns_dps,
+            cid=cid,
+        )
         try:
-            self.send(outgoing)
             return await future
-        except _Expired:
-            raise ReplyTimeout(self.target.name, self._silence(outgoing.cmd)) from None
-        finally:
-            timer.cancel()
-            with contextlib.suppress(ValueError):
+        except asyncio.CancelledError:
+            self._forget(future)
+            raise
+
+    def _expire(self, pending: _Pending, cmd: int) -> None:
+        with contextlib.suppress(ValueError):
+            self._pending.remove(pending)
+        pending.fail(ReplyTimeout(self.target.name, self._silence(cmd)))
+
+    def _forget(self, future: asyncio.Future[Reply]) -> None:
+        """A request nobody waits for any more: its timer and its place go."""
+        for pending in self._pending:
+            if pending.future is future:
                 self._pending.remove(pending)
+                pending.stop_timer()
+                return
 
     def _silence(self, cmd: int) -> str:
         what = f"no answer to {command_name(cmd)} within {self.time_limit:g} s"
@@ -313,8 +364,13 @@ class Connection(asyncio.Protocol):
         return await self.request(outgoing, expect={outgoing.cmd, Command.STATUS}, returns_dps=True)
 
     async def control(self, dps: Mapping[str, DpValue]) -> None:
+        await self.start_control(dps)
+
+    def start_control(self, dps: Mapping[str, DpValue]) -> asyncio.Future[Reply]:
+        """Write `dps`; the future is done once the device acknowledged them (or pushed
+        them: some firmwares never acknowledge a control)."""
         outgoing = self.session.control(dps)
-        await self.request(
+        return self.start_request(
             outgoing,
             expect={outgoing.cmd, Command.CONTROL, Command.CONTROL_NEW},
             completes_on_push=dps.keys(),
@@ -395,10 +451,12 @@ class Connection(asyncio.Protocol):
         self._answered = True
         cid = None if self._on_child is None else reply.cid
         pending = self._take(reply.seqno, reply.cmd, cid)
-        if pending is not None and not pending.future.done():
-            pending.future.set_result(reply)
-            if pending.returns_dps or not reply.dps:
-                return
+        if (
+            pending is not None
+            and pending.succeed(reply)
+            and (pending.returns_dps or not reply.dps)
+        ):
+            return
         if cid is not None and self._on_child is not None:
             self._on_child(cid, reply.dps or {})
         elif self._on_online is not None and (online := reply.subdev_online) is not None:
@@ -419,7 +477,7 @@ class Connection(asyncio.Protocol):
                 and not pending.future.done()
             ):
                 self._pending.remove(pending)
-                pending.future.set_result(Reply(push.seqno, Command.STATUS, 0, push.data))
+                pending.succeed(Reply(push.seqno, Command.STATUS, 0, push.data))
         if cid is not None and self._on_child is not None:
             self._on_child(cid, dps)
         elif self._on_dps is not None:
@@ -430,9 +488,8 @@ class Connection(asyncio.Protocol):
         refused = DeviceRefused(
             self.target.name, f"device answered {error.message!r} (code {error.retcode})"
         )
-        if pending is not None and not pending.future.done():
-            pending.future.set_exception(refused)
-        elif self._on_fault is not None:
+        answered = pending is not None and pending.fail(refused)
+        if not answered and self._on_fault is not None:
             self._on_fault(refused)
 
     def _on_protocol_fault(self, fault: Fault) -> None:
@@ -455,15 +512,5 @@ class Connection(asyncio.Protocol):
             self._ready.set_exception(error)
             self._ready.exception()  # retrieved: open() reports it, or nobody waits
         for pending in self._pending:
-            if not pending.future.done():
-                pending.future.set_exception(error)
+            pending.fail(error)
         self._pending.clear()
-
-
-class _Expired(Exception):
-    """A request's time limit passed (`request` raises ReplyTimeout instead)."""
-
-
-def _expire(future: asyncio.Future[Reply]) -> None:
-    if not future.done():
-        future.set_exception(_Expired())

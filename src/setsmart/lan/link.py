@@ -4,8 +4,8 @@
 state, then serves heartbeats (on an idle connection), full polls and energy refreshes
 until the connection dies, and reconnects with capped exponential backoff and jitter,
 or, dozing (a sleeping battery device), not at all until woken.
-What happens is reported through `on_event`; commands from outside are serialised with
-the link's own traffic by one lock.
+What happens is reported through `on_event`; commands from outside take turns with the
+link's own traffic (`Turns`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from typing import TypeVar
 from setsmart.backoff import Backoff
 from setsmart.lan.connection import COMMON_DPS, Connection, Target
 from setsmart.lan.errors import LanError, NotConnected, ReplyTimeout
-from setsmart.protocol import Dps, DpValue, Version
+from setsmart.lan.turns import Turns
+from setsmart.protocol import Dps, DpValue, Reply, Version
 
 T = TypeVar("T")
 
@@ -81,7 +82,7 @@ class DeviceLink:
     energy_dps: tuple[int, ...] = ()
     _conn: Connection | None = None
     _device22: bool | None = None
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _turns: Turns = field(default_factory=Turns)
     # A wake-up (a new address) and, only while the link waits for one, its future: an
     # asyncio.Event would keep a deque of waiters per device all the time.
     _woken: bool = False
@@ -137,8 +138,30 @@ class DeviceLink:
         self.on_event(DpsReport(dps, full=True))
         return dps
 
-    async def set_dps(self, dps: Mapping[str, DpValue]) -> None:
-        await self._with_connection(lambda conn: conn.control(dps))
+    def set_dps(self, dps: Mapping[str, DpValue]) -> asyncio.Future[None]:
+        """Write `dps` in the link's turn; the future is done once the device confirmed.
+        It runs on callbacks, not a task: a command is most of what the daemon does."""
+        confirmed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def start() -> None:
+            conn = self._conn
+            try:
+                if conn is None or not conn.is_open:
+                    raise NotConnected(self.name, "not connected to the device")
+                reply = conn.start_control(dps)
+            except LanError as exc:
+                self._turns.done()
+                _settle(confirmed, exc)
+                return
+            reply.add_done_callback(finished)
+
+        def finished(reply: asyncio.Future[Reply]) -> None:
+            self._turns.done()
+            if not reply.cancelled():
+                _settle(confirmed, reply.exception())
+
+        self._turns.take(start)
+        return confirmed
 
     # Internals -----------------------------------------------------------------------
 
@@ -162,7 +185,7 @@ class DeviceLink:
         await self.query()
 
     async def _with_connection(self, action: Callable[[Connection], Awaitable[T]]) -> T:
-        async with self._lock:
+        async with self._turns:
             conn = self._conn
             if conn is None or not conn.is_open:
                 raise NotConnected(self.name, "not connected to the device")
@@ -268,3 +291,12 @@ async def _closed_before(closed: asyncio.Future[LanError], when: float) -> bool:
         timer.cancel()
         closed.remove_done_callback(wake)
     return closed.done()
+
+
+def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.done():  # its waiter was cancelled
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
