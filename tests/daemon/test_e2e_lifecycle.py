@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from setsmart.config import load_config
 from setsmart.sim import SimDevice
 from tests.daemon.harness import BASE, KEY, PREFIX, Dev, config_text, daemon
 from tests.support.broker import running_broker
@@ -114,3 +115,41 @@ async def test_a_brief_drop_does_not_flap_availability(tmp_path: Path) -> None:
         mark = mqtt.mark()
         await mqtt.publish(f"{BASE}/plug/set", "ON")
         await mqtt.wait_for(f"{BASE}/plug", lambda m: m.json()["state"] == "ON", since=mark)
+
+
+async def test_commands_follow_the_devices_and_the_base_topic_of_a_reload(
+    tmp_path: Path,
+) -> None:
+    async with (
+        running_broker(tmp_path) as broker,
+        SimDevice("bflife00000000000006", KEY, "3.4", "plug", host="127.0.0.56") as old,
+        SimDevice("bflife00000000000007", KEY, "3.4", "plug", host="127.0.0.57") as new,
+        recorder(broker.host, broker.port, f"{BASE}/#", "moved/#", "reply/#") as mqtt,
+        daemon(tmp_path, config_text(broker, [Dev("old", old)])) as supervisor,
+    ):
+        await mqtt.wait_for(f"{BASE}/old/availability", lambda m: m.payload == b"online")
+
+        # `old` is replaced by `new`: commands reach `new`, and `old` is no longer known.
+        path = tmp_path / "config.yaml"
+        path.write_text(config_text(broker, [Dev("new", new)]))
+        supervisor.reload(load_config(path))
+        await mqtt.wait_for(f"{BASE}/new/availability", lambda m: m.payload == b"online")
+        await mqtt.publish(f"{BASE}/new/set", "ON", response_topic="reply/new")
+        assert (await mqtt.wait_for("reply/new")).json() == {"status": "ok"}
+        assert new.dps.get("1") is True
+        await mqtt.publish(f"{BASE}/old/get", "", response_topic="reply/old")
+        reply = (await mqtt.wait_for("reply/old")).json()
+        assert reply == {"status": "error", "error": "no device named 'old' is configured"}
+
+        # A new base topic: commands are taken there, no longer on the old one.
+        path.write_text(
+            config_text(broker, [Dev("new", new)]).replace(
+                f"base_topic: {BASE}", "base_topic: moved"
+            )
+        )
+        supervisor.reload(load_config(path))
+        await mqtt.wait_for("moved/new/availability", lambda m: m.payload == b"online")
+        await mqtt.publish(f"{BASE}/new/set", "OFF")
+        await mqtt.publish("moved/new/set", "TOGGLE", response_topic="reply/moved")
+        assert (await mqtt.wait_for("reply/moved")).json() == {"status": "ok"}
+        assert new.dps.get("1") is False  # toggled from ON: the first OFF was not taken

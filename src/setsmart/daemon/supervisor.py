@@ -143,6 +143,9 @@ class Supervisor:
     gateways: dict[str, Gateway] = field(init=False, default_factory=dict)
     """The running gateways' sessions, by the gateway's name, for their sub-devices."""
     _plan: GatewayPlan = field(init=False, default=NO_GATEWAYS)
+    _command_topics: dict[str, tuple[str, CommandKind]] = field(init=False, default_factory=dict)
+    """`B/<name>/set` and `B/<name>/get` of every configured device: nearly every message
+    is one of these, found with one look-up instead of trying each kind of topic."""
 
     def __post_init__(self) -> None:
         self.history = HistoryRecorder(self.store.directory, self._history_line)
@@ -277,6 +280,9 @@ class Supervisor:
     def _start_bridge(self) -> None:
         config = self.config
         self.topics = Topics.from_config(config)
+        self._command_topics.clear()
+        for name in self.devices:
+            self._add_command_topics(name)
         subscriptions = [
             *self.topics.command_filters,
             *self.topics.channel_set_filters,
@@ -325,6 +331,7 @@ class Supervisor:
         self._start_profile_source(runtime)
         runtime.start(self.spawn)
         self.devices[config.name] = _Device(runtime)
+        self._add_command_topics(config.name)
         self.bridge.publish(self.topics.availability(config.name), "offline", retain=True, qos=1)
         if config.name in self._plan.gateways:
             self._publish_discovery(runtime)  # its connectivity, even without DPs of its own
@@ -357,6 +364,8 @@ class Supervisor:
 
     async def _stop_device(self, name: str, *, forget: bool) -> None:
         device = self.devices.pop(name)
+        self._command_topics.pop(self.topics.set(name), None)
+        self._command_topics.pop(self.topics.get(name), None)
         self.gateways.pop(name, None)
         await device.runtime.stop()
         self.hub.forget(name)
@@ -493,7 +502,15 @@ class Supervisor:
     def _on_connect(self) -> None:
         self._publish_devices()
 
+    def _add_command_topics(self, name: str) -> None:
+        self._command_topics[self.topics.set(name)] = (name, "set")
+        self._command_topics[self.topics.get(name)] = (name, "get")
+
     def _on_message(self, message: Incoming) -> None:
+        command = self._command_topics.get(message.topic)
+        if command is not None:
+            self._on_command(message, *command)
+            return
         if message.topic == self.topics.ha_status:
             if message.payload.strip() == b"online":
                 for known in self.devices.values():
@@ -510,12 +527,18 @@ class Supervisor:
             self._on_firmware(message, *request)
             return
         channel = self.topics.parse_channel_command(message.topic)
-        parsed: tuple[str, CommandKind] | None = (
-            (channel[0], "set") if channel else self.topics.parse_command_topic(message.topic)
-        )
-        if parsed is None:
+        if channel is not None:
+            self._on_command(message, channel[0], "set", channel[1])
             return
-        name, kind = parsed
+        # The command topic of a device that is not configured (it is answered).
+        parsed = self.topics.parse_command_topic(message.topic)
+        if parsed is not None:
+            self._on_command(message, *parsed)
+
+    def _on_command(
+        self, message: Incoming, name: str, kind: CommandKind, channel: int | None = None
+    ) -> None:
+        """A `/set` or `/get` for device `name` (`channel`: to `B/<name>/l<N>/set`)."""
         device = self.devices.get(name)
 
         def done(error: CommandError | None) -> None:
@@ -530,7 +553,7 @@ class Supervisor:
                 payload = decode_set_payload(message.payload)
                 if channel is not None:
                     keys = set_keys(device.runtime.profile) if device.runtime.profile else ()
-                    payload = channel_command(payload, channel[1], keys)
+                    payload = channel_command(payload, channel, keys)
             except CommandPayloadError as exc:
                 done(InvalidCommand(f"{name}: {exc}"))
                 return
