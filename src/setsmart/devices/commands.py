@@ -29,7 +29,7 @@ from setsmart.devices.convert import (
     mireds_to_device,
 )
 from setsmart.devices.errors import SetError
-from setsmart.devices.kinds.behaviour import module_of
+from setsmart.devices.kinds.behaviour import KindModule, module_of
 from setsmart.devices.profile import DeviceProfile
 from setsmart.devices.roles import gang_role, parse_gang_role
 from setsmart.devices.scenes import effect_list, effect_writes
@@ -67,6 +67,14 @@ class SetCommand:
 
 def set_keys(profile: DeviceProfile) -> tuple[str, ...]:
     """The `/set` keys this device accepts, in the order error messages list them."""
+    keys = profile.set_keys_memo
+    if keys is None:
+        keys = _work_out_set_keys(profile)
+        object.__setattr__(profile, "set_keys_memo", keys)  # a frozen profile's memo
+    return keys
+
+
+def _work_out_set_keys(profile: DeviceProfile) -> tuple[str, ...]:
     kind = module_of(profile)
     if kind is not None:
         return tuple(sorted(("dps", *kind.set_keys(profile)), key=_natural))
@@ -98,16 +106,16 @@ def parse_set(
     saturation), read it.
     """
     fields = _fields(payload)
-    _check_keys(profile, fields)
+    kind = module_of(profile)
+    _check_keys(profile, kind, fields)
     writes = _Writes()
     if "dps" in fields:
         _apply_raw(writes, fields["dps"])
-    kind = module_of(profile)
     if kind is not None:
         kind.apply(profile, fields, current_dps, writes)
         if not writes.dps:
             raise SetError("nothing to set (the payload names no data point)")
-        return SetCommand(dps=dict(writes.dps))
+        return SetCommand(dps=writes.dps)
     _apply_switches(profile, fields, current_dps, writes)
     restore = None
     if "power_cycle" in fields:
@@ -116,7 +124,7 @@ def parse_set(
         _apply_light(profile, fields, current_dps, writes)
     if not writes.dps and restore is None:
         raise SetError("nothing to set (the payload names no data point)")
-    return SetCommand(dps=dict(writes.dps), restore_after=restore)
+    return SetCommand(dps=writes.dps, restore_after=restore)
 
 
 def _natural(key: str) -> tuple[str, int]:
@@ -149,9 +157,10 @@ def _fields(payload: object) -> dict[str, object]:
 HA_LIGHT_EXTRAS: frozenset[str] = frozenset({"transition", "flash"})
 
 
-def _check_keys(profile: DeviceProfile, fields: Mapping[str, object]) -> None:
+def _check_keys(
+    profile: DeviceProfile, kind: KindModule | None, fields: Mapping[str, object]
+) -> None:
     valid = set_keys(profile)
-    kind = module_of(profile)
     ignored = kind.IGNORED if kind is not None else HA_LIGHT_EXTRAS if profile.is_light else ()
     for key in fields:
         if key in valid or key in ignored:
@@ -189,10 +198,12 @@ def _apply_switches(
 ) -> None:
     switches = profile.switch_dps
     if "state" in fields:
-        known = [v for v in (current.get(dp) for dp in switches) if isinstance(v, bool)]
+        known = [now for dp in switches if isinstance(now := current.get(dp), bool)]
         on = _switch_value("state", fields["state"], any(known) if known else None)
         for dp in switches:
             writes.put(dp, on, "state")
+    if not profile.is_strip:
+        return  # `_check_keys` let no `state_lN` through
     for gang, dp in enumerate(switches, start=1):
         key = gang_role("state", gang)
         if key in fields:

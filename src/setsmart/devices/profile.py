@@ -70,6 +70,13 @@ class DeviceProfile:
     min_mireds: ClassVar[int] = MIRED_MIN
     max_mireds: ClassVar[int] = MIRED_MAX
 
+    # Filled in by `devices.commands.set_keys` the first time it is asked (every `/set`
+    # asks; the profile never changes).
+    set_keys_memo: tuple[str, ...] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    """The `/set` keys the device takes, once worked out; read them with `set_keys`."""
+
     def __post_init__(self) -> None:
         roles = self.roles
         is_strip = gang_role("state", 1) in roles
