@@ -21,6 +21,7 @@ OFFLINE: Final = "offline"
 #: Largest `/set` payload we read; anything longer is refused before it is decoded.
 MAX_COMMAND_BYTES: Final = 64 * 1024
 _PLAIN_WORDS: Final = ("ON", "OFF", "TOGGLE")
+_JSON_WHITESPACE: Final = " \t\n\r"
 
 LogLevel = Literal["debug", "info", "warning", "error"]
 LOG_LEVELS: Final = ("debug", "info", "warning", "error")
@@ -57,12 +58,9 @@ def decode_set_payload(raw: bytes | bytearray | memoryview) -> object:
     word = text.strip()
     if not word:
         raise CommandPayloadError("payload is empty (send a JSON object, or ON, OFF or TOGGLE)")
-    if word.upper() in _PLAIN_WORDS:
-        return word.upper()
-    return _loads(text)
-
-
-def _loads(text: str) -> object:
+    plain = word.upper()
+    if plain in _PLAIN_WORDS:
+        return plain
     try:
         return _decode(text)
     except json.JSONDecodeError as exc:
@@ -91,10 +89,19 @@ _DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_refu
 
 
 def _decode(text: str) -> object:
-    """What `json.loads` with the decoder's options does (it refuses a BOM too)."""
+    """What `json.loads` with the decoder's options does (it refuses a BOM too).
+
+    As `JSONDecoder.decode`, with the whitespace around the document skipped by `lstrip`
+    rather than by its regular expressions (they took half the time of decoding a small
+    command).
+    """
     if text.startswith("\ufeff"):
         raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-    return _DECODER.decode(text)
+    value, end = _DECODER.raw_decode(text, len(text) - len(text.lstrip(_JSON_WHITESPACE)))
+    extra = text[end:].lstrip(_JSON_WHITESPACE)
+    if extra:
+        raise json.JSONDecodeError("Extra data", text, len(text) - len(extra))
+    return value
 
 
 # -- outgoing ---------------------------------------------------------------------------
