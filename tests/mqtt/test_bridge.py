@@ -116,3 +116,30 @@ async def test_messages_flow_both_ways_again_after_a_broker_restart(tmp_path: Pa
             await rec.publish("t/in/again", "hello")
             await wait_until(lambda: bool(received), within=10)
     assert [(m.topic, m.payload) for m in received] == [("t/in/again", b"hello")]
+
+
+async def test_retained_messages_wait_for_on_connect_then_arrive(tmp_path: Path) -> None:
+    seen: list[str] = []
+    kept = [f"old news {n}" for n in range(20)]
+    async with running_broker(tmp_path) as broker:
+        async with recorder(broker.host, broker.port) as client:
+            for n, news in enumerate(kept):
+                await client.publish(f"t/in/kept/{n}", news, retain=True)
+        bridge = MqttBridge(
+            MqttConfig(host=broker.host, port=broker.port, client_id="bridge-under-test"),
+            status_topic=STATUS,
+            subscriptions=["t/in/#"],
+            on_message=lambda message: seen.append(message.payload.decode()),
+            on_connect=lambda: seen.append("connected"),
+        )
+        task = asyncio.create_task(bridge.run())
+        try:
+            await wait_until(lambda: len(seen) > len(kept), within=10)
+            async with recorder(broker.host, broker.port) as client:
+                await client.publish("t/in/live", "news")
+            await wait_until(lambda: seen[-1] == "news", within=10)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    assert seen == ["connected", *kept, "news"]

@@ -72,6 +72,7 @@ class Recorder:
         *,
         response_topic: str | None = None,
         correlation: bytes | None = None,
+        retain: bool = False,
     ) -> None:
         """A QoS 1 publish, returning once the broker has acknowledged it."""
         await self.connection.window()
@@ -79,6 +80,7 @@ class Recorder:
             topic,
             payload.encode() if isinstance(payload, str) else payload,
             qos=1,
+            retain=retain,
             response_topic=response_topic,
             correlation=correlation,
         )

@@ -165,17 +165,11 @@ class MqttBridge:
             await self._sleep(delay)
 
     async def _session(self) -> None:
-        # Messages arriving before on_connect() has run wait for it.
+        # Messages arriving before on_connect() has run wait for it; from then on they go
+        # straight to on_message.
         early: list[Incoming] = []
-
-        def deliver(message: Incoming) -> None:
-            if self.connected.is_set():
-                self.on_message(message)
-            else:
-                early.append(message)
-
         connection = await connect(
-            endpoint(self.settings), self._options(), deliver, on_refused=_refused
+            endpoint(self.settings), self._options(), early.append, on_refused=_refused
         )
         try:
             self._connection = connection
@@ -198,6 +192,7 @@ class MqttBridge:
             for incoming in early:
                 self.on_message(incoming)
             early.clear()
+            connection.on_message = self.on_message
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._pump(connection))
                 await connection.closed()
