@@ -12,8 +12,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
-import msgspec
-
 #: Availability payloads, of the bridge and of each device.
 ONLINE: Final = "online"
 OFFLINE: Final = "offline"
@@ -110,17 +108,13 @@ def _decode(text: str) -> object:
 def encode_json(document: object) -> str:
     """Compact JSON with keys in the given order; NaN and infinities become null."""
     try:
-        # msgspec writes non-finite floats as null, as JSON wants; exponents as `1e16`
-        # where the json module writes `1e+16` (both JSON).
-        return _ENCODE(document).decode()
-    except (TypeError, UnicodeEncodeError):
-        # What msgspec refuses (a key that is neither text nor a number, a lone surrogate
-        # of odd firmware): the json module, which writes those as it always did.
-        return _STDLIB_ENCODER.encode(_finite(document))
+        return _ENCODER.encode(document)
+    except ValueError:
+        # A DP of odd firmware may hold NaN; JSON has no such number.
+        return _ENCODER.encode(_finite(document))
 
 
-_ENCODE = msgspec.json.Encoder().encode
-_STDLIB_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def _finite(value: object) -> object:
