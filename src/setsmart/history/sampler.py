@@ -58,10 +58,7 @@ class Sampler:
         known = self._series.get(device)
         if known is None:
             known = self._series[device] = {}
-        for key, raw in state.items():
-            if type(raw) not in _NUMBERS or key in _NOT_HISTORY:
-                continue
-            value = float(raw)  # type: ignore[arg-type]  # an int or a float
+        for key, value in numeric_values(state):
             series = known.get(key)
             if series is None:
                 known[key] = _Series(now, value)

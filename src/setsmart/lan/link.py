@@ -144,11 +144,8 @@ class DeviceLink:
         confirmed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
         def start() -> None:
-            conn = self._conn
             try:
-                if conn is None or not conn.is_open:
-                    raise NotConnected(self.name, "not connected to the device")
-                reply = conn.start_control(dps)
+                reply = self._open_connection().start_control(dps)
             except LanError as exc:
                 self._turns.done()
                 _settle(confirmed, exc)
@@ -186,10 +183,13 @@ class DeviceLink:
 
     async def _with_connection(self, action: Callable[[Connection], Awaitable[T]]) -> T:
         async with self._turns:
-            conn = self._conn
-            if conn is None or not conn.is_open:
-                raise NotConnected(self.name, "not connected to the device")
-            return await action(conn)
+            return await action(self._open_connection())
+
+    def _open_connection(self) -> Connection:
+        conn = self._conn
+        if conn is None or not conn.is_open:
+            raise NotConnected(self.name, "not connected to the device")
+        return conn
 
     async def _serve(self, conn: Connection, target: Target, backoff: Backoff) -> LanError:
         """Run a fresh connection until it dies; return why it did."""
