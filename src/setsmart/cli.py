@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from setsmart import __version__, eventloop
 from setsmart.config import (
@@ -54,8 +55,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's, told the terminal's width: without one it imports shutil (and with it
+    bz2 and lzma) to ask, at every parser made, even for `setsmart run`."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=_terminal_columns() - 2)  # argparse's own margin
+
+
+class _Parser(argparse.ArgumentParser):
+    """A parser whose help uses `_HelpFormatter`; its subcommands' parsers are of this class."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(formatter_class=_HelpFormatter, **kwargs)
+
+
+def _terminal_columns() -> int:
+    """What shutil.get_terminal_size() says: $COLUMNS, else the terminal's, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, OSError, ValueError):
+            columns = 0
+    return columns if columns > 0 else 80
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="setsmart",
         description="Local-first control of Tuya-based Wi-Fi devices, bridged to MQTT.",
     )

@@ -1,6 +1,8 @@
-"""What `setsmart run` imports: a daemon without `cloud:` never loads httpx, structlog
-comes without rich (both are installed here), and the demo's simulated devices stay out:
-memory the daemon would keep forever."""
+"""What `setsmart run` imports: a daemon without `cloud:` never loads httpx; structlog
+comes without rich, greenlet or colorama (all installed here, by the test tools); package
+data is read without importlib.resources (zipfile), saves are made without tempfile
+(shutil, bz2, lzma), "did you mean" loads difflib only when it is said; and the demo's
+simulated devices stay out: memory the daemon would keep forever."""
 
 from __future__ import annotations
 
@@ -28,14 +30,17 @@ atexit.register(lambda: print(json.dumps(sorted(sys.modules)), flush=True))
 from setsmart.cli import main
 sys.exit(main(sys.argv[1:]))
 """
-HEAVY = ("httpx", "httpcore", "h11", "rich", "pygments")
+HEAVY = (
+    *("httpx", "httpcore", "h11", "rich", "pygments", "greenlet", "colorama", "ctypes"),
+    *("zipfile", "tempfile", "shutil", "bz2", "lzma", "difflib"),
+)
 
 
 @pytest.mark.skipif(
-    any(importlib.util.find_spec(name) is None for name in ("httpx", "rich")),
-    reason="the test shows something only where httpx and rich are installed",
+    any(importlib.util.find_spec(name) is None for name in ("httpx", "rich", "greenlet")),
+    reason="the test shows something only where httpx, rich and greenlet are installed",
 )
-async def test_a_cloudless_daemon_imports_neither_httpx_nor_rich(tmp_path: Path) -> None:
+async def test_a_cloudless_daemon_imports_nothing_it_does_not_use(tmp_path: Path) -> None:
     async with (
         running_broker(tmp_path) as broker,
         SimDevice("bfimports000000000001", KEY, "3.4", "plug", host="127.0.0.44") as plug,

@@ -5,13 +5,13 @@ Validators of secrets never put the value into their message.
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import re
 from collections.abc import Collection, Sequence
 from urllib.parse import urlsplit
 
 from setsmart.config.fields import Check
+from setsmart.suggest import closest
 
 LOCAL_KEY_LENGTH = 16
 NODE_ID_MAX = 64  # real cids are 16 hex digits; leave room for other gateways
@@ -93,9 +93,9 @@ def node_id(text: str) -> str | None:
 
 def unknown_device(name: str, names: Collection[str]) -> str:
     """``no device named 'x' is configured (did you mean 'y'?)``, else the names there are."""
-    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+    close = closest(name, names)
     known = ", ".join(sorted(names)) or "none"
-    hint = f"did you mean '{close[0]}'?" if close else f"devices: {known}"
+    hint = f"did you mean '{close}'?" if close else f"devices: {known}"
     return f"no device named '{name}' is configured ({hint})"
 
 

@@ -8,7 +8,6 @@ about secret values never quote the value.
 from __future__ import annotations
 
 import datetime
-import difflib
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -29,6 +28,7 @@ from setsmart.config.yamlsource import (
     YamlDocument,
     line_of,
 )
+from setsmart.suggest import closest
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -237,9 +237,9 @@ class Reader:
 
 def unknown_key_message(name: str, keys: Sequence[str]) -> str:
     """``unknown key (did you mean 'port'?)``, or the list of valid keys."""
-    close = difflib.get_close_matches(name, keys, n=1, cutoff=0.6)
+    close = closest(name, keys)
     if close:
-        return f"unknown key (did you mean '{close[0]}'?)"
+        return f"unknown key (did you mean '{close}'?)"
     return f"unknown key (valid keys: {', '.join(keys)})"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import platform
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +25,7 @@ DEFAULT_REGION = "eu"
 
 def default_client_id() -> str:
     """``setsmart-<hostname>``: the MQTT client id when none is configured."""
-    return f"setsmart-{platform.node()}"
+    return f"setsmart-{os.uname().nodename}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,9 +8,8 @@ device reports, so ``setsmart.devices.profile_for`` checks that at run time.
 
 from __future__ import annotations
 
-import difflib
-
 from setsmart.devices import AUTO, TYPE_CHOICES, kind_roles_text, role_names
+from setsmart.suggest import closest
 
 DP_ID_MAX = 255
 
@@ -25,7 +24,7 @@ def role_problem(name: str, kind: str = AUTO) -> str | None:
     valid = role_names(kind)
     if name in valid:
         return None
-    close = difflib.get_close_matches(name, sorted(valid), n=1, cutoff=0.6)
+    close = closest(name, sorted(valid))
     if close:
-        return f"unknown role (did you mean '{close[0]}'?)"
+        return f"unknown role (did you mean '{close}'?)"
     return f"unknown role (valid: {kind_roles_text(kind)})"

@@ -19,10 +19,10 @@ watchdog's cycles of the day.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -144,18 +144,16 @@ class StateStore:
 
     def _write(self, path: Path, payload: bytes) -> None:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(
-            dir=self.directory, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX
-        )  # mkstemp creates the file 0600
+        fd, temp = _create_temp(self.directory, path.name)
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(payload)
                 out.flush()
                 os.fsync(out.fileno())
-            Path(temp).replace(path)
+            temp.replace(path)
         except BaseException:
             with contextlib.suppress(OSError):
-                Path(temp).unlink()
+                temp.unlink()
             raise
         _fsync_directory(self.directory)
 
@@ -182,6 +180,23 @@ class StateStore:
                 with contextlib.suppress(OSError):
                     if leftover.stat().st_mtime < cutoff:
                         leftover.unlink()
+
+
+_temp_numbers = itertools.count()
+
+
+def _create_temp(directory: Path, name: str) -> tuple[int, Path]:
+    """A new file, 0600, for a save of `name`, named as `_remove_leftovers` looks for.
+
+    Not tempfile.mkstemp: tempfile brings shutil, bz2 and lzma into the daemon.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+    while True:
+        temp = directory / f".{name}.{os.getpid()}-{next(_temp_numbers)}{_TEMP_SUFFIX}"
+        try:
+            return os.open(temp, flags, 0o600), temp
+        except FileExistsError:  # a crashed save's leftover with the same name
+            continue
 
 
 def _fsync_directory(directory: Path) -> None:

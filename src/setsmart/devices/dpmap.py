@@ -1,4 +1,4 @@
-"""The DP maps shipped as JSON under `maps/`, read with importlib.resources.
+"""The DP maps shipped as JSON under `maps/`, with `packaged_json`.
 
 A map file holds `roles` (role -> DP id), `scale` (role -> divisor to physical units),
 and optionally `gangs` ([switch DP, countdown DP] per possible gang, for strips) with
@@ -7,16 +7,15 @@ and optionally `gangs` ([switch DP, countdown DP] per possible gang, for strips)
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from types import MappingProxyType
 from typing import Final
 
 from setsmart.devices.colour import ColorFormat
 from setsmart.devices.errors import DpMapError
+from setsmart.devices.packaged import packaged_json
 from setsmart.devices.roles import check_dp_id, check_role
 from setsmart.devices.types import is_int
 
@@ -48,8 +47,7 @@ def load_map(name: str) -> DpMap:
     """The shipped map `name` (one of MAP_NAMES)."""
     if name not in MAP_NAMES:
         raise DpMapError(f"no DP map named {name!r} (maps: {', '.join(MAP_NAMES)})")
-    text = resources.files("setsmart.devices").joinpath("maps", f"{name}.json").read_text("utf-8")
-    return parse_map(name, json.loads(text))
+    return parse_map(name, packaged_json(f"maps/{name}.json"))
 
 
 def parse_map(name: str, data: object) -> DpMap:

@@ -9,18 +9,17 @@ why a device's report does not fit (the daemon then falls back to recognition).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from types import MappingProxyType
 from typing import Any, Final
 
 from setsmart.devices.errors import DpMapError
 from setsmart.devices.kinds import canonical_role, parse_overrides
 from setsmart.devices.layout import DpLayout
+from setsmart.devices.packaged import packaged_json
 from setsmart.devices.types import AUTO, DeviceType, is_int
 
 LIBRARY_FILE: Final = "products.json"
@@ -65,8 +64,7 @@ class Product:
 @cache
 def load_library() -> Mapping[str, Product]:
     """The shipped library, by product key."""
-    text = resources.files("setsmart.devices").joinpath(LIBRARY_FILE).read_text("utf-8")
-    return parse_library(json.loads(text))
+    return parse_library(packaged_json(LIBRARY_FILE))
 
 
 def find_product(product_key: str | None) -> Product | None:

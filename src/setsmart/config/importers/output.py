@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import tempfile
 from pathlib import Path
 
 import yaml
@@ -104,6 +103,8 @@ def _create(target: Path, text: str) -> None:
 
 
 def _replace(target: Path, text: str) -> None:
+    import tempfile  # noqa: PLC0415 (a CLI command's; the daemon imports this module too)
+
     fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as file:

@@ -19,7 +19,6 @@ Products differ: the importers write what theirs have.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from setsmart.devices.roles import (
     valid_roles_text,
 )
 from setsmart.devices.types import AUTO, DeviceType
+from setsmart.suggest import closest
 
 #: Highest channel number of a dimmer (`switch_led_N`, `state_lN`).
 MAX_CHANNELS: Final = 4
@@ -341,10 +341,10 @@ def role_problem(kind: DeviceType | str, name: object) -> str | None:
     valid = role_names(kind)
     if isinstance(name, str) and name in valid:
         return None
-    close = difflib.get_close_matches(str(name), sorted(valid), n=1, cutoff=0.6)
+    close = closest(str(name), sorted(valid))
     where = "any type" if kind == AUTO else f"type {kind}"
     if close:
-        return f"unknown role {name!r} for {where} (did you mean {close[0]!r}?)"
+        return f"unknown role {name!r} for {where} (did you mean {close!r}?)"
     return f"unknown role {name!r} for {where}"
 
 
