@@ -233,12 +233,12 @@ class MqttBridge:
                     await connection.window()
                 if connection.paused:
                     await connection.writable()
-                self._write(connection, message)
+                self._write(connection, message, batch=True)
             finally:
                 self._pump_holds = False
                 queue.task_done()
 
-    def _write(self, connection: MqttConnection, message: Outgoing) -> None:
+    def _write(self, connection: MqttConnection, message: Outgoing, *, batch: bool = False) -> None:
         payload = _bytes_of(message)
         connection.publish(
             message.topic,
@@ -246,6 +246,7 @@ class MqttBridge:
             qos=message.qos,
             retain=message.retain,
             correlation=message.correlation,
+            batch=batch,
         )
         if message.retain and not payload:
             self._retained.pop(message.topic, None)

@@ -1,9 +1,11 @@
 """One MQTT 5 connection run by asyncio: an `asyncio.Protocol` feeding a `Session`.
 
-- Whatever the session queues is written at once (`transport.writelines`); when the
-  transport's write buffer passes its high-water mark, `writable()` waits until it drains
-  (a large payload through a stalled broker), so callers stop queueing instead of
-  buffering without bound.
+- A publish is written at once (`transport.writelines`), or, asked with `batch=True`, when
+  the loop's current turn ends, together with the others of the turn: a queue's burst (a
+  window of QoS 1 messages) is one write, not one each (past `_WRITE_NOW` bytes it is
+  written at once). When the transport's write buffer passes its high-water mark,
+  `writable()` waits until it drains (a large payload through a stalled broker), so
+  callers stop queueing instead of buffering without bound.
 - Incoming messages go to `on_message` as they are parsed (on the loop's thread: it must
   not block).
 - The session's timer (CONNACK deadline, keepalive) runs on the loop's clock.
@@ -29,6 +31,9 @@ from setsmart.mqtt.session import (
     Session,
     Subscribed,
 )
+
+# Batched publishes waiting for the end of the loop's turn are written at once past this.
+_WRITE_NOW = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +101,8 @@ class MqttConnection(asyncio.Protocol):
         self._subscribing: dict[int, asyncio.Future[Subscribed]] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._closing = False
+        self._unwritten = 0  # payload bytes published since the last write
+        self._write_due = False  # a write is scheduled for the end of this turn
 
     # Use --------------------------------------------------------------------------------
 
@@ -129,8 +136,10 @@ class MqttConnection(asyncio.Protocol):
         retain: bool = False,
         response_topic: str | None = None,
         correlation: bytes | None = None,
+        batch: bool = False,
     ) -> None:
-        """Write a PUBLISH now. A QoS 1 one needs `window_open` (see `window()`)."""
+        """Write a PUBLISH now, or with `batch` when this turn of the loop ends. A QoS 1
+        one needs `window_open` (see `window()`)."""
         if self._closed.done():
             self._closed.result()
             raise ConnectionLost("the connection is closed")
@@ -142,7 +151,12 @@ class MqttConnection(asyncio.Protocol):
             response_topic=response_topic,
             correlation=correlation,
         )
-        self._flush()
+        self._unwritten += len(payload)
+        if not batch or self._unwritten >= _WRITE_NOW:
+            self._flush()
+        elif not self._write_due:
+            self._write_due = True
+            self._loop.call_soon(self._write_published)
 
     async def window(self) -> None:
         """Wait until a QoS 1 message may be published."""
@@ -248,9 +262,15 @@ class MqttConnection(asyncio.Protocol):
                 self._transport.close()
 
     def _flush(self) -> None:
+        self._unwritten = 0
         data = self.session.data_to_send()
         if data and self._transport is not None:
             self._transport.writelines(data)
+
+    def _write_published(self) -> None:
+        self._write_due = False
+        if not self._closed.done():
+            self._flush()
 
     def _schedule(self) -> None:
         if self._timer is not None:
