@@ -50,7 +50,8 @@ _EXACT = frozenset({str, int, bool, type(None)})
 _HANDSHAKE = frozenset({3, 4, 5})
 _READY = SessionState.READY
 _outgoing = partial(tuple.__new__, Outgoing)
-_read_json = messages._read_json
+# orjson with json's results: long integers and deep nestings go to json.
+_loads_object = messages.loads_object
 
 
 def fused(client: ClientSession, push: bytes) -> Side:
@@ -135,8 +136,8 @@ def fused(client: ClientSession, push: bytes) -> Side:
                 text = text[15:]
         if not text:
             return None
-        obj = _read_json(text)
-        if type(obj) is not dict or cmd != 8:
+        obj = _loads_object(text)
+        if obj is None or cmd != 8:
             return None
         return [Push(seqno, obj)]
 

@@ -1,7 +1,8 @@
 """What `setsmart run` imports: a daemon without `cloud:` never loads httpx; structlog
 comes without rich, greenlet or colorama (all installed here, by the test tools); package
 data is read without importlib.resources (zipfile), saves are made without tempfile
-(shutil, bz2, lzma), "did you mean" loads difflib only when it is said; and the demo's
+(shutil, bz2, lzma), "did you mean" loads difflib only when it is said; JSON is read by
+orjson and json, not msgspec (and typing_extensions, which it brings); and the demo's
 simulated devices stay out: memory the daemon would keep forever."""
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ sys.exit(main(sys.argv[1:]))
 """
 HEAVY = (
     *("httpx", "httpcore", "h11", "rich", "pygments", "greenlet", "colorama", "ctypes"),
-    *("zipfile", "tempfile", "shutil", "bz2", "lzma", "difflib"),
+    *("zipfile", "tempfile", "shutil", "bz2", "lzma", "difflib", "msgspec", "typing_extensions"),
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Callable, Mapping
 from enum import Enum, IntEnum
 from types import MappingProxyType
@@ -103,10 +104,94 @@ def test_loads_object_on_any_bytes(junk: bytes) -> None:
         b"{" + b'"a":[' * 100_000,
         b"[1]",
         b" {}",
+        # orjson's integers end at 64 bits; json's do not
+        b'{"a":18446744073709551615,"b":-9223372036854775808}',
+        b'{"a":18446744073709551616}',
+        b'{"a":-9223372036854775809}',
+        b'{"a":9999999999999999999,"b":-9999999999999999999}',
+        b'{"a":[123456789012345678901234567890]}',
+        b'{"a":"1234567890123456789012","b":12}',
+        b'{"a":0.1234567890123456789012345}',
+        b'{"a":1234567890123.123456789012}',
+        b'{"a":-0,"b":-0.0,"c":0e0,"d":-0E-0}',
+        b'{"a":1E400,"b":-1e400,"c":1e-400,"d":1.7976931348623159e308}',
+        b'{"a":2.4703282292062328e-324,"b":2.4703282292062327e-324}',
+        b'{"a":1,"b":2,"a":3}',
+        b'{"\\ud800":1}',
+        b'{"a":"' + b"x" * 600 + b'"}',
+        b'{"a":"' + b"[" * 600 + b'"}',
+        # orjson reads up to 1024 levels; json stops at the recursion limit
+        b'{"a":' + b"[" * 200 + b"]" * 200 + b"}",
+        b'{"a":' + b"[" * 300 + b"]" * 300 + b"}",
+        b'{"a":' + b'{"a":' * 300 + b"1" + b"}" * 300 + b"}",
+        b'{"a":' + b"[" * 1010 + b"]" * 1010 + b"}",
+        b'{"a":' + b"[" * 1100 + b"]" * 1100 + b"}",
     ],
 )
 def test_loads_object_edge_cases(text: bytes) -> None:
     same_parse(text)
+
+
+def test_long_integers_stay_integers() -> None:
+    text = b'{"dps":{"1":123456789012345678901234567890,"2":-9223372036854775809}}'
+    assert loads_object(text) == {
+        "dps": {"1": 123456789012345678901234567890, "2": -9223372036854775809}
+    }
+
+
+@pytest.mark.parametrize("digits", range(17, 23))
+@pytest.mark.parametrize("first", ["1", "9"])
+@pytest.mark.parametrize("sign", ["", "-"])
+def test_integers_of_17_to_22_digits(digits: int, first: str, sign: str) -> None:
+    number = sign + first.ljust(digits, first)
+    same_parse(f'{{"a":{number},"b":"{number}","c":[{number}],"d":{number}.5}}'.encode())
+    same_parse(f'{{"a":{sign}1{"0" * (digits - 1)}}}'.encode())
+
+
+def test_json_nests_no_deeper_than_the_recursion_limit() -> None:
+    assert loads_object(b'{"a":' + b"[" * 1010 + b"]" * 1010 + b"}") is None
+
+
+around_64_bits = st.sampled_from([10**18, 2**63, 10**19, 2**64, 10**20, 10**21, 10**29]).flatmap(
+    lambda n: st.integers(n - 3, n + 3)
+)
+any_integers = st.one_of(
+    st.integers(), st.integers(-(2**80), 2**80), around_64_bits, around_64_bits.map(operator.neg)
+)
+
+
+@given(st.lists(any_integers, min_size=1, max_size=3), st.booleans())
+def test_integers_of_any_length_read_as_json_reads_them(numbers: list[int], quoted: bool) -> None:
+    dps = {str(i): str(n) if quoted else n for i, n in enumerate(numbers)}
+    same_parse(json.dumps({"devId": "bf01", "dps": dps, "t": numbers}).encode())
+
+
+def number_text(minus: bool, digits: str, fraction: str | None, exponent: int | None) -> bytes:
+    text = ("-" if minus else "") + (digits.lstrip("0") or "0")
+    if fraction is not None:
+        text += "." + fraction
+    if exponent is not None:
+        text += f"e{exponent}"
+    return text.encode()
+
+
+def digit_strings(most: int) -> st.SearchStrategy[str]:
+    """Strings of 1 to `most` digits, as many of each length."""
+    return st.integers(1, most).flatmap(lambda n: st.text("0123456789", min_size=n, max_size=n))
+
+
+number_texts = st.builds(
+    number_text,
+    st.booleans(),
+    digit_strings(25),
+    st.none() | digit_strings(25),
+    st.none() | st.integers(-400, 400),
+)
+
+
+@given(st.lists(number_texts, min_size=1, max_size=3))
+def test_numbers_of_any_length_read_as_json_reads_them(numbers: list[bytes]) -> None:
+    same_parse(b'{"n":[' + b",".join(numbers) + b'],"m":' + numbers[0] + b"}")
 
 
 class _Level(IntEnum):

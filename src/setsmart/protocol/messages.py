@@ -6,7 +6,6 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
-import msgspec
 import orjson
 
 from setsmart.protocol.constants import Command, Version
@@ -31,7 +30,19 @@ _JSON_WHITESPACE = " \t\n\r"
 # Enum's value, where json refuses an Enum that is not an int or a str); integers beyond
 # 64 bits and lone surrogates make orjson raise, and then json writes them.
 _ORJSON_EXACT: frozenset[type] = frozenset({str, int, bool, type(None)})
-_read_json = msgspec.json.Decoder().decode
+_read_json = orjson.loads
+# Where orjson's results and json's part, the text goes to json: orjson reads integers
+# beyond 64 bits as floats (all from -9223372036854775808 to 18446744073709551615 are
+# exact, so any past them has 19 digits or more), and nestings json refuses past the
+# recursion limit (about 1000 levels, less the caller's frames) up to 1024 levels.
+# `_SHAPES` maps digits to "0", "[" and "{" to "[" and all else to " ": one pass finds
+# a run of 19 digits (in strings too, where it only costs the fast path) and counts what
+# can open a level; nesting _MAX_DEPTH deep takes 2 * _MAX_DEPTH bytes.
+_SHAPES = bytes(
+    0x30 if 0x30 <= byte <= 0x39 else 0x5B if byte in b"[{" else 0x20 for byte in range(256)
+)
+_LONG_INTEGER = b"0" * 19
+_MAX_DEPTH = 256
 _STR_ONLY: frozenset[type] = frozenset({str})
 
 
@@ -55,13 +66,20 @@ def _dumps_with_dps(obj: dict[str, Any], dps: dict[str, DpValue]) -> bytes:
 def loads_object(text: bytes) -> dict[str, Any] | None:
     """`text` as JSON if it is an object, else None: what json.loads gives, sooner.
 
-    msgspec parses what it accepts as json does (integers of any length included, where
-    orjson turns those past 64 bits into floats); what it refuses (NaN, a lone surrogate,
-    a byte order mark, UTF-16, too deep a nesting...) json may still accept.
+    orjson parses what it accepts as json does, but for long integers and deep nestings,
+    which go to json; what it refuses (NaN, 1e400, a lone surrogate, a byte order mark,
+    UTF-16...) json may still accept.
     """
+    shapes = text.translate(_SHAPES)
+    # partition: the quickest substring test on bytes (`in` first tries an int, find
+    # parses an argument tuple)
+    if shapes.partition(_LONG_INTEGER)[1] or (
+        len(text) >= 2 * _MAX_DEPTH and shapes.count(b"[") >= _MAX_DEPTH
+    ):
+        return _loads_object_json(text)
     try:
         value = _read_json(text)
-    except (msgspec.DecodeError, RecursionError):
+    except orjson.JSONDecodeError:
         return _loads_object_json(text)
     return value if type(value) is dict else None
 
