@@ -639,10 +639,10 @@ class Supervisor:
         device_id = runtime.config.id
         documents = discovery_documents(runtime.config, runtime.profile, self.topics, family)
         before = self.retained.of(device_id)
-        # A type change or a lost gang: drop the entities that no longer exist.
-        self._clear(
-            t for t in stale_discovery_topics(device_id, self.topics, documents) if t in before
-        )
+        if before:  # A type change or a lost gang: drop the entities that no longer exist.
+            self._clear(
+                t for t in stale_discovery_topics(device_id, self.topics, documents) if t in before
+            )
         payloads = DiscoveryPayloads(runtime.config, runtime.profile, self.topics, family)
         for topic in documents:
             self.bridge.publish(topic, payloads, retain=True, qos=1)
