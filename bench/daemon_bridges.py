@@ -14,6 +14,7 @@ device's DPs from the messages it publishes, so the benchmarks treat them alike.
 
 from __future__ import annotations
 
+import compileall
 import contextlib
 import importlib.util
 import json
@@ -33,7 +34,7 @@ from bench.daemon_mqtt import Message, Mosquitto, Observer
 from bench.fleetspec import DeviceSpec
 from bench.peers import PeerUnavailable, peer_version
 from bench.profiled import PREFIX_VARIABLE
-from bench.simfleet import IMPORT_PATH
+from bench.simfleet import IMPORT_PATH, REPO
 from setsmart.config.envsubst import escape
 
 BRIDGES = ("setsmart", "rustuya-bridge", "tuya2mqtt")
@@ -231,6 +232,16 @@ def setsmart_config(
     return "\n".join(lines) + "\n"
 
 
+def compile_setsmart() -> None:
+    """Write setsmart's bytecode, as installing it does (pip compiles a wheel's modules).
+
+    Where PYTHONDONTWRITEBYTECODE is set (this machine sets it), a checkout's modules would
+    otherwise be compiled from source at every start: 0.2 s more to start and 1.3 MB more
+    memory than an installed daemon has.
+    """
+    compileall.compile_dir(REPO / "src" / "setsmart", quiet=1)
+
+
 def setsmart_command() -> list[str]:
     script = Path(sys.executable).parent / "setsmart"
     return [str(script)] if script.exists() else [sys.executable, "-m", "setsmart"]
@@ -258,6 +269,7 @@ class SetsmartBridge(BridgeProcess):
         self._ids = {device_name(i): device.id for i, device in enumerate(devices)}
         self._names = {device.id: device_name(i) for i, device in enumerate(devices)}
         env = {"SETSMART_STATE_DIR": str(self.workdir / "setsmart-state")}
+        compile_setsmart()
         command = setsmart_command()
         if self.profile is not None:
             command = [sys.executable, "-m", "bench.profiled"]
