@@ -348,7 +348,7 @@ class DeviceRuntime:
                 self.outbox.connection(self)
             case m.Report(level, message):
                 self.outbox.problem(self, level, message)
-            case m.SendLan(command) if command.kind == "set" and isinstance(self.link, DeviceLink):
+            case m.SendLan(command) if command.kind == "set" and self.link is not None:
                 self._send_set(self.link, command)
             case m.SendLan(command):
                 self._spawn(self._carry_out(command, lan=True), "command")
@@ -543,15 +543,20 @@ class DeviceRuntime:
 
     # Commands ---------------------------------------------------------------------------
 
-    def _send_set(self, link: DeviceLink, command: Command) -> None:
-        """A `/set` over a session of the device's own, on callbacks rather than a task:
-        the link answers through a future (creating and finishing a task per command
-        cost a tenth of the daemon's CPU per `/set`)."""
+    def _send_set(self, link: Link, command: Command) -> None:
+        """A `/set` over the LAN, answered on callbacks. A session of the device's own
+        answers through a future (creating and finishing a task per command cost a tenth
+        of the daemon's CPU per `/set`); a gateway's child, whose session is shared, through
+        a task."""
         order: SetCommand | None = None
         sent: asyncio.Future[None]
         try:
             order = self._order(command)
-            sent = link.set_dps(order.dps)
+            writing = link.set_dps(order.dps)
+            if isinstance(writing, asyncio.Future):
+                sent = writing
+            else:
+                sent = self._spawn(_awaited(writing), "command")
         except (LanError, SetError) as exc:  # answered in its turn too, not from inside _do
             sent = asyncio.get_running_loop().create_future()
             sent.set_exception(exc)
@@ -616,7 +621,7 @@ class DeviceRuntime:
                 await self._read_through_fallback()
             return
         order = self._order(command)
-        await self._write(order.dps, lan=lan)
+        await self._write_to_cloud(order.dps)
         if order.restore_after is not None:
             self._restore_later(order.restore_after)
 
@@ -624,11 +629,7 @@ class DeviceRuntime:
         delay, restore = restore_after
         self._spawn(self._restore(delay, restore), "power-cycle")
 
-    async def _write(self, dps: Mapping[str, DpValue], *, lan: bool) -> None:
-        link = self.link
-        if lan and link is not None:
-            await link.set_dps(dps)
-            return
+    async def _write_to_cloud(self, dps: Mapping[str, DpValue]) -> None:
         assert self.fallback is not None  # noqa: S101 (the machine sends to the cloud only then)
         try:
             async with self._cloud_lock:
@@ -666,3 +667,8 @@ def _last_seen_now() -> str:
 def _last_seen_text(second: int) -> str:
     # Every state document published within one second carries the same text.
     return iso_utc(datetime.fromtimestamp(second, UTC))
+
+
+async def _awaited(step: Awaitable[None]) -> None:
+    """`step` as a coroutine, for a task."""
+    await step
