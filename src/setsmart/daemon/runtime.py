@@ -474,7 +474,7 @@ class DeviceRuntime:
             if note is not None:
                 self.outbox.problem(self, "warning", f"{self.name}: {note}")
             if self.link is not None:
-                self.link.energy_dps = tuple(int(dp) for dp in self.profile.sensor_dps)
+                self.link.energy_dps = self.profile.energy_dps
         if count_energy and self.energy_meter.add_from(self.profile, dps):
             self.outbox.energy(self)
         self._publish_state()
