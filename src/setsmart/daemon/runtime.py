@@ -501,10 +501,17 @@ class DeviceRuntime:
             source=self.machine.source,
             last_seen=None,
         )
-        # Unchanged but for `last_seen`: not published again.
-        if document != self._published:
-            self._published = document
-            self.outbox.state(self, {**document, "last_seen": _last_seen_now()})
+        # Unchanged but for `last_seen`: not published again. The document published is
+        # the one kept (the outbox keeps it too): with the last one's `last_seen` for the
+        # comparison, then its own.
+        published = self._published
+        if published is not None:
+            document["last_seen"] = published["last_seen"]
+            if document == published:
+                return
+        document["last_seen"] = _last_seen_now()
+        self._published = document
+        self.outbox.state(self, document)
 
     # The cloud --------------------------------------------------------------------------
 
