@@ -112,3 +112,16 @@ def test_cipher_objects_are_made_only_when_first_used() -> None:
     assert _made(other) == {"_gcm"}
     with pytest.raises(AttributeError, match="no attribute '_nothing'"):
         _ = other._nothing
+
+
+def test_dropped_cipher_objects_are_made_again_when_used() -> None:
+    key = AesKey(RAW)
+    sealed = key.ecb_encrypt(b"before")
+    gcm = key.gcm_encrypt(bytes(12), b"gcm", None)
+    key.drop_ciphers()
+    assert _made(key) == set()
+    assert key.ecb_decrypt(sealed) == b"before"
+    assert key.gcm_decrypt(bytes(12), gcm, None) == b"gcm"
+    key.drop_ciphers()
+    key.drop_ciphers()  # nothing made: nothing to drop
+    assert _made(key) == set()

@@ -6,6 +6,7 @@ instead of once per frame.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
 from collections.abc import Iterator
@@ -119,6 +120,14 @@ class AesKey:
 
     def __repr__(self) -> str:
         return "AesKey(<redacted>)"
+
+    def drop_ciphers(self) -> None:
+        """Free the cipher objects made so far (their OpenSSL state with them); a later
+        use makes them again. For a key that is done with, such as a 3.4/3.5 local key
+        once the session key is agreed."""
+        for name in ("_ecb", "_ecb_encryptor", "_ecb_decryptor", "_gcm"):
+            with contextlib.suppress(AttributeError):  # never made
+                delattr(self, name)
 
     def hmac(self, data: bytes) -> bytes:
         """HMAC-SHA256 of `data` under this key."""

@@ -316,6 +316,9 @@ class ClientSession(_Endpoint):
         self._use_session_key(
             derive_session_key(self.version, local_key, self._client_nonce, device_nonce)
         )
+        # The local key's ciphers served the handshake; the session key does the rest.
+        local_key.drop_ciphers()
+        self._client_nonce = b""
         self.state = SessionState.READY
         return [HandshakeComplete()]
 
