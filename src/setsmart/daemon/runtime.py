@@ -207,7 +207,9 @@ class DeviceRuntime:
     link: Link | None = field(init=False, default=None)
     profile: DeviceProfile | None = field(init=False, default=None)
     profile_source: ProfileSource = field(init=False)
-    dps: dict[str, DpValue] = field(init=False, default_factory=dict)
+    dps: Mapping[str, DpValue] = field(init=False, default_factory=dict)
+    """What the device reported last of each DP. Replaced, never changed: the published
+    state document holds it as its `dps`."""
     _published: dict[str, object] | None = field(init=False, default=None)
     _timer: Timer | None = field(init=False, default=None)
     _wake_at: float | None = field(init=False, default=None)
@@ -463,7 +465,8 @@ class DeviceRuntime:
     # The state --------------------------------------------------------------------------
 
     def _on_dps(self, dps: Dps, *, full: bool, count_energy: bool) -> None:
-        self.dps.update(dps)
+        if dps:
+            self.dps = {**self.dps, **dps}
         if self.profile is None or full:
             try:
                 self.profile, note = self.profile_source.profile(self.dps)
@@ -500,6 +503,7 @@ class DeviceRuntime:
             energy_kwh=self.energy_meter.kwh if "energy" in self.profile.sensors else None,
             source=self.machine.source,
             last_seen=None,
+            share_dps=True,
         )
         # Unchanged but for `last_seen`: not published again. The document published is
         # the one kept (the outbox keeps it too): with the last one's `last_seen` for the
