@@ -125,7 +125,11 @@ class DeviceLink:
                 self.on_event(LinkDown(exc))
             else:
                 try:
-                    error = await self._serve(conn, target, backoff)
+                    # Two steps rather than one coroutine awaiting the other: an idle
+                    # session holds one coroutine frame less.
+                    error = await self._start_session(conn, target, backoff)
+                    if error is None:
+                        error = await self._keep_alive(conn)
                 finally:
                     self._conn = None
                     conn.close()
@@ -191,8 +195,10 @@ class DeviceLink:
             raise NotConnected(self.name, "not connected to the device")
         return conn
 
-    async def _serve(self, conn: Connection, target: Target, backoff: Backoff) -> LanError:
-        """Run a fresh connection until it dies; return why it did."""
+    async def _start_session(
+        self, conn: Connection, target: Target, backoff: Backoff
+    ) -> LanError | None:
+        """Read a fresh connection's state and announce it; why it failed, if it did."""
         self._conn = conn
         try:
             await self._refresh()
@@ -201,7 +207,7 @@ class DeviceLink:
         self._device22 = conn.session.device22
         self.on_event(LinkUp(target.host, target.version))
         backoff.reset()
-        return await self._keep_alive(conn)
+        return None
 
     async def _keep_alive(self, conn: Connection) -> LanError:
         settings = self.settings
