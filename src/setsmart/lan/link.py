@@ -217,11 +217,26 @@ class DeviceLink:
         energy = settings.energy_poll > 0 and bool(self.energy_dps)
         next_energy = now + settings.energy_poll if energy else math.inf
         misses = 0
+        closed = conn.closed
         while True:
             heartbeat_due = conn.last_sent + settings.heartbeat
             due = min(heartbeat_due, next_poll, next_energy)
-            if await _closed_before(conn.closed, due):
-                return conn.closed.result()
+            if not closed.done():
+                # Until the connection closes or `due`: what asyncio.wait({closed},
+                # timeout=...) does, with a future and a timer instead of its sets,
+                # callbacks and inner task. Here rather than in a coroutine of its own:
+                # every idle session waits here, and holds one frame less.
+                waiter: asyncio.Future[None] = loop.create_future()
+                wake = functools.partial(_resolve, waiter)
+                timer = loop.call_at(due, wake)
+                closed.add_done_callback(wake)
+                try:
+                    await waiter
+                finally:
+                    timer.cancel()
+                    closed.remove_done_callback(wake)
+            if closed.done():
+                return closed.result()
             now = loop.time()
             try:
                 if now >= next_energy:
@@ -276,27 +291,6 @@ class DeviceLink:
 def _resolve(waiter: asyncio.Future[None], _: object = None) -> None:
     if not waiter.done():
         waiter.set_result(None)
-
-
-async def _closed_before(closed: asyncio.Future[LanError], when: float) -> bool:
-    """Wait until `closed` is done or the loop's clock reaches `when`; whether it is done.
-
-    What `asyncio.wait({closed}, timeout=...)` does, with a future and a timer instead of
-    its sets, callbacks and inner task frame: this is where every idle session waits.
-    """
-    if closed.done():
-        return True
-    loop = asyncio.get_running_loop()
-    waiter: asyncio.Future[None] = loop.create_future()
-    wake = functools.partial(_resolve, waiter)
-    timer = loop.call_at(when, wake)
-    closed.add_done_callback(wake)
-    try:
-        await waiter
-    finally:
-        timer.cancel()
-        closed.remove_done_callback(wake)
-    return closed.done()
 
 
 def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
