@@ -26,7 +26,7 @@ def runtime(
 ) -> DeviceRuntime:
     device = DeviceRuntime(DeviceConfig(id="bfx", name="plug", type=kind), LanConfig(), Quiet())
     device.profile = profile_for(kind, roles, dps)
-    device.dps.update(dps)  # type: ignore[arg-type]
+    device.dps = dict(dps)  # type: ignore[arg-type]
     if online:  # the machine's own record of a live session, without a link to drive it
         device.machine.handle(m.Start(0.0))
         device.machine.handle(m.LinkUp(0.0))

@@ -6,6 +6,7 @@ import pytest
 
 from setsmart.devices import DeviceType, DpMapError, detect_type, profile_for
 from setsmart.devices.detect import is_legacy_plug
+from setsmart.devices.profile import shared_profile
 
 
 def test_plug_without_observations_gets_the_whole_map() -> None:
@@ -15,6 +16,7 @@ def test_plug_without_observations_gets_the_whole_map() -> None:
     assert profile.sensors == ("power", "voltage", "current", "energy")
     assert dict(profile.scale) == {"power": 10, "voltage": 10, "current": 1000, "energy": 1000}
     assert profile.sensor_dps == ("19", "20", "18", "17")
+    assert profile.energy_dps == (19, 20, 18, 17)
     assert not profile.is_light
     assert profile.color_modes == ()
 
@@ -160,3 +162,13 @@ def test_detection_edges(dps: dict[str, object], kind: str) -> None:
 )
 def test_legacy_plug_detection(dps: dict[str, object], legacy: bool) -> None:
     assert is_legacy_plug(dps) is legacy
+
+
+def test_equal_profiles_are_shared_and_different_ones_are_not() -> None:
+    observed = {"1": True, "19": 0}
+    first = shared_profile(profile_for("plug", None, observed))
+    assert shared_profile(profile_for("plug", None, dict(observed))) is first
+    assert shared_profile(profile_for("plug", {"power": 20}, observed)) is not first
+    inverted = shared_profile(profile_for("cover", None, None, invert=True))
+    assert shared_profile(profile_for("cover", None, None)) is not inverted
+    assert shared_profile(profile_for("cover", None, None, invert=True)) is inverted

@@ -113,3 +113,14 @@ def test_dp_keys_become_strings() -> None:
     dps: dict[object, object] = {1: True}
     state = device_state(profile_for("raw"), dps, energy_kwh=None, source="lan", last_seen=WHEN)  # type: ignore[arg-type]
     assert state["dps"] == {"1": True}
+
+
+def test_the_dps_are_copied_unless_shared() -> None:
+    dps = {"1": True, "19": 5}
+    copied = device_state(profile_for("plug"), dps, energy_kwh=None, source="lan", last_seen=None)
+    shared = device_state(
+        profile_for("plug"), dps, energy_kwh=None, source="lan", last_seen=None, share_dps=True
+    )
+    assert copied == shared
+    assert copied["dps"] is not dps
+    assert shared["dps"] is dps

@@ -30,6 +30,7 @@ from setsmart.protocol import (
 from setsmart.protocol.codec import PayloadCodec, framing_for
 from setsmart.protocol.crypto import AesKey
 from setsmart.protocol.frame import Frame, Framing, decode_frame, encode_frame
+from tests.protocol.test_perf_crypto import _made
 
 from .pairing import CLIENT_NONCE, DEVICE_NONCE, KEY, NOW, client, connected, device
 from .strategies import DEVICE_ID
@@ -111,6 +112,8 @@ def test_a_verified_answer_completes_the_handshake_and_sends_finish(version: Ver
     assert _sent(finish, version) == Frame(2, 5, _proof(DEVICE_NONCE))  # under the local key
     assert peer.receive_data(finish) == [HandshakeComplete()]
     assert ours.codec.key.raw == peer.codec.key.raw != KEY
+    # The local key's OpenSSL state is let go: the session key does the rest.
+    assert _made(ours.codec.local_key) == set()
 
 
 @pytest.mark.parametrize("version", NEW)

@@ -98,7 +98,7 @@ def _made(key: AesKey) -> set[str]:
         except AttributeError:
             continue
         made.add(name)
-    return made - {"raw", "_hmac_inner", "_hmac_outer"}
+    return made - {"raw"}
 
 
 def test_cipher_objects_are_made_only_when_first_used() -> None:
@@ -110,5 +110,22 @@ def test_cipher_objects_are_made_only_when_first_used() -> None:
     other = AesKey(RAW)
     other.gcm_decrypt(bytes(12), other.gcm_encrypt(bytes(12), b"gcm only", None), None)
     assert _made(other) == {"_gcm"}
+    other.hmac(b"hmac too")
+    assert _made(other) == {"_gcm", "_hmac_inner", "_hmac_outer"}
     with pytest.raises(AttributeError, match="no attribute '_nothing'"):
         _ = other._nothing
+
+
+def test_dropped_cipher_objects_are_made_again_when_used() -> None:
+    key = AesKey(RAW)
+    sealed = key.ecb_encrypt(b"before")
+    gcm = key.gcm_encrypt(bytes(12), b"gcm", None)
+    mac = key.hmac(b"hmac")
+    key.drop_ciphers()
+    assert _made(key) == set()
+    assert key.ecb_decrypt(sealed) == b"before"
+    assert key.gcm_decrypt(bytes(12), gcm, None) == b"gcm"
+    assert key.hmac(b"hmac") == mac
+    key.drop_ciphers()
+    key.drop_ciphers()  # nothing made: nothing to drop
+    assert _made(key) == set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -342,7 +343,9 @@ def _read_device(device: Section) -> DeviceConfig:
             device.missing(key)
     device_id = device.text("id", None, checks.device_id)
     name = device.text("name", None, checks.device_name)
-    kind = device.text("type", "auto", checks.one_of(DEVICE_TYPES))
+    # Interned: a thousand devices share a few types and versions.
+    kind = sys.intern(device.text("type", "auto", checks.one_of(DEVICE_TYPES)))
+    version = device.text("version", None, checks.one_of(PROTOCOL_VERSIONS))
     return DeviceConfig(
         id=device_id or "",
         name=name or "",
@@ -350,7 +353,7 @@ def _read_device(device: Section) -> DeviceConfig:
         local_key=device.secret("local_key", checks.local_key),
         host=device.text("host", None, checks.hostname),
         port=device.integer("port", DEVICE_PORT, 1, MAX_PORT),
-        version=device.text("version", None, checks.one_of(PROTOCOL_VERSIONS)),
+        version=None if version is None else sys.intern(version),
         dps=_read_dps(device, kind),
         cloud=device.boolean("cloud", True),
         invert=device.boolean("invert", False),

@@ -123,6 +123,9 @@ class FrozenDict(dict[str, Any]):
         return FrozenDict, (dict(self),)
 
 
+_NO_DPS = FrozenDict()
+
+
 @dataclass(frozen=True, slots=True)
 class DeviceConfig:
     """One device: how to reach it and how to read its data points."""
@@ -143,8 +146,12 @@ class DeviceConfig:
     node_id: str | None = None
 
     def __post_init__(self) -> None:
-        # Callers may pass a plain dict; keep the frozen promise all the way down.
-        object.__setattr__(self, "dps", FrozenDict(self.dps))
+        # Callers may pass a plain dict; keep the frozen promise all the way down. Most
+        # devices have no `dps:`: they share one empty mapping.
+        dps = self.dps
+        if type(dps) is not FrozenDict:
+            dps = FrozenDict(dps) if dps else _NO_DPS
+        object.__setattr__(self, "dps", dps)
 
     @property
     def dp_ids(self) -> tuple[int, ...]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from setsmart.config import DeviceConfig
 from setsmart.devices import DeviceProfile, profile_for
+from setsmart.devices.profile import shared_profile
 from setsmart.devices.sources import Resolution, resolve
 from setsmart.devices.spec import DeviceSpec
 
@@ -45,7 +46,7 @@ class ProfileSource:
             config.type, config.dps, observed, spec=self.spec, product_key=self.product_key
         )
         self.resolution = found
-        profile = profile_for(found.type, found.dps, observed)
+        profile = shared_profile(profile_for(found.type, found.dps, observed))
         message = found.message if found.message != self._said else None
         self._said = found.message
         return profile, message

@@ -207,7 +207,9 @@ class DeviceRuntime:
     link: Link | None = field(init=False, default=None)
     profile: DeviceProfile | None = field(init=False, default=None)
     profile_source: ProfileSource = field(init=False)
-    dps: dict[str, DpValue] = field(init=False, default_factory=dict)
+    dps: Mapping[str, DpValue] = field(init=False, default_factory=dict)
+    """What the device reported last of each DP. Replaced, never changed: the published
+    state document holds it as its `dps`."""
     _published: dict[str, object] | None = field(init=False, default=None)
     _timer: Timer | None = field(init=False, default=None)
     _wake_at: float | None = field(init=False, default=None)
@@ -463,7 +465,8 @@ class DeviceRuntime:
     # The state --------------------------------------------------------------------------
 
     def _on_dps(self, dps: Dps, *, full: bool, count_energy: bool) -> None:
-        self.dps.update(dps)
+        if dps:
+            self.dps = {**self.dps, **dps}
         if self.profile is None or full:
             try:
                 self.profile, note = self.profile_source.profile(self.dps)
@@ -474,7 +477,7 @@ class DeviceRuntime:
             if note is not None:
                 self.outbox.problem(self, "warning", f"{self.name}: {note}")
             if self.link is not None:
-                self.link.energy_dps = tuple(int(dp) for dp in self.profile.sensor_dps)
+                self.link.energy_dps = self.profile.energy_dps
         if count_energy and self.energy_meter.add_from(self.profile, dps):
             self.outbox.energy(self)
         self._publish_state()
@@ -500,11 +503,19 @@ class DeviceRuntime:
             energy_kwh=self.energy_meter.kwh if "energy" in self.profile.sensors else None,
             source=self.machine.source,
             last_seen=None,
+            share_dps=True,
         )
-        # Unchanged but for `last_seen`: not published again.
-        if document != self._published:
-            self._published = document
-            self.outbox.state(self, {**document, "last_seen": _last_seen_now()})
+        # Unchanged but for `last_seen`: not published again. The document published is
+        # the one kept (the outbox keeps it too): with the last one's `last_seen` for the
+        # comparison, then its own.
+        published = self._published
+        if published is not None:
+            document["last_seen"] = published["last_seen"]
+            if document == published:
+                return
+        document["last_seen"] = _last_seen_now()
+        self._published = document
+        self.outbox.state(self, document)
 
     # The cloud --------------------------------------------------------------------------
 

@@ -30,13 +30,15 @@ def device_state(
     energy_kwh: float | None,
     source: str,
     last_seen: datetime | None,
+    share_dps: bool = False,
 ) -> dict[str, object]:
     """The state document of a device from its DPs (merge partial pushes before calling).
 
     `energy_kwh` is the running total kept by an EnergyMeter; `last_seen` is aware, or
     naive UTC, or None for a document without it (the daemon adds it only when something
     else changed). Keys appear only where the device has them and the DP holds a usable
-    value.
+    value. `share_dps`: the document's `dps` is `dps` itself rather than a copy, for a
+    caller whose DP ids are strings and who never changes that mapping afterwards.
     """
     state = _switch_state(profile, dps)
     for role, dp, divisor, decimals in profile.meters:
@@ -52,7 +54,7 @@ def device_state(
     kind = module_of(profile)
     if kind is not None:
         state.update(kind.state(profile, dps))
-    state["dps"] = {str(dp): value for dp, value in dps.items()}
+    state["dps"] = dps if share_dps else {str(dp): value for dp, value in dps.items()}
     state["source"] = source
     if last_seen is not None:
         state["last_seen"] = iso_utc(last_seen)

@@ -135,6 +135,27 @@ def protocol_error(name: str, error: ProtocolError) -> LanError:
 class Connection(asyncio.Protocol):
     """A live session: `request()` sends and waits for the paired reply."""
 
+    # One per connected device: no __dict__.
+    __slots__ = (
+        "_answered",
+        "_last_query_cmd",
+        "_loop",
+        "_on_child",
+        "_on_dps",
+        "_on_fault",
+        "_on_online",
+        "_pending",
+        "_ready",
+        "_transport",
+        "_wrong_key_frames",
+        "closed",
+        "last_received",
+        "last_sent",
+        "session",
+        "target",
+        "time_limit",
+    )
+
     def __init__(
         self,
         target: Target,

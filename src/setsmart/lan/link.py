@@ -125,7 +125,11 @@ class DeviceLink:
                 self.on_event(LinkDown(exc))
             else:
                 try:
-                    error = await self._serve(conn, target, backoff)
+                    # Two steps rather than one coroutine awaiting the other: an idle
+                    # session holds one coroutine frame less.
+                    error = await self._start_session(conn, target, backoff)
+                    if error is None:
+                        error = await self._keep_alive(conn)
                 finally:
                     self._conn = None
                     conn.close()
@@ -191,8 +195,10 @@ class DeviceLink:
             raise NotConnected(self.name, "not connected to the device")
         return conn
 
-    async def _serve(self, conn: Connection, target: Target, backoff: Backoff) -> LanError:
-        """Run a fresh connection until it dies; return why it did."""
+    async def _start_session(
+        self, conn: Connection, target: Target, backoff: Backoff
+    ) -> LanError | None:
+        """Read a fresh connection's state and announce it; why it failed, if it did."""
         self._conn = conn
         try:
             await self._refresh()
@@ -201,7 +207,7 @@ class DeviceLink:
         self._device22 = conn.session.device22
         self.on_event(LinkUp(target.host, target.version))
         backoff.reset()
-        return await self._keep_alive(conn)
+        return None
 
     async def _keep_alive(self, conn: Connection) -> LanError:
         settings = self.settings
@@ -211,11 +217,26 @@ class DeviceLink:
         energy = settings.energy_poll > 0 and bool(self.energy_dps)
         next_energy = now + settings.energy_poll if energy else math.inf
         misses = 0
+        closed = conn.closed
         while True:
             heartbeat_due = conn.last_sent + settings.heartbeat
             due = min(heartbeat_due, next_poll, next_energy)
-            if await _closed_before(conn.closed, due):
-                return conn.closed.result()
+            if not closed.done():
+                # Until the connection closes or `due`: what asyncio.wait({closed},
+                # timeout=...) does, with a future and a timer instead of its sets,
+                # callbacks and inner task. Here rather than in a coroutine of its own:
+                # every idle session waits here, and holds one frame less.
+                waiter: asyncio.Future[None] = loop.create_future()
+                wake = functools.partial(_resolve, waiter)
+                timer = loop.call_at(due, wake)
+                closed.add_done_callback(wake)
+                try:
+                    await waiter
+                finally:
+                    timer.cancel()
+                    closed.remove_done_callback(wake)
+            if closed.done():
+                return closed.result()
             now = loop.time()
             try:
                 if now >= next_energy:
@@ -270,27 +291,6 @@ class DeviceLink:
 def _resolve(waiter: asyncio.Future[None], _: object = None) -> None:
     if not waiter.done():
         waiter.set_result(None)
-
-
-async def _closed_before(closed: asyncio.Future[LanError], when: float) -> bool:
-    """Wait until `closed` is done or the loop's clock reaches `when`; whether it is done.
-
-    What `asyncio.wait({closed}, timeout=...)` does, with a future and a timer instead of
-    its sets, callbacks and inner task frame: this is where every idle session waits.
-    """
-    if closed.done():
-        return True
-    loop = asyncio.get_running_loop()
-    waiter: asyncio.Future[None] = loop.create_future()
-    wake = functools.partial(_resolve, waiter)
-    timer = loop.call_at(when, wake)
-    closed.add_done_callback(wake)
-    try:
-        await waiter
-    finally:
-        timer.cancel()
-        closed.remove_done_callback(wake)
-    return closed.done()
 
 
 def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:

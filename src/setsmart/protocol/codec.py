@@ -82,6 +82,8 @@ class Opened(NamedTuple):
 class PayloadCodec:
     """Seals payloads into frames and opens them again, for one version and key."""
 
+    __slots__ = ("_header", "_session_key", "frame_key", "framing", "key", "local_key", "version")
+
     def __init__(self, version: Version, local_key: AesKey) -> None:
         self.version = version
         self.local_key = local_key

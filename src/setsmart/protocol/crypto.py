@@ -6,11 +6,12 @@ instead of once per frame.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
 from collections.abc import Iterator
 from hashlib import sha256
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
@@ -19,6 +20,9 @@ from zlib_ng import zlib_ng
 
 from setsmart.protocol.constants import GCM_IV_LEN
 from setsmart.protocol.errors import WRONG_KEY_HINT, WrongKeyError
+
+if TYPE_CHECKING:
+    from _hashlib import HASH
 
 BLOCK = 16
 _PADS = [bytes([n]) * n for n in range(BLOCK + 1)]
@@ -83,6 +87,8 @@ class AesKey:
     _ecb_encryptor: CipherContext
     _ecb_decryptor: CipherContext
     _gcm: AESGCM
+    _hmac_inner: HASH
+    _hmac_outer: HASH
 
     def __init__(self, raw: bytes) -> None:
         if len(raw) != BLOCK:
@@ -91,11 +97,7 @@ class AesKey:
         # The ECB and GCM objects are made on first use, by __getattr__: together they
         # hold 5 KB of OpenSSL state, and no key needs both (a 3.3 or 3.4 key never uses
         # GCM, a 3.5 session key never uses ECB): with 1000 devices, 4 MB saved.
-        # HMAC (RFC 2104) with the two padded key blocks hashed once: hmac.digest sets up
-        # a new OpenSSL HMAC context per call, which takes longer than hashing a frame.
-        block = raw.ljust(_SHA256_BLOCK, b"\0")
-        self._hmac_inner = sha256(bytes(b ^ 0x36 for b in block))
-        self._hmac_outer = sha256(bytes(b ^ 0x5C for b in block))
+        # The HMAC's two hashes too: a 3.3 key never uses them.
 
     def __getattr__(self, name: str) -> object:
         """Make the cipher object `name` (an unset slot) the first time it is used."""
@@ -111,6 +113,11 @@ class AesKey:
             value = self._ecb.encryptor() if name == "_ecb_encryptor" else self._ecb.decryptor()
         elif name == "_gcm":
             value = AESGCM(raw)
+        elif name in ("_hmac_inner", "_hmac_outer"):
+            # HMAC (RFC 2104) with the two padded key blocks hashed once: hmac.digest sets
+            # up a new OpenSSL HMAC context per call, which takes longer than hashing a frame.
+            pad = 0x36 if name == "_hmac_inner" else 0x5C
+            value = sha256(bytes(b ^ pad for b in raw.ljust(_SHA256_BLOCK, b"\0")))
         else:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         # Two threads may both get here: each uses its own object, the last one is kept.
@@ -119,6 +126,21 @@ class AesKey:
 
     def __repr__(self) -> str:
         return "AesKey(<redacted>)"
+
+    def drop_ciphers(self) -> None:
+        """Free the cipher and HMAC objects made so far (their OpenSSL state with them);
+        a later use makes them again. For a key that is done with, such as a 3.4/3.5
+        local key once the session key is agreed."""
+        for name in (
+            "_ecb",
+            "_ecb_encryptor",
+            "_ecb_decryptor",
+            "_gcm",
+            "_hmac_inner",
+            "_hmac_outer",
+        ):
+            with contextlib.suppress(AttributeError):  # never made
+                delattr(self, name)
 
     def hmac(self, data: bytes) -> bytes:
         """HMAC-SHA256 of `data` under this key."""

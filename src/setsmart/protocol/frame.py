@@ -211,6 +211,8 @@ def _decode_6699(
 class FrameReader:
     """Cuts a byte stream into frames; yields errors for what it had to skip."""
 
+    __slots__ = ("framing", "key", "pending", "retcode")
+
     def __init__(self, framing: Framing, key: AesKey | None, *, retcode: bool) -> None:
         self.framing = framing
         self.key = key

@@ -114,6 +114,9 @@ def derive_session_key(
 class _Endpoint:
     """What both ends share: the codec, the frame reader and the output buffer."""
 
+    # A session per connected device: no __dict__.
+    __slots__ = ("_outgoing", "_reader", "codec", "state", "version")
+
     def __init__(self, version: Version, local_key: bytes, *, incoming_retcode: bool) -> None:
         self.version = version
         self.codec = PayloadCodec(version, AesKey(local_key))
@@ -154,6 +157,18 @@ class _Endpoint:
 
 class ClientSession(_Endpoint):
     """The client end: builds requests, turns the device's frames into events."""
+
+    __slots__ = (
+        "_client_nonce",
+        "_clock",
+        "_nonce",
+        "_open_reply",
+        "_seqno",
+        "device22",
+        "device_id",
+        "dps_to_query",
+        "gateway",
+    )
 
     def __init__(
         self,
@@ -301,6 +316,9 @@ class ClientSession(_Endpoint):
         self._use_session_key(
             derive_session_key(self.version, local_key, self._client_nonce, device_nonce)
         )
+        # The local key's ciphers served the handshake; the session key does the rest.
+        local_key.drop_ciphers()
+        self._client_nonce = b""
         self.state = SessionState.READY
         return [HandshakeComplete()]
 
@@ -336,6 +354,8 @@ class ClientSession(_Endpoint):
 
 class DeviceSession(_Endpoint):
     """The device end, for simulators: answers the handshake, decodes requests, builds replies."""
+
+    __slots__ = ("_client_nonce", "_clock", "_device_nonce", "_nonce", "_seqno", "device_id")
 
     def __init__(
         self,
