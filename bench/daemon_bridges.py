@@ -242,6 +242,18 @@ def compile_setsmart() -> None:
     compileall.compile_dir(REPO / "src" / "setsmart", quiet=1)
 
 
+def unit_allocator_environment() -> dict[str, str]:
+    """The glibc allocator settings the shipped systemd unit gives the daemon (MALLOC_*):
+    the daemon is measured as it is deployed."""
+    unit = (REPO / "systemd" / "setsmart.service").read_text()
+    settings = [
+        line.removeprefix("Environment=").partition("=")
+        for line in unit.splitlines()
+        if line.startswith("Environment=MALLOC_")
+    ]
+    return {name: value for name, _, value in settings}
+
+
 def setsmart_command() -> list[str]:
     script = Path(sys.executable).parent / "setsmart"
     return [str(script)] if script.exists() else [sys.executable, "-m", "setsmart"]
@@ -268,7 +280,10 @@ class SetsmartBridge(BridgeProcess):
         config.write_text(setsmart_config(devices, kind, broker, self.lan))
         self._ids = {device_name(i): device.id for i, device in enumerate(devices)}
         self._names = {device.id: device_name(i) for i, device in enumerate(devices)}
-        env = {"SETSMART_STATE_DIR": str(self.workdir / "setsmart-state")}
+        env = {
+            "SETSMART_STATE_DIR": str(self.workdir / "setsmart-state"),
+            **unit_allocator_environment(),
+        }
         compile_setsmart()
         command = setsmart_command()
         if self.profile is not None:

@@ -34,7 +34,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.daemon_bridges import BRIDGES, BridgeProcess, LanSettings, SetsmartBridge
+from bench.daemon_bridges import (
+    BRIDGES,
+    BridgeProcess,
+    LanSettings,
+    SetsmartBridge,
+    unit_allocator_environment,
+)
 from bench.daemon_fleet import FIRST_HOST, DaemonFleet
 from bench.daemon_mqtt import Message
 from bench.daemon_run import BridgeRun
@@ -366,6 +372,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "device_kind": args.kind,
             "versions": versions,
             "device_addresses": f"{args.first_host} and on, port 6668",
+            "setsmart_environment": unit_allocator_environment(),
             "rate_per_s": args.rate,
             "ops_per_path_and_run": args.ops,
             "seconds_per_path_and_run": args.seconds,

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.daemon_bridges import BRIDGES, LanSettings
+from bench.daemon_bridges import BRIDGES, LanSettings, unit_allocator_environment
 from bench.daemon_fleet import FIRST_HOST, DaemonFleet
 from bench.daemon_latency import parse_bridges
 from bench.daemon_run import BridgeRun
@@ -224,6 +224,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "profiles": {name: PROFILES[name].as_dict() for name in args.profiles},
             "cpu_measure": "utime+stime from /proc/<pid>/stat over the window, % of one core",
             "rss_measure": "VmRSS of the bridge process (/proc/<pid>/status)",
+            "setsmart_environment": unit_allocator_environment(),
             **args.layout,
         },
         "results": rows,
