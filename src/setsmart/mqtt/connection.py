@@ -269,7 +269,7 @@ class MqttConnection(asyncio.Protocol):
 
     def _write_published(self) -> None:
         self._write_due = False
-        if not self._closed.done():
+        if self.is_open:  # not after close(), which wrote what was queued before it
             self._flush()
 
     def _schedule(self) -> None:
