@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from setsmart.lan.connection import Target
-from setsmart.protocol import Version
+from setsmart.lan.errors import LanError
+from setsmart.lan.link import DeviceLink
+from setsmart.protocol import DpValue, Version
 from setsmart.sim import SimDevice
 
 KEY = "0123456789abcdef"
@@ -35,3 +37,10 @@ async def wait_until(predicate: Callable[[], bool], *, within: float = 5.0) -> N
     async with asyncio.timeout(within):
         while not predicate():  # noqa: ASYNC110 (the simulator exposes no event to wait on)
             await asyncio.sleep(0.01)
+
+
+async def set_dps(link: DeviceLink, dps: Mapping[str, DpValue]) -> LanError | None:
+    """`link.set_dps`, waited for: its answer."""
+    answer: asyncio.Future[LanError | None] = asyncio.get_running_loop().create_future()
+    link.set_dps(dps, answer.set_result)
+    return await answer

@@ -13,7 +13,7 @@ from setsmart.lan.gateway import ChildState, GatewayLink, SubdeviceDown, Subdevi
 from setsmart.lan.link import DpsReport, LinkDown, LinkEvent, LinkProblem, LinkSettings, LinkUp
 from setsmart.protocol import Command, DpValue, Version
 from setsmart.sim import SimGateway
-from tests.lan.helpers import KEY, new_id, wait_until
+from tests.lan.helpers import KEY, new_id, set_dps, wait_until
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -266,7 +266,7 @@ async def test_a_gateway_with_dps_of_its_own_reports_them_beside_its_children() 
             await wait_until(lambda: bool(hub.of("gateway", LinkUp)))
             assert link.own_dps is True
             assert hub.reports("gateway")[0].dps == {"1": "disarmed", "2": 30}
-            await link.set_dps({"1": "armed"})
+            assert await set_dps(link, {"1": "armed"}) is None
             await wait_until(lambda: hub.reports("gateway")[-1].dps == {"1": "armed"})
             assert hub.reports("back_door")[0].dps == {"1": False, "2": 100}
             assert len(hub.reports("back_door")) == 1

@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from setsmart.lan.errors import ConnectFailed, ConnectionLost, ReplyTimeout
+from setsmart.lan.errors import ConnectFailed, ConnectionLost, LanError, NotConnected, ReplyTimeout
 from setsmart.lan.link import DeviceLink, DpsReport, LinkDown, LinkEvent, LinkSettings, LinkUp
 from setsmart.protocol import Version
 from setsmart.sim import SimDevice
-from tests.lan.helpers import KEY, new_id, wait_until
+from tests.lan.helpers import KEY, new_id, set_dps, wait_until
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -53,6 +53,18 @@ def ups(events: list[LinkEvent]) -> int:
     return sum(isinstance(e, LinkUp) for e in events)
 
 
+async def test_a_set_without_a_connection_is_answered_in_a_later_turn() -> None:
+    events: list[LinkEvent] = []
+    link = DeviceLink("plug", new_id(), KEY.encode(), None, None, events.append)
+    answers: list[LanError | None] = []
+    link.set_dps({"1": True}, answers.append)
+    assert answers == []  # not from inside the call: the caller's state is not mid-change
+    await asyncio.sleep(0)
+    assert len(answers) == 1
+    assert isinstance(answers[0], NotConnected)
+    assert "not connected" in str(answers[0])
+
+
 @pytest.mark.parametrize("version", ["3.1", "3.3", "3.4", "3.5"])
 async def test_link_comes_up_with_the_full_state(version: Version) -> None:
     events: list[LinkEvent] = []
@@ -62,7 +74,7 @@ async def test_link_comes_up_with_the_full_state(version: Version) -> None:
             await wait_until(lambda: ups(events) == 1)
             full = [e for e in events if isinstance(e, DpsReport) and e.full]
             assert full[0].dps["1"] == device.dps["1"]
-            await link.set_dps({"1": not device.dps["1"]})
+            assert await set_dps(link, {"1": not device.dps["1"]}) is None
             changed = not full[0].dps["1"]
             await wait_until(lambda: device.dps["1"] is changed)
             await wait_until(

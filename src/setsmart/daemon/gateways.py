@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from setsmart.config import DeviceConfig
+from setsmart.lan.connection import Answered
 from setsmart.lan.errors import DeviceRefused, LanError, NotConnected
 from setsmart.lan.gateway import GatewayLink, SubdeviceLink, child_label
 from setsmart.lan.link import DpsReport, LinkDown, LinkEvent, LinkSettings, LinkUp
@@ -104,6 +105,7 @@ class ChildLink:
     sleeps: bool = False  # a sleeping device (`SubdeviceLink.sleeps`)
     _fresh: bool = False  # its full state was read since it was last down
     _unread: asyncio.Event = field(default_factory=asyncio.Event)
+    _writes: set[asyncio.Task[None]] = field(default_factory=set)  # ended with `run()`
 
     @property
     def label(self) -> str:
@@ -150,6 +152,8 @@ class ChildLink:
                         await child.read()
         finally:
             self.gateway.leave(self.cid)
+            for write in self._writes:
+                write.cancel()
 
     def _relay(self, event: LinkEvent) -> None:
         if isinstance(event, LinkDown):
@@ -164,8 +168,19 @@ class ChildLink:
     async def query(self) -> Dps:
         return await self._child().query()
 
-    async def set_dps(self, dps: Mapping[str, DpValue]) -> None:
-        await self._child().set_dps(dps)
+    def set_dps(self, dps: Mapping[str, DpValue], answered: Answered) -> None:
+        """As `DeviceLink.set_dps`; a task waits for the shared session's turn."""
+        write = asyncio.get_running_loop().create_task(self._write(dps, answered))
+        self._writes.add(write)
+        write.add_done_callback(self._writes.discard)
+
+    async def _write(self, dps: Mapping[str, DpValue], answered: Answered) -> None:
+        try:
+            await self._child().set_dps(dps)
+        except LanError as exc:
+            answered(exc)
+        else:
+            answered(None)
 
     def _child(self) -> SubdeviceLink:
         child = self.gateway.child(self.cid)

@@ -65,6 +65,13 @@ COMMON_DPS: tuple[str, ...] = tuple(str(dp) for dp in (*range(1, 11), *range(17,
 
 _OLD_VERSIONS = frozenset({"3.1", "3.2", "3.3"})
 
+# What answers a control, besides a reply to its own command.
+_CONTROL_REPLIES = frozenset({Command.CONTROL, Command.CONTROL_NEW})
+
+
+def _control_replies(cmd: int) -> frozenset[int]:
+    return _CONTROL_REPLIES if cmd in _CONTROL_REPLIES else _CONTROL_REPLIES | {cmd}
+
 
 def dps_to_query(known: Iterable[int | str] = ()) -> tuple[str, ...]:
     """The DPs a device22 query lists: the common ones and those `known` for the device
@@ -89,11 +96,23 @@ class Target:
     port: int = 6668
 
 
+#: A control's answer: None once the device confirmed, else why not.
+Answered = Callable[[LanError | None], None]
+
+
+def _nobody(_: LanError | None) -> None:
+    """The answer of a request awaited through its future."""
+
+
 @dataclass(slots=True)
 class _Pending:
     seqno: int
     expect: frozenset[int]
-    future: asyncio.Future[Reply]
+    # Who is told: the future `request()` awaits, or (`future` None) a control's callback,
+    # called through `answers` once the frames in hand are dispatched.
+    future: asyncio.Future[Reply] | None
+    answered: Answered = _nobody
+    answers: list[tuple[Answered, LanError | None]] | None = None
     # Set for controls: a STATUS push carrying these DPs also completes the request,
     # for firmwares that never acknowledge a control.
     dps: frozenset[str] = frozenset()
@@ -101,21 +120,29 @@ class _Pending:
     returns_dps: bool = False
     cid: str | None = None  # the sub-device asked, behind a gateway
     timer: asyncio.TimerHandle | None = None  # its time limit
+    settled: bool = False
 
     def succeed(self, reply: Reply) -> bool:
         """Settle with `reply` unless settled already (False then)."""
-        if self.future.done():
-            return False
-        self.stop_timer()
-        self.future.set_result(reply)
-        return True
+        return self._settle(reply, None)
 
     def fail(self, error: LanError) -> bool:
         """Settle with `error` unless settled already (False then)."""
-        if self.future.done():
+        return self._settle(None, error)
+
+    def _settle(self, reply: Reply | None, error: LanError | None) -> bool:
+        future = self.future
+        if self.settled or (future is not None and future.done()):
             return False
+        self.settled = True
         self.stop_timer()
-        self.future.set_exception(error)
+        if future is None:
+            assert self.answers is not None  # noqa: S101 (given with every callback)
+            self.answers.append((self.answered, error))
+        elif error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(cast(Reply, reply))
         return True
 
     def stop_timer(self) -> None:
@@ -138,6 +165,7 @@ class Connection(asyncio.Protocol):
     # One per connected device: no __dict__.
     __slots__ = (
         "_answered",
+        "_answers",
         "_last_query_cmd",
         "_loop",
         "_on_child",
@@ -188,6 +216,7 @@ class Connection(asyncio.Protocol):
         self._loop = asyncio.get_running_loop()
         self._ready: asyncio.Future[None] = self._loop.create_future()
         self._pending: list[_Pending] = []
+        self._answers: list[tuple[Answered, LanError | None]] = []
         self._wrong_key_frames = 0
         self._answered = False
         self._last_query_cmd = 0
@@ -265,6 +294,8 @@ class Connection(asyncio.Protocol):
         self.last_received = self._loop.time()
         self._dispatch(self.session.receive_data(data))
         self._flush()
+        if self._answers:
+            self._tell_answers()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
@@ -306,22 +337,26 @@ class Connection(asyncio.Protocol):
         also reported (through `on_dps`, or `on_child` for a sub-device) unless
         `returns_dps`. Raises NotConnected at once when the connection is closed.
         """
-        self.send(outgoing)
-        loop = self._loop
-        future: asyncio.Future[Reply] = loop.create_future()
-        pending = _Pending(
-            outgoing.seqno,
-            frozenset(expect),
-            future,
-            frozenset(completes_on_push),
-            returns_dps=returns_dps,
-            cid=cid,
+        future: asyncio.Future[Reply] = self._loop.create_future()
+        self._start(
+            outgoing,
+            _Pending(
+                outgoing.seqno,
+                frozenset(expect),
+                future,
+                dps=frozenset(completes_on_push),
+                returns_dps=returns_dps,
+                cid=cid,
+            ),
         )
-        self._pending.append(pending)
-        # A timer on the future rather than asyncio.timeout(): every command and heartbeat
-        # waits here, and the timer is all the limit needs.
-        pending.timer = loop.call_later(self.time_limit, self._expire, pending, outgoing.cmd)
         return future
+
+    def _start(self, outgoing: Outgoing, pending: _Pending) -> None:
+        self.send(outgoing)
+        self._pending.append(pending)
+        # A timer rather than asyncio.timeout(): every command and heartbeat waits here,
+        # and the timer is all the limit needs.
+        pending.timer = self._loop.call_later(self.time_limit, self._expire, pending, outgoing.cmd)
 
     async def request(
         self,
@@ -350,6 +385,16 @@ class Connection(asyncio.Protocol):
         with contextlib.suppress(ValueError):
             self._pending.remove(pending)
         pending.fail(ReplyTimeout(self.target.name, self._silence(cmd)))
+        self._tell_answers()
+
+    def _tell_answers(self) -> None:
+        """Call the callbacks of the controls settled meanwhile: after the frames in hand
+        were all dispatched, so that a control they start is not completed by a push that
+        arrived with its predecessor's answer."""
+        answers = self._answers.copy()
+        self._answers.clear()
+        for answered, error in answers:
+            answered(error)
 
     def _forget(self, future: asyncio.Future[Reply]) -> None:
         """A request nobody waits for any more: its timer and its place go."""
@@ -385,16 +430,28 @@ class Connection(asyncio.Protocol):
         return await self.request(outgoing, expect={outgoing.cmd, Command.STATUS}, returns_dps=True)
 
     async def control(self, dps: Mapping[str, DpValue]) -> None:
-        await self.start_control(dps)
-
-    def start_control(self, dps: Mapping[str, DpValue]) -> asyncio.Future[Reply]:
-        """Write `dps`; the future is done once the device acknowledged them (or pushed
-        them: some firmwares never acknowledge a control)."""
         outgoing = self.session.control(dps)
-        return self.start_request(
+        await self.request(
+            outgoing, expect=_control_replies(outgoing.cmd), completes_on_push=dps.keys()
+        )
+
+    def start_control(self, dps: Mapping[str, DpValue], answered: Answered) -> None:
+        """Write `dps`; `answered` is called once the device acknowledged them (or pushed
+        them: some firmwares never acknowledge a control), or with the reason it did not.
+        Raises NotConnected at once when the connection is closed. A callback rather than
+        a future: a command is most of what the daemon does, and each future's callback
+        costs a turn of the loop."""
+        outgoing = self.session.control(dps)
+        self._start(
             outgoing,
-            expect={outgoing.cmd, Command.CONTROL, Command.CONTROL_NEW},
-            completes_on_push=dps.keys(),
+            _Pending(
+                outgoing.seqno,
+                _control_replies(outgoing.cmd),
+                None,
+                answered,
+                self._answers,
+                dps=frozenset(dps),
+            ),
         )
 
     async def heartbeat(self) -> None:
@@ -410,7 +467,7 @@ class Connection(asyncio.Protocol):
         outgoing = self.session.child_control(cid, dps)
         await self.request(
             outgoing,
-            expect={outgoing.cmd, Command.CONTROL, Command.CONTROL_NEW},
+            expect=_control_replies(outgoing.cmd),
             completes_on_push=dps.keys(),
             cid=cid,
         )
@@ -495,10 +552,9 @@ class Connection(asyncio.Protocol):
                 pending.dps
                 and pending.cid == cid
                 and pending.dps <= dps.keys()
-                and not pending.future.done()
+                and pending.succeed(Reply(push.seqno, Command.STATUS, 0, push.data))
             ):
                 self._pending.remove(pending)
-                pending.succeed(Reply(push.seqno, Command.STATUS, 0, push.data))
         if cid is not None and self._on_child is not None:
             self._on_child(cid, dps)
         elif self._on_dps is not None:
@@ -535,3 +591,4 @@ class Connection(asyncio.Protocol):
         for pending in self._pending:
             pending.fail(error)
         self._pending.clear()
+        self._tell_answers()

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from setsmart.backoff import Backoff
-from setsmart.lan.connection import COMMON_DPS, Connection, Target
+from setsmart.lan.connection import COMMON_DPS, Answered, Connection, Target
 from setsmart.lan.errors import LanError, NotConnected, ReplyTimeout
 from setsmart.lan.turns import Turns
-from setsmart.protocol import Dps, DpValue, Reply, Version
+from setsmart.protocol import Dps, DpValue, Version
 
 T = TypeVar("T")
 
@@ -142,27 +142,23 @@ class DeviceLink:
         self.on_event(DpsReport(dps, full=True))
         return dps
 
-    def set_dps(self, dps: Mapping[str, DpValue]) -> asyncio.Future[None]:
-        """Write `dps` in the link's turn; the future is done once the device confirmed.
-        It runs on callbacks, not a task: a command is most of what the daemon does."""
-        confirmed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    def set_dps(self, dps: Mapping[str, DpValue], answered: Answered) -> None:
+        """Write `dps` in the link's turn; `answered` gets None once the device confirmed,
+        else the LanError, and is never called from inside this call. Callbacks, not a
+        task or futures: a command is most of what the daemon does."""
 
         def start() -> None:
             try:
-                reply = self._open_connection().start_control(dps)
+                self._open_connection().start_control(dps, finished)
             except LanError as exc:
                 self._turns.done()
-                _settle(confirmed, exc)
-                return
-            reply.add_done_callback(finished)
+                asyncio.get_running_loop().call_soon(answered, exc)
 
-        def finished(reply: asyncio.Future[Reply]) -> None:
+        def finished(error: LanError | None) -> None:
             self._turns.done()
-            if not reply.cancelled():
-                _settle(confirmed, reply.exception())
+            answered(error)
 
         self._turns.take(start)
-        return confirmed
 
     # Internals -----------------------------------------------------------------------
 
@@ -291,12 +287,3 @@ class DeviceLink:
 def _resolve(waiter: asyncio.Future[None], _: object = None) -> None:
     if not waiter.done():
         waiter.set_result(None)
-
-
-def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
-    if future.done():  # its waiter was cancelled
-        return
-    if error is None:
-        future.set_result(None)
-    else:
-        future.set_exception(error)
