@@ -9,6 +9,7 @@ helpers agree on what "now" is.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from typing import Protocol
 
@@ -33,10 +34,26 @@ class LoopClock:
     __slots__ = ()
 
     def now(self) -> float:
-        return asyncio.get_running_loop().time()
+        return _running_loop().time()
 
     def call_at(self, when: float, callback: Callable[[], None]) -> Timer:
-        return asyncio.get_running_loop().call_at(when, callback)
+        return _running_loop().call_at(when, callback)
+
+
+class _LastLoop(threading.local):
+    loop: asyncio.AbstractEventLoop | None = None
+
+
+_last = _LastLoop()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop:
+    """`asyncio.get_running_loop()`, kept per thread while it runs: on Python 3.11 each call
+    of that makes a getpid() system call, and the clock is read twice per command."""
+    loop = _last.loop
+    if loop is None or not loop.is_running():
+        loop = _last.loop = asyncio.get_running_loop()
+    return loop
 
 
 #: Stateless: one for the whole daemon.

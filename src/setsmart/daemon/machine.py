@@ -93,6 +93,10 @@ class Route(enum.Enum):
     CLOUD = "cloud"
     OFFLINE = "offline"
 
+    # Members are singletons: hashed by identity, in C (Enum's own __hash__ is Python
+    # code, run at each lookup in `DISPATCH`, once per command).
+    __hash__ = object.__hash__
+
 
 class Signal(enum.Enum):
     """What moves the route: a session up or down, or the grace over (`LOST`); `SLEEP`: a
