@@ -82,6 +82,7 @@ from setsmart.mqtt.payloads import (
     bridge_devices_document,
     decode_set_payload,
     encode_json,
+    encode_json_bytes,
     log_document,
     response_document,
 )
@@ -581,9 +582,9 @@ class Supervisor:
     def state(self, device: DeviceRuntime, document: dict[str, object]) -> None:
         topic = self.topics.state(device.name)
         first = self.bridge.retained(topic) is None
-        self.bridge.publish(topic, encode_json(document), retain=True)
+        self.bridge.publish(topic, encode_json_bytes(document), retain=True)
         for n in published_channels(device.profile):
-            channel = encode_json(channel_state(document, n))
+            channel = encode_json_bytes(channel_state(document, n))
             self.bridge.publish(self.topics.channel_state(device.name, n), channel, retain=True)
         self.hub.state(device.name, document)
         if self.history is not None:

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
+import orjson
+
 #: Availability payloads, of the bridge and of each device.
 ONLINE: Final = "online"
 OFFLINE: Final = "offline"
@@ -107,6 +109,25 @@ def _decode(text: str) -> object:
 
 def encode_json(document: object) -> str:
     """Compact JSON with keys in the given order; NaN and infinities become null."""
+    if _orjson_writes_as_json(document):
+        try:
+            return orjson.dumps(document).decode()
+        except TypeError:  # a key that is not a str, an int beyond 64 bits, a lone surrogate
+            pass
+    return _encode_with_json(document)
+
+
+def encode_json_bytes(document: object) -> bytes:
+    """`encode_json(document)` as UTF-8 (what is published), without the text between."""
+    if _orjson_writes_as_json(document):
+        try:
+            return orjson.dumps(document)
+        except TypeError:
+            pass
+    return _encode_with_json(document).encode()
+
+
+def _encode_with_json(document: object) -> str:
     try:
         return _ENCODER.encode(document)
     except ValueError:
@@ -115,6 +136,51 @@ def encode_json(document: object) -> str:
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+#: Floats from 1e-4 up to (not including) 1e16, and zero, are the ones `repr` (and so
+#: json) writes without an exponent; orjson writes those the same, digit for digit
+#: (tests/mqtt/test_payloads_orjson.py), and others differently (1e-05 / 0.00001).
+_PLAIN_FLOAT_MIN: Final = 1e-4
+_PLAIN_FLOAT_END: Final = 1e16
+#: Containers looked into before the document goes to json instead: a deep (or circular)
+#: one is left to json, which writes (or refuses) it as it always did.
+_MAX_CONTAINERS: Final = 256
+
+
+def _orjson_writes_as_json(document: object) -> bool:
+    """Whether orjson writes `document` as the json encoder does, or raises TypeError.
+
+    It writes str, int, bool, None, list, tuple and dict as json does, and raises
+    TypeError for what json writes otherwise (a key that is not a str, an integer beyond
+    64 bits, a lone surrogate). The rest goes to json: floats it writes with an exponent,
+    NaN and the infinities, and anything else (an Enum or a UUID, which orjson would
+    write and json refuses; subclasses).
+    """
+    pending: list[Iterable[object]] = [(document,)]
+    containers = 0
+    while pending:
+        for value in pending.pop():
+            kind = type(value)
+            if kind is str or kind is int or kind is bool or value is None:
+                continue
+            if kind is float:
+                # An exact float, compared without isinstance or abs (a call per number).
+                if not (
+                    _PLAIN_FLOAT_MIN <= value < _PLAIN_FLOAT_END  # type: ignore[operator]
+                    or -_PLAIN_FLOAT_END < value <= -_PLAIN_FLOAT_MIN  # type: ignore[operator]
+                    or value == 0.0
+                ):
+                    return False
+                continue
+            containers += 1
+            if containers > _MAX_CONTAINERS:
+                return False
+            if kind is dict and isinstance(value, dict):
+                pending.append(value.values())
+            elif (kind is list or kind is tuple) and isinstance(value, list | tuple):
+                pending.append(value)
+            else:
+                return False
+    return True
 
 
 def _finite(value: object) -> object:
