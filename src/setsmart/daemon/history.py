@@ -88,7 +88,10 @@ class HistoryRecorder:
         self._backlog += self._sampler.observe(device, state, now)
         total = state.get("energy")
         if isinstance(total, int | float) and not isinstance(total, bool):
-            self._energy.observe(device, float(total), now)
+            total = float(total)
+            # An unchanged total adds nothing: not even a call (every state has it).
+            if total != self._energy.last_total.get(device):
+                self._energy.observe(device, total, now)
 
     def forget(self, device: str) -> None:
         """`device` left the configuration: its history stays, its sampling state goes."""

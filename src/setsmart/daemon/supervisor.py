@@ -580,15 +580,16 @@ class Supervisor:
             self.bridge.respond(message.response_topic, document, message.correlation)
 
     def state(self, device: DeviceRuntime, document: dict[str, object]) -> None:
-        topic = self.topics.state(device.name)
+        name = device.config.name  # not the `name` property: a call less, three times
+        topic = self.topics.state(name)
         first = self.bridge.retained(topic) is None
         self.bridge.publish(topic, encode_json_bytes(document), retain=True)
         for n in published_channels(device.profile):
             channel = encode_json_bytes(channel_state(document, n))
-            self.bridge.publish(self.topics.channel_state(device.name, n), channel, retain=True)
-        self.hub.state(device.name, document)
+            self.bridge.publish(self.topics.channel_state(name, n), channel, retain=True)
+        self.hub.state(name, document)
         if self.history is not None:
-            self.history.observe(device.name, document)
+            self.history.observe(name, document)
         if first:
             self._publish_discovery(device)
             self._publish_devices()
