@@ -109,22 +109,52 @@ def _decode(text: str) -> object:
 
 def encode_json(document: object) -> str:
     """Compact JSON with keys in the given order; NaN and infinities become null."""
-    if _orjson_writes_as_json(document):
-        try:
-            return orjson.dumps(document).decode()
-        except TypeError:  # a key that is not a str, an int beyond 64 bits, a lone surrogate
-            pass
-    return _encode_with_json(document)
+    try:
+        return encode_json_bytes(document).decode()
+    except UnicodeEncodeError:  # a lone surrogate (odd firmware): json's text, not UTF-8
+        return _encode_with_json(document)
 
 
 def encode_json_bytes(document: object) -> bytes:
-    """`encode_json(document)` as UTF-8 (what is published), without the text between."""
-    if _orjson_writes_as_json(document):
-        try:
-            return orjson.dumps(document)
-        except TypeError:
-            pass
-    return _encode_with_json(document).encode()
+    """`encode_json(document)` as UTF-8 (what is published), without the text between.
+
+    orjson writes it where it gives the json encoder's bytes: str, int, bool, None, list,
+    tuple and dict it writes as json does, and it raises TypeError for what json writes
+    otherwise (a key that is not a str, an integer beyond 64 bits, a lone surrogate).
+    The rest goes to json: floats orjson writes with an exponent, NaN and the infinities,
+    and anything else (an Enum or a UUID, which orjson would write and json refuses;
+    subclasses). The check is written out here, not called: this runs for every state
+    change of every device.
+    """
+    pending: list[Iterable[object]] = [(document,)]
+    containers = 0
+    while pending:
+        for value in pending.pop():
+            kind = type(value)
+            if kind is str or kind is int or kind is bool or value is None:
+                continue
+            if kind is float:
+                # An exact float, compared without isinstance or abs (a call per number).
+                if not (
+                    _PLAIN_FLOAT_MIN <= value < _PLAIN_FLOAT_END  # type: ignore[operator]
+                    or -_PLAIN_FLOAT_END < value <= -_PLAIN_FLOAT_MIN  # type: ignore[operator]
+                    or value == 0.0
+                ):
+                    return _encode_with_json(document).encode()
+                continue
+            containers += 1
+            if containers > _MAX_CONTAINERS:
+                return _encode_with_json(document).encode()
+            if kind is dict and isinstance(value, dict):
+                pending.append(value.values())
+            elif (kind is list or kind is tuple) and isinstance(value, list | tuple):
+                pending.append(value)
+            else:
+                return _encode_with_json(document).encode()
+    try:
+        return orjson.dumps(document)
+    except TypeError:
+        return _encode_with_json(document).encode()
 
 
 def _encode_with_json(document: object) -> str:
@@ -144,43 +174,6 @@ _PLAIN_FLOAT_END: Final = 1e16
 #: Containers looked into before the document goes to json instead: a deep (or circular)
 #: one is left to json, which writes (or refuses) it as it always did.
 _MAX_CONTAINERS: Final = 256
-
-
-def _orjson_writes_as_json(document: object) -> bool:
-    """Whether orjson writes `document` as the json encoder does, or raises TypeError.
-
-    It writes str, int, bool, None, list, tuple and dict as json does, and raises
-    TypeError for what json writes otherwise (a key that is not a str, an integer beyond
-    64 bits, a lone surrogate). The rest goes to json: floats it writes with an exponent,
-    NaN and the infinities, and anything else (an Enum or a UUID, which orjson would
-    write and json refuses; subclasses).
-    """
-    pending: list[Iterable[object]] = [(document,)]
-    containers = 0
-    while pending:
-        for value in pending.pop():
-            kind = type(value)
-            if kind is str or kind is int or kind is bool or value is None:
-                continue
-            if kind is float:
-                # An exact float, compared without isinstance or abs (a call per number).
-                if not (
-                    _PLAIN_FLOAT_MIN <= value < _PLAIN_FLOAT_END  # type: ignore[operator]
-                    or -_PLAIN_FLOAT_END < value <= -_PLAIN_FLOAT_MIN  # type: ignore[operator]
-                    or value == 0.0
-                ):
-                    return False
-                continue
-            containers += 1
-            if containers > _MAX_CONTAINERS:
-                return False
-            if kind is dict and isinstance(value, dict):
-                pending.append(value.values())
-            elif (kind is list or kind is tuple) and isinstance(value, list | tuple):
-                pending.append(value)
-            else:
-                return False
-    return True
 
 
 def _finite(value: object) -> object:
