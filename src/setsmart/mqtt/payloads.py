@@ -171,9 +171,10 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan
 #: (tests/mqtt/test_payloads_orjson.py), and others differently (1e-05 / 0.00001).
 _PLAIN_FLOAT_MIN: Final = 1e-4
 _PLAIN_FLOAT_END: Final = 1e16
-#: Containers looked into before the document goes to json instead: a deep (or circular)
-#: one is left to json, which writes (or refuses) it as it always did.
-_MAX_CONTAINERS: Final = 256
+#: Containers looked into before the document goes to json instead, which refuses a
+#: circular one as it always did. (A document nested deeper than orjson goes, 255
+#: levels, makes it raise TypeError: json writes that one too.)
+_MAX_CONTAINERS: Final = 10_000
 
 
 def _finite(value: object) -> object:
