@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
+import enum
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from setsmart.history import Sample, Sampler, numeric_values
+
+
+class _Level(enum.IntEnum):
+    HIGH = 3
+
+
+_VALUES = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**64), 2**64)  # float() of a longer one overflows, as it always did
+    | st.floats(allow_nan=False)
+    | st.text(max_size=3)
+    | st.just(_Level.HIGH)
+    | st.dictionaries(st.text(max_size=2), st.integers(), max_size=2)
+)
 
 
 def test_only_numbers_are_sampled() -> None:
@@ -16,6 +36,12 @@ def test_only_numbers_are_sampled() -> None:
         "color": {"h": 1, "s": 2},
     }
     assert dict(numeric_values(state)) == {"power": 12.5, "brightness": 128.0}
+
+
+@given(st.dictionaries(st.sampled_from(["power", "last_seen", "dps", "x", "state"]), _VALUES))
+def test_a_first_document_samples_what_numeric_values_gives(state: dict[str, object]) -> None:
+    samples = Sampler().observe("plug", state, 100.0)
+    assert samples == [Sample("plug", key, 100.0, v) for key, v in numeric_values(state)]
 
 
 def test_first_value_is_written_at_once() -> None:

@@ -55,7 +55,8 @@ class EventHub:
 
     def state(self, device: str, document: dict[str, object]) -> None:
         self.states[device] = document
-        self.publish("state", {"device": device, "state": document})
+        if self._listeners:  # nearly always none: no event to build
+            self.publish("state", {"device": device, "state": document})
 
     def forget(self, device: str) -> None:
         self.states.pop(device, None)

@@ -513,7 +513,7 @@ class DeviceRuntime:
             document["last_seen"] = published["last_seen"]
             if document == published:
                 return
-        document["last_seen"] = _last_seen_now()
+        document["last_seen"] = _last_seen_text(int(time.time()))
         self._published = document
         self.outbox.state(self, document)
 
@@ -653,10 +653,6 @@ class DeviceRuntime:
                 self.outbox.problem(self, "error", message)
 
         self.submit(Command("set", {"dps": dict(dps)}, "", done))
-
-
-def _last_seen_now() -> str:
-    return _last_seen_text(int(time.time()))
 
 
 @functools.lru_cache(maxsize=2)

@@ -58,7 +58,17 @@ class Sampler:
         known = self._series.get(device)
         if known is None:
             known = self._series[device] = {}
-        for key, value in numeric_values(state):
+        # `numeric_values`, inline: a generator's step per key cost as much as the rest.
+        for key, raw in state.items():
+            kind = type(raw)
+            if kind is float:
+                value: float = raw  # type: ignore[assignment]  # exactly a float
+            elif kind is int:
+                value = float(raw)  # type: ignore[arg-type]  # exactly an int
+            else:
+                continue
+            if key in _NOT_HISTORY:
+                continue
             series = known.get(key)
             if series is None:
                 known[key] = _Series(now, value)

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
+import orjson
+
 #: Availability payloads, of the bridge and of each device.
 ONLINE: Final = "online"
 OFFLINE: Final = "offline"
@@ -108,6 +110,55 @@ def _decode(text: str) -> object:
 def encode_json(document: object) -> str:
     """Compact JSON with keys in the given order; NaN and infinities become null."""
     try:
+        return encode_json_bytes(document).decode()
+    except UnicodeEncodeError:  # a lone surrogate (odd firmware): json's text, not UTF-8
+        return _encode_with_json(document)
+
+
+def encode_json_bytes(document: object) -> bytes:
+    """`encode_json(document)` as UTF-8 (what is published), without the text between.
+
+    orjson writes it where it gives the json encoder's bytes: str, int, bool, None, list,
+    tuple and dict it writes as json does, and it raises TypeError for what json writes
+    otherwise (a key that is not a str, an integer beyond 64 bits, a lone surrogate).
+    The rest goes to json: floats orjson writes with an exponent, NaN and the infinities,
+    and anything else (an Enum or a UUID, which orjson would write and json refuses;
+    subclasses). The check is written out here, not called: this runs for every state
+    change of every device.
+    """
+    pending: list[Iterable[object]] = [(document,)]
+    containers = 0
+    while pending:
+        for value in pending.pop():
+            kind = type(value)
+            if kind is str or kind is int or kind is bool or value is None:
+                continue
+            if kind is float:
+                # An exact float, compared without isinstance or abs (a call per number).
+                if not (
+                    _PLAIN_FLOAT_MIN <= value < _PLAIN_FLOAT_END  # type: ignore[operator]
+                    or -_PLAIN_FLOAT_END < value <= -_PLAIN_FLOAT_MIN  # type: ignore[operator]
+                    or value == 0.0
+                ):
+                    return _encode_with_json(document).encode()
+                continue
+            containers += 1
+            if containers > _MAX_CONTAINERS:
+                return _encode_with_json(document).encode()
+            if kind is dict and isinstance(value, dict):
+                pending.append(value.values())
+            elif (kind is list or kind is tuple) and isinstance(value, list | tuple):
+                pending.append(value)
+            else:
+                return _encode_with_json(document).encode()
+    try:
+        return orjson.dumps(document)
+    except TypeError:
+        return _encode_with_json(document).encode()
+
+
+def _encode_with_json(document: object) -> str:
+    try:
         return _ENCODER.encode(document)
     except ValueError:
         # A DP of odd firmware may hold NaN; JSON has no such number.
@@ -115,6 +166,15 @@ def encode_json(document: object) -> str:
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+#: Floats from 1e-4 up to (not including) 1e16, and zero, are the ones `repr` (and so
+#: json) writes without an exponent; orjson writes those the same, digit for digit
+#: (tests/mqtt/test_payloads_orjson.py), and others differently (1e-05 / 0.00001).
+_PLAIN_FLOAT_MIN: Final = 1e-4
+_PLAIN_FLOAT_END: Final = 1e16
+#: Containers looked into before the document goes to json instead, which refuses a
+#: circular one as it always did. (A document nested deeper than orjson goes, 255
+#: levels, makes it raise TypeError: json writes that one too.)
+_MAX_CONTAINERS: Final = 10_000
 
 
 def _finite(value: object) -> object:
