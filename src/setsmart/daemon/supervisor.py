@@ -587,7 +587,7 @@ class Supervisor:
     def state(self, device: DeviceRuntime, document: dict[str, object]) -> None:
         name = device.config.name  # not the `name` property: a call less, three times
         topic = self.topics.state(name)
-        first = self.bridge.retained(topic) is None
+        first = not self.bridge.holds(topic)
         self.bridge.publish(topic, encode_json_bytes(document), retain=True)
         profile = device.profile
         if profile is not None and profile.type in CHANNEL_TYPES:  # no call for the others

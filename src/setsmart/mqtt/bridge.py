@@ -121,6 +121,10 @@ class MqttBridge:
         if self.connected.is_set():
             self._enqueue(Outgoing(topic, payload.encode(), 0, False, correlation))
 
+    def holds(self, topic: str) -> bool:
+        """Whether a retained message is kept for `topic`."""
+        return topic in self._retained
+
     def retained(self, topic: str) -> bytes | None:
         message = self._retained.get(topic)
         return None if message is None else _bytes_of(message)
@@ -129,11 +133,9 @@ class MqttBridge:
         connection = self._connection
         if (
             connection is not None
-            and connection.is_open
             and not self._pump_holds
             and self._queue.empty()
-            and not connection.paused
-            and (not message.qos or connection.window_open)
+            and connection.can_write(message.qos)
         ):
             self._write(connection, message)
             return
