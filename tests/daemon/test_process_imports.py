@@ -2,8 +2,9 @@
 comes without rich, greenlet or colorama (all installed here, by the test tools); package
 data is read without importlib.resources (zipfile), saves are made without tempfile
 (shutil, bz2, lzma), "did you mean" loads difflib only when it is said; JSON is read by
-orjson and json, not msgspec (and typing_extensions, which it brings); and the demo's
-simulated devices stay out: memory the daemon would keep forever."""
+orjson and json, not msgspec (and typing_extensions, which it brings); CRC32 is zlib's,
+not zlib-ng's (and the gzip it imports); and the demo's simulated devices stay out: memory
+the daemon would keep forever."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ sys.exit(main(sys.argv[1:]))
 HEAVY = (
     *("httpx", "httpcore", "h11", "rich", "pygments", "greenlet", "colorama", "ctypes"),
     *("zipfile", "tempfile", "shutil", "bz2", "lzma", "difflib", "msgspec", "typing_extensions"),
+    *("zlib_ng", "gzip"),
 )
 
 
