@@ -6,15 +6,16 @@ import asyncio
 
 import pytest
 
-from setsmart.lan.connection import Connection
+from setsmart.lan.connection import Connection, Target
 from setsmart.lan.errors import (
     ConnectFailed,
     ConnectionLost,
+    LanError,
     ReplyTimeout,
     VersionMismatch,
     WrongLocalKey,
 )
-from setsmart.protocol import VERSIONS, Dps, Version
+from setsmart.protocol import VERSIONS, Command, DeviceSession, Dps, Request, Version
 from setsmart.sim import SimDevice
 from setsmart.sim.device import REPLY_SHAPES, ReplyShape
 from tests.lan.helpers import KEY, WRONG_KEY, new_id, target_for, wait_until
@@ -177,3 +178,45 @@ async def test_another_client_taking_the_connection_is_named() -> None:
             second.close()
     assert isinstance(lost, ConnectionLost)
     assert "another client" in str(lost)
+
+
+class _Wire:
+    """A transport that keeps what the connection writes."""
+
+    def __init__(self) -> None:
+        self.written: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+
+    def close(self) -> None:
+        pass
+
+
+async def test_a_control_started_by_an_answer_waits_for_its_own() -> None:
+    # The device's answer to a control and its push of the new state arrive in one read.
+    # A control the answer's callback starts at once must not be completed by that push,
+    # which carries its predecessor's DP.
+    device = DeviceSession("bf0123456789abcdef00", KEY.encode(), "3.3")
+    conn = Connection(Target("plug", device.device_id, KEY.encode(), "3.3", "127.0.0.1"))
+    wire = _Wire()
+    conn.connection_made(wire)  # type: ignore[arg-type]
+    answers: list[LanError | None] = []
+
+    def first_answered(error: LanError | None) -> None:
+        answers.append(error)
+        conn.start_control({"1": False}, answers.append)
+
+    conn.start_control({"1": True}, first_answered)
+    (request,) = device.receive_data(wire.written[0])
+    assert isinstance(request, Request)
+    ack = device.reply(request.seqno, request.cmd, None)
+    push = device.status(device.next_seqno(), Command.STATUS, {"1": True})
+    conn.data_received(ack + push)
+    assert answers == [None]  # the first is answered; the second was sent, and waits
+    assert len(wire.written) == 2
+    (second,) = device.receive_data(wire.written[1])
+    assert isinstance(second, Request)
+    conn.data_received(device.reply(second.seqno, second.cmd, None))
+    assert answers == [None, None]
+    conn.close()
