@@ -152,6 +152,26 @@ def test_strip_state_sets_every_gang() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("current", "on"),
+    [
+        ({"1": False, "2": True}, False),
+        ({"1": True, "2": False}, False),
+        ({"1": False, "2": False}, True),
+        ({"1": False, "2": "?", "3": None}, True),
+        ({"2": True}, False),
+    ],
+)
+def test_strip_toggle_reads_the_gangs_known(current: dict[str, object], on: bool) -> None:
+    assert sent(STRIP, {"state": "TOGGLE"}, current).dps == dict.fromkeys("1234", on)
+
+
+def test_strip_toggle_with_no_gang_known() -> None:
+    assert refused(STRIP, {"state": "TOGGLE"}, {"1": "?"}) == (
+        "state: cannot TOGGLE, the current state is not known yet"
+    )
+
+
 def test_strip_gangs() -> None:
     assert sent(STRIP, {"state_l2": "ON", "state_l3": "TOGGLE"}, {"3": True}).dps == {
         "2": True,
