@@ -121,13 +121,17 @@ def test_gang_keys(profile: DeviceProfile, key: str, message: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "on"), [(True, True), (False, False), ("on", True), ("OFF", False)]
+    ("value", "on"),
+    [(True, True), (False, False), ("on", True), ("OFF", False), ("ON", True), (" Off ", False)],
 )
 def test_state_values(value: object, on: bool) -> None:
     assert sent(PLUG, {"state": value}).dps == {"1": on}
 
 
-@pytest.mark.parametrize(("value", "shown"), [("maybe", "'maybe'"), (1, "1"), (None, "null")])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("maybe", "'maybe'"), (1, "1"), (None, "null"), (["ON"], '["ON"]'), ({"a": 1}, '{"a": 1}')],
+)
 def test_state_must_be_on_off_or_toggle(value: object, shown: str) -> None:
     assert refused(PLUG, {"state": value}) == f"state: {shown} is not ON, OFF or TOGGLE"
 
