@@ -121,13 +121,17 @@ def test_gang_keys(profile: DeviceProfile, key: str, message: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "on"), [(True, True), (False, False), ("on", True), ("OFF", False)]
+    ("value", "on"),
+    [(True, True), (False, False), ("on", True), ("OFF", False), ("ON", True), (" Off ", False)],
 )
 def test_state_values(value: object, on: bool) -> None:
     assert sent(PLUG, {"state": value}).dps == {"1": on}
 
 
-@pytest.mark.parametrize(("value", "shown"), [("maybe", "'maybe'"), (1, "1"), (None, "null")])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("maybe", "'maybe'"), (1, "1"), (None, "null"), (["ON"], '["ON"]'), ({"a": 1}, '{"a": 1}')],
+)
 def test_state_must_be_on_off_or_toggle(value: object, shown: str) -> None:
     assert refused(PLUG, {"state": value}) == f"state: {shown} is not ON, OFF or TOGGLE"
 
@@ -150,6 +154,26 @@ def test_strip_state_sets_every_gang() -> None:
         "3": False,
         "4": False,
     }
+
+
+@pytest.mark.parametrize(
+    ("current", "on"),
+    [
+        ({"1": False, "2": True}, False),
+        ({"1": True, "2": False}, False),
+        ({"1": False, "2": False}, True),
+        ({"1": False, "2": "?", "3": None}, True),
+        ({"2": True}, False),
+    ],
+)
+def test_strip_toggle_reads_the_gangs_known(current: dict[str, object], on: bool) -> None:
+    assert sent(STRIP, {"state": "TOGGLE"}, current).dps == dict.fromkeys("1234", on)
+
+
+def test_strip_toggle_with_no_gang_known() -> None:
+    assert refused(STRIP, {"state": "TOGGLE"}, {"1": "?"}) == (
+        "state: cannot TOGGLE, the current state is not known yet"
+    )
 
 
 def test_strip_gangs() -> None:

@@ -50,6 +50,7 @@ _ALL_KEYS: Final = (
 )
 #: Keys that each pick a colour mode (or a scene): at most one of these groups at a time.
 _MODE_KEYS: Final = (("color",), ("color_temp", "color_temp_kelvin"), ("white",), ("effect",))
+_ANY_MODE_KEY: Final = frozenset(key for group in _MODE_KEYS for key in group)
 _COLOUR_HELP: Final = '(use {"h","s"}, {"r","g","b"} or "#rrggbb")'
 
 
@@ -65,17 +66,48 @@ class SetCommand:
     restore_after: tuple[float, dict[str, DpValue]] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SetRules:
+    """What `/set` takes for one profile, worked out once (`set_rules`)."""
+
+    keys: tuple[str, ...]
+    """The `/set` keys, in the order error messages list them."""
+    accepted: frozenset[str]
+    """`keys` and the keys accepted and ignored (Home Assistant's `transition`...)."""
+    kind: KindModule | None
+    """`module_of(profile)`."""
+    gangs: tuple[tuple[str, str], ...]
+    """(`state_lN`, its switch DP) of each gang of a strip; none for other devices."""
+
+
 def set_keys(profile: DeviceProfile) -> tuple[str, ...]:
     """The `/set` keys this device accepts, in the order error messages list them."""
-    keys = profile.set_keys_memo
-    if keys is None:
-        keys = _work_out_set_keys(profile)
-        object.__setattr__(profile, "set_keys_memo", keys)  # a frozen profile's memo
-    return keys
+    return set_rules(profile).keys
 
 
-def _work_out_set_keys(profile: DeviceProfile) -> tuple[str, ...]:
+def set_rules(profile: DeviceProfile) -> SetRules:
+    """The profile's SetRules, worked out the first time it is asked."""
+    rules = profile.set_rules_memo
+    if rules is None:
+        rules = _work_out_set_rules(profile)
+        object.__setattr__(profile, "set_rules_memo", rules)  # a frozen profile's memo
+    return rules
+
+
+def _work_out_set_rules(profile: DeviceProfile) -> SetRules:
     kind = module_of(profile)
+    keys = _work_out_set_keys(profile, kind)
+    ignored = kind.IGNORED if kind is not None else HA_LIGHT_EXTRAS if profile.is_light else ()
+    gangs = enumerate(profile.switch_dps, start=1) if profile.is_strip else ()
+    return SetRules(
+        keys=keys,
+        accepted=frozenset((*keys, *ignored)),
+        kind=kind,
+        gangs=tuple((gang_role("state", gang), dp) for gang, dp in gangs),
+    )
+
+
+def _work_out_set_keys(profile: DeviceProfile, kind: KindModule | None) -> tuple[str, ...]:
     if kind is not None:
         return tuple(sorted(("dps", *kind.set_keys(profile)), key=_natural))
     keys = ["dps"]
@@ -105,9 +137,15 @@ def parse_set(
     that keeps the other half of the colour (the brightness shown, or the hue and
     saturation), read it.
     """
-    fields = _fields(payload)
-    kind = module_of(profile)
-    _check_keys(profile, kind, fields)
+    rules = profile.set_rules_memo or set_rules(profile)
+    fields: Mapping[str, object]
+    if type(payload) is dict and payload and payload.keys() <= rules.accepted:
+        fields = payload  # the common case: str keys (JSON's), each one the device takes
+    else:
+        fields = _fields(payload)
+        if not fields.keys() <= rules.accepted:
+            _refuse_keys(profile, rules, fields)
+    kind = rules.kind
     writes = _Writes()
     if "dps" in fields:
         _apply_raw(writes, fields["dps"])
@@ -116,11 +154,11 @@ def parse_set(
         if not writes.dps:
             raise SetError("nothing to set (the payload names no data point)")
         return SetCommand(dps=writes.dps)
-    _apply_switches(profile, fields, current_dps, writes)
+    _apply_switches(profile, rules, fields, current_dps, writes)
     restore = None
     if "power_cycle" in fields:
         restore = _apply_power_cycle(profile, fields["power_cycle"], writes)
-    if profile.is_light:  # `_check_keys` let no light key through for another device
+    if profile.is_light:  # the keys let no light key through for another device
         _apply_light(profile, fields, current_dps, writes)
     if not writes.dps and restore is None:
         raise SetError("nothing to set (the payload names no data point)")
@@ -133,7 +171,9 @@ def _natural(key: str) -> tuple[str, int]:
 
 
 def _fields(payload: object) -> dict[str, object]:
-    if isinstance(payload, str) and payload.strip().upper() in _PLAIN_WORDS:
+    if payload in _PLAIN_WORDS or (
+        isinstance(payload, str) and payload.strip().upper() in _PLAIN_WORDS
+    ):
         return {"state": payload}
     if isinstance(payload, dict):
         if not payload:
@@ -157,16 +197,14 @@ def _fields(payload: object) -> dict[str, object]:
 HA_LIGHT_EXTRAS: frozenset[str] = frozenset({"transition", "flash"})
 
 
-def _check_keys(
-    profile: DeviceProfile, kind: KindModule | None, fields: Mapping[str, object]
-) -> None:
-    valid = set_keys(profile)
-    ignored = kind.IGNORED if kind is not None else HA_LIGHT_EXTRAS if profile.is_light else ()
+def _refuse_keys(profile: DeviceProfile, rules: SetRules, fields: Mapping[str, object]) -> None:
+    """Raise SetError for the first key of `fields` the device does not take."""
+    valid = rules.keys
     for key in fields:
-        if key in valid or key in ignored:
+        if key in rules.accepted:
             continue
         gang = parse_gang_role(key)
-        if kind is None and gang is not None and gang[0] == "state":
+        if rules.kind is None and gang is not None and gang[0] == "state":
             if profile.is_strip:
                 raise SetError(f"{key}: this {profile.type.value} has {profile.gangs} gangs")
             single = "has a single switch (use state)" if profile.gangs else "has no switch"
@@ -192,20 +230,22 @@ def _apply_raw(writes: _Writes, value: object) -> None:
 
 def _apply_switches(
     profile: DeviceProfile,
+    rules: SetRules,
     fields: Mapping[str, object],
     current: Mapping[str, object],
     writes: _Writes,
 ) -> None:
     switches = profile.switch_dps
     if "state" in fields:
-        known = [now for dp in switches if isinstance(now := current.get(dp), bool)]
-        on = _switch_value("state", fields["state"], any(known) if known else None)
+        shown: bool | None = None  # on if any switch is known to be on; None if none is known
+        for dp in switches:
+            now = current.get(dp)
+            if isinstance(now, bool):
+                shown = shown or now
+        on = _switch_value("state", fields["state"], shown)
         for dp in switches:
             writes.put(dp, on, "state")
-    if not profile.is_strip:
-        return  # `_check_keys` let no `state_lN` through
-    for gang, dp in enumerate(switches, start=1):
-        key = gang_role("state", gang)
+    for key, dp in rules.gangs:  # a strip's; the keys let no `state_lN` through for others
         if key in fields:
             now = current.get(dp)
             writes.put(
@@ -254,11 +294,14 @@ def _colour_hs(value: object) -> tuple[float, float]:
 
 def _check_one_mode(fields: Mapping[str, object]) -> None:
     """Refuse keys that pick two colour modes (or a scene and anything of a colour)."""
-    given = [[key for key in group if key in fields] for group in _MODE_KEYS]
-    chosen = [keys for keys in given if keys]
-    if len(chosen) > 1:
-        first, other = chosen[0][0], chosen[1][0]
-        raise SetError(f"{first}: cannot be set together with {other} (one colour mode at a time)")
+    if len(fields.keys() & _ANY_MODE_KEY) > 1:  # else one mode at most, with no search
+        given = [[key for key in group if key in fields] for group in _MODE_KEYS]
+        chosen = [keys for keys in given if keys]
+        if len(chosen) > 1:
+            first, other = chosen[0][0], chosen[1][0]
+            raise SetError(
+                f"{first}: cannot be set together with {other} (one colour mode at a time)"
+            )
     if "effect" in fields and "brightness" in fields:
         raise SetError("effect: cannot be set together with brightness (a scene sets its own)")
 

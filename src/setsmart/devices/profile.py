@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from setsmart.devices.colour import ColorFormat
 from setsmart.devices.convert import MIRED_MAX, MIRED_MIN
@@ -22,6 +22,9 @@ from setsmart.devices.roles import (
     parse_gang_role,
 )
 from setsmart.devices.types import AUTO, TYPE_CHOICES, DeviceType, is_int
+
+if TYPE_CHECKING:
+    from setsmart.devices.commands import SetRules
 
 _LIGHT_TYPES = frozenset({DeviceType.BULB, DeviceType.BULB_V1})
 
@@ -72,12 +75,10 @@ class DeviceProfile:
     min_mireds: ClassVar[int] = MIRED_MIN
     max_mireds: ClassVar[int] = MIRED_MAX
 
-    # Filled in by `devices.commands.set_keys` the first time it is asked (every `/set`
-    # asks; the profile never changes).
-    set_keys_memo: tuple[str, ...] | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
-    """The `/set` keys the device takes, once worked out; read them with `set_keys`."""
+    # Filled in by `devices.commands` the first time a `/set` is parsed (every `/set`
+    # reads it; the profile never changes).
+    set_rules_memo: SetRules | None = field(default=None, init=False, repr=False, compare=False)
+    """What `/set` takes for the device, once worked out; read it with `set_rules`."""
 
     def __post_init__(self) -> None:
         roles = self.roles
@@ -337,7 +338,7 @@ def shared_profile(profile: DeviceProfile) -> DeviceProfile:
 
     A thousand plugs of one model resolve a thousand equal profiles; sharing one saves
     about 1.7 KB a device. Equal profiles are interchangeable: a profile never changes
-    (its `set_keys_memo` depends on nothing else). Distinct profiles are few; the table
+    (its `set_rules_memo` depends on nothing else). Distinct profiles are few; the table
     starts afresh if ever it holds `_SHARED_MAX` of them.
     """
     key = (

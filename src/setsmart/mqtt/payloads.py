@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -49,8 +50,47 @@ def decode_set_payload(raw: bytes | bytearray | memoryview) -> object:
         raise CommandPayloadError(
             f"payload is {size} bytes, more than the {MAX_COMMAND_BYTES} a command may have"
         )
+    data = bytes(raw)
+    # The common commands are read here, with no Python function called: a plain word in
+    # ASCII, and a short payload orjson reads as `_decode_text` would (tested to agree).
+    word = _ASCII_PLAIN_WORDS.get(data.strip().upper())
+    if word is not None:
+        return word
+    if size <= _ORJSON_MAX_BYTES and _WIDE_INTEGER.search(data) is None:
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass  # _decode_text refuses it with its own message
+        else:
+            # Each key of the payload is followed by a ':' of its own, so when the ':'
+            # are no more than the keys orjson kept, no key was given twice (orjson keeps
+            # the last value of a duplicate where json refuses it). The keys counted are
+            # those of the object and of the objects in it (a colour: {"h","s"}).
+            keys = 0
+            if type(value) is dict:
+                keys = len(value)
+                for item in value.values():
+                    if type(item) is dict:
+                        keys += len(item)
+            if data.count(b":") == keys:
+                return value
+    return _decode_text(data)
+
+
+#: The plain words as `data.strip().upper()` gives them for an ASCII payload.
+_ASCII_PLAIN_WORDS: Final = {word.encode(): word for word in _PLAIN_WORDS}
+#: Payloads orjson reads: short enough to nest at most 512 levels (json refuses what nests
+#: deeper than Python's recursion limit lets it go, orjson only past 1024 levels) ...
+_ORJSON_MAX_BYTES: Final = 1024
+#: ... and with no run of 19 digits, which may be an integer beyond 64 bits (orjson reads
+#: it as a float, json as an int).
+_WIDE_INTEGER: Final = re.compile(rb"[0-9]{19}")
+
+
+def _decode_text(data: bytes) -> object:
+    """`decode_set_payload` for any payload within MAX_COMMAND_BYTES, with json."""
     try:
-        text = bytes(raw).decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CommandPayloadError(
             f"payload is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
