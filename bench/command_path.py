@@ -1,22 +1,21 @@
 """The daemon's Python work to turn a `/set` payload into the DPs to write, in-process:
 `decode_set_payload` then `parse_set`, as `Supervisor._on_command` and
-`DeviceRuntime._order` call them, with no broker and no device. Prints, per command of
-each case, the best of five timed runs and the calls cProfile counts (Python functions
-and built-ins apart).
+`DeviceRuntime._order` call them, with no broker and no device. Prints JSON: per command
+of each case, µs (the best of five timed runs) and the calls cProfile counts (Python
+functions and built-ins apart).
 
-    PYTHONPATH=src .venv/bin/python bench/command_path.py [--commands N]
+    .venv/bin/python -m bench.command_path [--commands N]
 """
 
 from __future__ import annotations
 
 import argparse
-import cProfile
-import gc
-import pstats
-import time
+import functools
+import json
 from collections.abc import Mapping
 from typing import Final
 
+from bench.inprocess import per_operation
 from setsmart.devices import DeviceProfile, SetCommand, parse_set, profile_for
 from setsmart.mqtt.payloads import decode_set_payload
 
@@ -28,7 +27,6 @@ CASES: Final[tuple[tuple[str, str, bytes, Mapping[str, object]], ...]] = (
     ("strip gang", "strip", b'{"state_l2": "ON"}', {"1": True, "2": False}),
     ("bulb level", "bulb", b'{"brightness": 128}', {"20": True, "21": "white", "22": 500}),
 )
-_PROFILED = 2000
 
 
 def command(profile: DeviceProfile, raw: bytes, dps: Mapping[str, object]) -> SetCommand:
@@ -41,40 +39,18 @@ def commands(profile: DeviceProfile, raw: bytes, dps: Mapping[str, object], n: i
         parse_set(profile, decode_set_payload(raw), dps)
 
 
-def measure(profile: DeviceProfile, raw: bytes, dps: Mapping[str, object], n: int) -> str:
-    commands(profile, raw, dps, n // 10)  # warm up
-    best = float("inf")
-    for _ in range(5):
-        start = time.perf_counter()
-        commands(profile, raw, dps, n)
-        best = min(best, time.perf_counter() - start)
-    profiler = cProfile.Profile()
-    profiler.enable()
-    commands(profile, raw, dps, _PROFILED)
-    profiler.disable()
-    table = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
-    # The loop itself (`commands`) is one entry called once: not part of a command.
-    calls = (sum(entry[1] for entry in table.values()) - 1) / _PROFILED
-    builtins = sum(entry[1] for key, entry in table.items() if key[0] == "~") / _PROFILED
-    return (
-        f"{1e6 * best / n:.2f} us per command; {calls:.0f} calls "
-        f"({calls - builtins:.0f} Python functions, {builtins:.0f} built-ins)"
-    )
-
-
-def run(n: int) -> None:
-    gc.disable()
-    try:
-        for name, kind, raw, dps in CASES:
-            print(f"{name}: {measure(profile_for(kind), raw, dps, n)}")
-    finally:
-        gc.enable()
+def report(n: int) -> dict[str, object]:
+    cases = {
+        name: per_operation(functools.partial(commands, profile_for(kind), raw, dps), n)
+        for name, kind, raw, dps in CASES
+    }
+    return {"benchmark": "command_path", "commands": n, "cases": cases}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commands", type=int, default=50_000)
-    run(parser.parse_args().commands)
+    print(json.dumps(report(parser.parse_args().commands), indent=1))
 
 
 if __name__ == "__main__":

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from bench import command_path
 from setsmart.devices import profile_for
 
@@ -22,8 +20,11 @@ def test_each_case_writes_its_dps() -> None:
     }
 
 
-def test_every_case_is_measured(capsys: pytest.CaptureFixture[str]) -> None:
-    command_path.run(50)
-    lines = capsys.readouterr().out.splitlines()
-    assert [line.split(":")[0] for line in lines] == [case[0] for case in command_path.CASES]
-    assert all("us per command" in line and "Python functions" in line for line in lines)
+def test_every_case_is_measured() -> None:
+    report = command_path.report(50)
+    cases = report["cases"]
+    assert isinstance(cases, dict)
+    assert list(cases) == [case[0] for case in command_path.CASES]
+    for figures in cases.values():
+        assert figures["us"] > 0
+        assert figures["calls"] == figures["python_functions"] + figures["builtins"]

@@ -6,16 +6,15 @@ import asyncio
 import json
 from pathlib import Path
 
-import pytest
-
 from bench import state_path
+from setsmart.daemon.supervisor import Supervisor
 
 
 def test_the_plug_publishes_its_metered_state(tmp_path: Path) -> None:
     async def first_state() -> object:
         runtime = state_path.plug(tmp_path)
         supervisor = runtime.outbox
-        assert isinstance(supervisor, state_path.Supervisor)
+        assert isinstance(supervisor, Supervisor)
         payload = supervisor.bridge.retained(supervisor.topics.state("plug"))
         assert payload is not None
         return json.loads(payload)
@@ -30,8 +29,11 @@ def test_the_plug_publishes_its_metered_state(tmp_path: Path) -> None:
     )
 
 
-def test_both_cases_are_measured(capsys: pytest.CaptureFixture[str]) -> None:
-    asyncio.run(state_path.run(50))
-    lines = capsys.readouterr().out.splitlines()
-    assert [line.split(":")[0] for line in lines] == ["set", "push"]
-    assert all("us per state change" in line and "Python functions" in line for line in lines)
+def test_both_cases_are_measured() -> None:
+    report = asyncio.run(state_path.report(50))
+    assert report["benchmark"] == "state_path"
+    for case in ("set", "push"):
+        figures = report[case]
+        assert isinstance(figures, dict)
+        assert figures["us"] > 0
+        assert figures["calls"] == figures["python_functions"] + figures["builtins"]
