@@ -30,9 +30,17 @@ LAYERS: dict[str, set[str]] = {
 }
 # Top-level modules of no layer of their own, that import nothing of setsmart: any layer
 # may use them (the error root, reconnect backoff, structlog without rich, the event loop,
-# "did you mean").
+# "did you mean", a file replaced atomically).
 # `operation_errors` (why an operation was refused, with its HTTP status) imports only the root.
-LEAVES = {"errors", "operation_errors", "backoff", "_structlog", "eventloop", "suggest"}
+LEAVES = {
+    "errors",
+    "operation_errors",
+    "backoff",
+    "_structlog",
+    "eventloop",
+    "suggest",
+    "atomicfile",
+}
 # Top-level modules that belong to a layer: `setsmart demo` is a command of the CLI's.
 MODULE_LAYER = {"cli": "cli", "demo": "cli", "__main__": "cli"}
 

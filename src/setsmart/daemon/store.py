@@ -19,7 +19,6 @@ watchdog's cycles of the day.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 import os
 import re
@@ -31,6 +30,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Final, Generic, TypeGuard, TypeVar
 
+from setsmart.atomicfile import fsync_directory, leftovers, replace_file
 from setsmart.config.secret import Secret
 from setsmart.daemon.watchdog_rule import Memory
 from setsmart.devices.energy import EnergyMeter
@@ -39,7 +39,6 @@ from setsmart.errors import SetsmartError
 
 STATE_DIR_ENV: Final = "SETSMART_STATE_DIR"
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_TEMP_SUFFIX: Final = ".tmp"
 _LEFTOVER_AGE: Final = 60.0  # seconds; a save takes milliseconds
 
 Clock = Callable[[], datetime]
@@ -144,18 +143,7 @@ class StateStore:
 
     def _write(self, path: Path, payload: bytes) -> None:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, temp = _create_temp(self.directory, path.name)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(payload)
-                out.flush()
-                os.fsync(out.fileno())
-            temp.replace(path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                temp.unlink()
-            raise
-        _fsync_directory(self.directory)
+        replace_file(path, payload, sync_directory=True)
 
     def _set_aside(self, path: Path, reason: str) -> StateFileCorrupt:
         stamp = self._clock().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -166,7 +154,7 @@ class StateStore:
             target = path.with_name(f"{path.name}.corrupt-{stamp}-{count}")
         try:
             path.replace(target)
-            _fsync_directory(self.directory)
+            fsync_directory(self.directory)
         except OSError:
             return StateFileCorrupt(path, reason, None)
         return StateFileCorrupt(path, reason, target)
@@ -176,36 +164,10 @@ class StateStore:
         another process's save in progress (the lock covers this store only)."""
         cutoff = time.time() - _LEFTOVER_AGE
         with contextlib.suppress(OSError):
-            for leftover in self.directory.glob(f".{path.name}.*{_TEMP_SUFFIX}"):
+            for leftover in leftovers(path):
                 with contextlib.suppress(OSError):
                     if leftover.stat().st_mtime < cutoff:
                         leftover.unlink()
-
-
-_temp_numbers = itertools.count()
-
-
-def _create_temp(directory: Path, name: str) -> tuple[int, Path]:
-    """A new file, 0600, for a save of `name`, named as `_remove_leftovers` looks for.
-
-    Not tempfile.mkstemp: tempfile brings shutil, bz2 and lzma into the daemon.
-    """
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
-    while True:
-        temp = directory / f".{name}.{os.getpid()}-{next(_temp_numbers)}{_TEMP_SUFFIX}"
-        try:
-            return os.open(temp, flags, 0o600), temp
-        except FileExistsError:  # a crashed save's leftover with the same name
-            continue
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename itself durable."""
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # --- what the daemon keeps --------------------------------------------------------------

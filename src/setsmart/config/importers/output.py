@@ -3,21 +3,19 @@ and a private file for it (local keys are secrets: mode 0600)."""
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 from pathlib import Path
 
 import yaml
 
+from setsmart.atomicfile import PRIVATE_MODE, replace_file
 from setsmart.config.dump import dump_config
 from setsmart.config.fields import is_mapping
 from setsmart.config.importers.errors import OutputError, OutputExistsError
 from setsmart.config.importers.model import ImportResult
 from setsmart.config.model import Config
 from setsmart.config.yamlsource import YamlSyntaxError, compose
-
-PRIVATE_MODE = 0o600
 
 
 def render_config(result: ImportResult, *, base: Config | None = None, header: str = "") -> str:
@@ -85,7 +83,7 @@ def write_private_file(path: str | os.PathLike[str], text: str, *, force: bool =
         if target.is_dir():
             raise IsADirectoryError(errno.EISDIR, "Is a directory")
         if force:
-            _replace(target, text)
+            replace_file(target, text.encode())
         else:
             _create(target, text)
     except FileExistsError:
@@ -100,23 +98,6 @@ def _create(target: Path, text: str) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as file:
         os.fchmod(file.fileno(), PRIVATE_MODE)  # whatever the umask
         file.write(text)
-
-
-def _replace(target: Path, text: str) -> None:
-    import tempfile  # noqa: PLC0415 (a CLI command's; the daemon imports this module too)
-
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            os.fchmod(file.fileno(), PRIVATE_MODE)
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        Path(temporary).replace(target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(temporary).unlink()
-        raise
 
 
 def moved_paths_note(base: Config, output: Path) -> str | None:
