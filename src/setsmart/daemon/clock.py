@@ -34,10 +34,7 @@ class LoopClock:
     __slots__ = ()
 
     def now(self) -> float:
-        loop = _last.loop  # `_running_loop()` written out: the clock is read at every event
-        if loop is None or not loop.is_running():
-            loop = _running_loop()
-        return loop.time()
+        return _running_loop().time()
 
     def call_at(self, when: float, callback: Callable[[], None]) -> Timer:
         return _running_loop().call_at(when, callback)

@@ -85,16 +85,10 @@ class HistoryRecorder:
         if self._failed is not None:
             return
         now = self._wall()
-        samples = self._sampler.observe(device, state, now)
-        if samples:
-            self._backlog += samples
+        self._backlog += self._sampler.observe(device, state, now)
         total = state.get("energy")
-        # A float, as the daemon's documents have it, is told without isinstance.
-        if type(total) is float or (isinstance(total, int | float) and not isinstance(total, bool)):
-            total = float(total)
-            # An unchanged total adds nothing: not even a call (every state has it).
-            if total != self._energy.last_total.get(device):
-                self._energy.observe(device, total, now)
+        if isinstance(total, int | float) and not isinstance(total, bool):
+            self._energy.observe(device, float(total), now)
 
     def forget(self, device: str) -> None:
         """`device` left the configuration: its history stays, its sampling state goes."""

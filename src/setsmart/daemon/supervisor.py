@@ -66,12 +66,7 @@ from setsmart.devices import AUTO, set_keys
 from setsmart.devices.spec import SpecError
 from setsmart.lan.discovery import DiscoveryListener, Sighting
 from setsmart.mqtt.bridge import Incoming, MqttBridge
-from setsmart.mqtt.channels import (
-    CHANNEL_TYPES,
-    channel_command,
-    channel_state,
-    published_channels,
-)
+from setsmart.mqtt.channels import channel_command, channel_state, published_channels
 from setsmart.mqtt.discovery import (
     GATEWAY_OBJECT,
     DiscoveryPayloads,
@@ -585,15 +580,13 @@ class Supervisor:
             self.bridge.respond(message.response_topic, document, message.correlation)
 
     def state(self, device: DeviceRuntime, document: dict[str, object]) -> None:
-        name = device.config.name  # not the `name` property: a call less, three times
+        name = device.name
         topic = self.topics.state(name)
         first = not self.bridge.holds(topic)
         self.bridge.publish(topic, encode_json_bytes(document), retain=True)
-        profile = device.profile
-        if profile is not None and profile.type in CHANNEL_TYPES:  # no call for the others
-            for n in published_channels(profile):
-                channel = encode_json_bytes(channel_state(document, n))
-                self.bridge.publish(self.topics.channel_state(name, n), channel, retain=True)
+        for n in published_channels(device.profile):
+            channel = encode_json_bytes(channel_state(document, n))
+            self.bridge.publish(self.topics.channel_state(name, n), channel, retain=True)
         self.hub.state(name, document)
         if self.history is not None:
             self.history.observe(name, document)

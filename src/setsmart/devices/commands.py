@@ -137,7 +137,7 @@ def parse_set(
     that keeps the other half of the colour (the brightness shown, or the hue and
     saturation), read it.
     """
-    rules = profile.set_rules_memo or set_rules(profile)
+    rules = set_rules(profile)
     fields: Mapping[str, object]
     if type(payload) is dict and payload and payload.keys() <= rules.accepted:
         fields = payload  # the common case: str keys (JSON's), each one the device takes
@@ -171,9 +171,7 @@ def _natural(key: str) -> tuple[str, int]:
 
 
 def _fields(payload: object) -> dict[str, object]:
-    if payload in _PLAIN_WORDS or (
-        isinstance(payload, str) and payload.strip().upper() in _PLAIN_WORDS
-    ):
+    if isinstance(payload, str) and payload.strip().upper() in _PLAIN_WORDS:
         return {"state": payload}
     if isinstance(payload, dict):
         if not payload:

@@ -40,8 +40,6 @@ def switch_value(key: str, value: object, current: bool | None) -> bool:
     """ON/OFF/TOGGLE (any case) or a JSON bool; TOGGLE flips `current`."""
     if isinstance(value, bool):
         return value
-    if value in ("ON", "OFF"):  # as commands mostly spell them (a tuple: value may be a list)
-        return value == "ON"
     word = value.strip().upper() if isinstance(value, str) else None
     if word == "TOGGLE":
         if current is None:

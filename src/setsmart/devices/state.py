@@ -12,7 +12,7 @@ from setsmart.devices.convert import (
     mireds_from_device,
     scale_reading,
 )
-from setsmart.devices.kinds.behaviour import MODULES
+from setsmart.devices.kinds.behaviour import module_of
 from setsmart.devices.profile import DeviceProfile
 from setsmart.devices.roles import gang_role
 from setsmart.devices.scenes import current_effect, effect_list
@@ -40,31 +40,18 @@ def device_state(
     value. `share_dps`: the document's `dps` is `dps` itself rather than a copy, for a
     caller whose DP ids are strings and who never changes that mapping afterwards.
     """
-    state: dict[str, object]
-    if profile.is_strip:
-        state = _switch_state(profile, dps)
-    else:  # one switch or none: `_switch_state` without its calls
-        switch_dps = profile.switch_dps
-        on = dps.get(switch_dps[0]) if switch_dps else None
-        if on is True or on is False:
-            state = {"state": "ON" if on else "OFF"}
-        else:
-            state = {"state": None} if profile.is_light else {}
+    state = _switch_state(profile, dps)
     for role, dp, divisor, decimals in profile.meters:
         if role == "energy":
             if energy_kwh is not None:
                 state["energy"] = round(energy_kwh, decimals)
             continue
-        raw = dps.get(dp)
-        if type(raw) is int:  # what devices send: scaled here, without a call
-            state[role] = round(raw / divisor, decimals)
-            continue
-        reading = scale_reading(raw, divisor, decimals)
+        reading = scale_reading(dps.get(dp), divisor, decimals)
         if reading is not None:
             state[role] = reading
     if profile.is_light:  # only a light has the roles `_light_state` reads
         state.update(_light_state(profile, dps))
-    kind = MODULES.get(profile.type)  # `module_of`, without its call
+    kind = module_of(profile)
     if kind is not None:
         state.update(kind.state(profile, dps))
     state["dps"] = dps if share_dps else {str(dp): value for dp, value in dps.items()}

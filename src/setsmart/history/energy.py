@@ -22,13 +22,12 @@ def hour_of(t: float) -> int:
 class HourlyEnergy:
     """Per device: the last total seen, and kWh added per hour not yet written."""
 
-    last_total: dict[str, float] = field(default_factory=dict)
-    """The last total seen of each device (read it; `observe` keeps it)."""
+    _last_total: dict[str, float] = field(default_factory=dict)
     _unwritten: dict[tuple[str, int], float] = field(default_factory=dict)
 
     def observe(self, device: str, total_kwh: float, t: float) -> None:
-        last = self.last_total.get(device)
-        self.last_total[device] = total_kwh
+        last = self._last_total.get(device)
+        self._last_total[device] = total_kwh
         if last is None or total_kwh <= last:
             return
         slot = (device, hour_of(t))

@@ -12,7 +12,7 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -30,11 +30,15 @@ class Sample:
     v: float
 
 
-def numeric_values(state: Mapping[str, object]) -> Iterator[tuple[str, float]]:
-    """The (key, value) pairs of a state document worth a history."""
-    for key, value in state.items():
-        if type(value) in _NUMBERS and key not in _NOT_HISTORY:
-            yield key, float(value)  # type: ignore[arg-type]  # an int or a float
+def numeric_values(state: Mapping[str, object]) -> list[tuple[str, float]]:
+    """The (key, value) pairs of a state document worth a history (a list, not a
+    generator: every state change is read, and a generator's step per key cost as much as
+    the sampling)."""
+    return [
+        (key, float(value))  # type: ignore[arg-type]  # an int or a float
+        for key, value in state.items()
+        if type(value) in _NUMBERS and key not in _NOT_HISTORY
+    ]
 
 
 @dataclass(slots=True)
@@ -58,17 +62,7 @@ class Sampler:
         known = self._series.get(device)
         if known is None:
             known = self._series[device] = {}
-        # `numeric_values`, inline: a generator's step per key cost as much as the rest.
-        for key, raw in state.items():
-            kind = type(raw)
-            if kind is float:
-                value: float = raw  # type: ignore[assignment]  # exactly a float
-            elif kind is int:
-                value = float(raw)  # type: ignore[arg-type]  # exactly an int
-            else:
-                continue
-            if key in _NOT_HISTORY:
-                continue
+        for key, value in numeric_values(state):
             series = known.get(key)
             if series is None:
                 known[key] = _Series(now, value)

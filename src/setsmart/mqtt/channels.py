@@ -21,13 +21,11 @@ from setsmart.mqtt.payloads import CommandPayloadError
 
 #: The keys of a channel's own state topic.
 CHANNEL_KEYS = ("state", "brightness")
-#: The only kind whose channels have state topics of their own (see `published_channels`).
-CHANNEL_TYPES = frozenset({DeviceType.DIMMER})
 
 
 def published_channels(profile: DeviceProfile | None) -> tuple[int, ...]:
     """The channels that have a state topic of their own: a multi-channel dimmer's."""
-    if profile is not None and profile.type in CHANNEL_TYPES and dimmer.is_multi(profile):
+    if profile is not None and profile.type is DeviceType.DIMMER and dimmer.is_multi(profile):
         return dimmer.channels(profile)
     return ()
 

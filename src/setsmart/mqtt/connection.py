@@ -126,13 +126,7 @@ class MqttConnection(asyncio.Protocol):
     def can_write(self, qos: int) -> bool:
         """Whether a message of `qos` may be written now: open, the socket's buffer under
         its high-water mark, and for QoS 1 a place in the window."""
-        return (
-            self._transport is not None
-            and not self._closing
-            and not self._closed.done()
-            and not self._paused
-            and (not qos or self.session.window_open)
-        )
+        return self.is_open and not self._paused and (not qos or self.session.window_open)
 
     @property
     def paused(self) -> bool:
