@@ -10,7 +10,7 @@ import pytest
 
 from setsmart.lan.errors import ConnectFailed, ConnectionLost, LanError, NotConnected, ReplyTimeout
 from setsmart.lan.link import DeviceLink, DpsReport, LinkDown, LinkEvent, LinkSettings, LinkUp
-from setsmart.protocol import Version
+from setsmart.protocol import Command, Version
 from setsmart.sim import SimDevice
 from tests.lan.helpers import KEY, new_id, set_dps, wait_until
 
@@ -92,6 +92,20 @@ async def test_heartbeats_keep_an_idle_connection_open() -> None:
             assert link.connected
             assert not any(isinstance(e, LinkDown) for e in events)
             assert device.stats.connections == 1
+
+
+async def test_no_heartbeat_while_commands_keep_the_connection_busy() -> None:
+    events: list[LinkEvent] = []
+    async with SimDevice(new_id(), KEY, "3.3", "plug") as device:
+        link = link_for(device, events)  # a heartbeat after 0.2 s without a frame sent
+        async with running(link):
+            await wait_until(lambda: ups(events) == 1)
+            for n in range(12):  # a command every 0.1 s for 1.2 s
+                assert await set_dps(link, {"1": n % 2 == 0}) is None
+                await asyncio.sleep(0.1)
+            assert device.stats.requests.get(Command.HEART_BEAT, 0) == 0
+            await asyncio.sleep(0.5)  # idle: heartbeats again
+            assert device.stats.requests.get(Command.HEART_BEAT, 0) >= 1
 
 
 async def test_reconnects_after_the_device_drops_the_connection() -> None:

@@ -234,6 +234,8 @@ class DeviceLink:
             if closed.done():
                 return closed.result()
             now = loop.time()
+            # Commands sent meanwhile moved it: a busy connection needs no heartbeat.
+            heartbeat_due = conn.last_sent + settings.heartbeat
             try:
                 if now >= next_energy:
                     next_energy = now + settings.energy_poll
