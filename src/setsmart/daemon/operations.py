@@ -249,7 +249,7 @@ class Operations:
 
     async def firmware_check(self, device: str | None) -> list[dict[str, object]]:
         names = list(self._supervisor.devices) if device is None else [device]
-        return [await self._firmware(name, None) for name in names]
+        return [await self.firmware(name, None) for name in names]
 
     async def firmware_upgrade(
         self, devices: list[str] | None, product_key: str | None = None
@@ -263,7 +263,7 @@ class Operations:
             names = [name for name in names if await self._product_key(name) == product_key]
             if not names:
                 raise BadRequest(f"firmware/upgrade: no such device is of product {product_key!r}")
-        return [await self._firmware(name, firmware.FirmwareOrder()) for name in names]
+        return [await self.firmware(name, firmware.FirmwareOrder()) for name in names]
 
     async def _product_key(self, name: str) -> str | None:
         """The product key the device announced, else the one the cloud knows (None: neither)."""
@@ -278,7 +278,9 @@ class Operations:
         except RouteError as exc:
             raise Unavailable(str(exc)) from None
 
-    async def _firmware(self, name: str, order: firmware.FirmwareOrder | None) -> dict[str, object]:
+    async def firmware(self, name: str, order: firmware.FirmwareOrder | None) -> dict[str, object]:
+        """Read the device's firmware versions from the cloud (`order`: and start an
+        upgrade), publish them, and return them as the firmware document."""
         runtime = self._runtime(name)
         route = self._supervisor.account.route(runtime.config)
         if route is None:
@@ -290,12 +292,12 @@ class Operations:
             self._supervisor.log_line("info", line, device=name)
 
         outcome = await firmware_request(route, order, started)
+        document = None
         if outcome.infos is not None:
-            self._supervisor.publish_firmware(route, outcome.infos)
+            document = self._supervisor.announce.firmware(name, route.device_id, outcome.infos)
         if outcome.error is not None:
             raise Unavailable(outcome.error)
-        assert outcome.infos is not None  # noqa: S101 (no error: the cloud answered)
-        document = firmware.firmware_document(outcome.infos, datetime.now(UTC))
+        assert document is not None  # noqa: S101 (no error: the cloud answered)
         return {"device": name, **document}
 
     async def bridge_request(self, op: str, body: object) -> object:

@@ -6,7 +6,10 @@ to devices, reloads the configuration on request (applying only the differences)
 on stop says goodbye on MQTT (availability offline, bridge offline) before cancelling.
 What it keeps lives in objects of their own: the cloud account and its quota
 (`cloud_account`), the register of retained topics (`retained`), the energy totals
-(`energy`); firmware requests are `firmware_request`; time comes from one `clock`.
+(`energy`), what it announces about devices on retained topics: Home Assistant discovery,
+firmware, `bridge/devices` and `bridge/info` (`announcements`); firmware requests are
+`firmware_request`, answered through `operations` as for HTTP; time comes from one
+`clock`.
 It starts nothing but the systemd watchdog until the broker says no other instance holds
 its base topic (`instance`).
 
@@ -29,7 +32,7 @@ import asyncio
 import contextlib
 import contextvars
 import gc
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -37,21 +40,20 @@ from typing import TYPE_CHECKING, Any
 from setsmart._structlog import structlog
 from setsmart.backoff import Backoff
 from setsmart.cloud import CloudError
-from setsmart.cloud.models import UpgradeInfo
 from setsmart.config import Config, DeviceConfig, HttpConfig
 from setsmart.config.secret import Secret
 from setsmart.daemon import firmware
+from setsmart.daemon.announcements import Announcements
 from setsmart.daemon.clock import LOOP_CLOCK, Clock
 from setsmart.daemon.cloud_account import CloudAccount
-from setsmart.daemon.cloud_route import CloudRoute, CloudTuning
+from setsmart.daemon.cloud_route import CloudTuning
 from setsmart.daemon.coalesce import Coalescer
 from setsmart.daemon.commands import Command, CommandError, InvalidCommand, NoSuchDevice
 from setsmart.daemon.energy import SAVE_EVERY, EnergyStore
 from setsmart.daemon.events import EventHub
-from setsmart.daemon.firmware_request import firmware_request
 from setsmart.daemon.gateways import NO_GATEWAYS, Gateway, GatewayPlan, child_link_factory, plan
 from setsmart.daemon.history import HistoryRecorder
-from setsmart.daemon.instance import BaseTopicTaken, claim_base_topic, info_payload
+from setsmart.daemon.instance import BaseTopicTaken, claim_base_topic
 from setsmart.daemon.learnt_keys import LearntKeys
 from setsmart.daemon.machine import sleep_window
 from setsmart.daemon.operations import Operations, decode_request
@@ -67,19 +69,9 @@ from setsmart.devices.spec import SpecError
 from setsmart.lan.discovery import DiscoveryListener, Sighting
 from setsmart.mqtt.bridge import Incoming, MqttBridge
 from setsmart.mqtt.channels import channel_command, channel_state, published_channels
-from setsmart.mqtt.discovery import (
-    GATEWAY_OBJECT,
-    DiscoveryPayloads,
-    Family,
-    discovery_documents,
-    removed_device_topics,
-    stale_discovery_topics,
-)
 from setsmart.mqtt.payloads import (
-    BridgeDevice,
     CommandPayloadError,
     LogLevel,
-    bridge_devices_document,
     decode_set_payload,
     encode_json,
     encode_json_bytes,
@@ -120,6 +112,7 @@ class Supervisor:
     devices: dict[str, _Device] = field(init=False, default_factory=dict)
     bridge: MqttBridge = field(init=False)
     topics: Topics = field(init=False)
+    announce: Announcements = field(init=False)
     _group: asyncio.TaskGroup | None = field(init=False, default=None)
     _bridge_task: asyncio.Task[None] | None = field(init=False, default=None)
     _listener: DiscoveryListener | None = field(init=False, default=None)
@@ -192,7 +185,7 @@ class Supervisor:
                 for device in self._plan.start_order(self.config.devices):
                     self._start_device(device)
                 await self._start_discovery()
-                self._clear_removed_devices()
+                self.announce.forget_all_but(self.config.devices)
                 self._start_watchdogs()
                 group.create_task(self._announce_ready())
                 group.create_task(self._save_periodically())
@@ -299,8 +292,11 @@ class Supervisor:
             on_message=self._on_message,
             on_connect=self._on_connect,
         )
+        self.announce = Announcements(
+            self.bridge, self.topics, self.retained, self.hub, config.homeassistant.discovery
+        )
         self._bridge_task = self.spawn(self.bridge.run(), "mqtt")
-        self._publish_info()
+        self.announce.info(config)
 
     def _start_device(self, config: DeviceConfig) -> None:
         meter = self.energy_totals.meter(config.id)
@@ -337,16 +333,7 @@ class Supervisor:
         if config.name in self._plan.gateways:
             self._publish_discovery(runtime)  # its connectivity, even without DPs of its own
         else:
-            self._clear_connectivity(config.id)
-
-    def _clear_connectivity(self, device_id: str) -> None:
-        """A device that is no longer a gateway loses its connectivity entity (a device
-        without DPs never publishes documents again that would clear it)."""
-        before = self.retained.of(device_id)
-        topic = self.topics.ha_config("binary_sensor", device_id, GATEWAY_OBJECT)
-        if topic in before:
-            self._clear([topic])
-            self.retained.set(device_id, [t for t in before if t != topic])
+            self.announce.gateway_gone(config.id)
 
     def _link_factory(self, config: DeviceConfig) -> tuple[LinkFactory | None, bool]:
         """The device's link factory (None: a link of its own), and whether it is a
@@ -373,13 +360,7 @@ class Supervisor:
         if self.history is not None and forget:
             self.history.forget(name)
         if forget:
-            config, profile = device.runtime.config, device.runtime.profile
-            topics = {
-                *removed_device_topics(config, self.topics),
-                *(self.topics.channel_state(name, n) for n in published_channels(profile)),
-                *self.retained.forget(config.id),
-            }
-            self._clear(topics)
+            self.announce.forget(device.runtime.config, device.runtime.profile)
 
     async def _start_discovery(self) -> None:
         lan = self.config.lan
@@ -478,7 +459,7 @@ class Supervisor:
         if self._watchdogs is not None:
             await self._watchdogs.apply(new.watchdogs, self.topics, new.homeassistant.discovery)
         self._publish_devices()
-        self._publish_info()
+        self.announce.info(new)
         self.notifier.ready(self._status_text())
         self._log("info", f"configuration reloaded: {len(self.devices)} devices")
 
@@ -629,71 +610,13 @@ class Supervisor:
         self._publish_discovery(runtime)
 
     def _publish_discovery(self, runtime: DeviceRuntime) -> None:
-        config = runtime.config
-        family = Family(
-            via=None if config.gateway is None else self._plan.ids.get(config.gateway),
-            gateway=config.name in self._plan.gateways,
-        )
-        if not self.config.homeassistant.discovery or (
-            runtime.profile is None and not family.gateway
-        ):
-            return
-        device_id = runtime.config.id
-        documents = discovery_documents(runtime.config, runtime.profile, self.topics, family)
-        before = self.retained.of(device_id)
-        if before:  # A type change or a lost gang: drop the entities that no longer exist.
-            self._clear(
-                t for t in stale_discovery_topics(device_id, self.topics, documents) if t in before
-            )
-        payloads = DiscoveryPayloads(runtime.config, runtime.profile, self.topics, family)
-        for topic in documents:
-            self.bridge.publish(topic, payloads, retain=True, qos=1)
-        now = {*documents, self.topics.state(runtime.name), self.topics.availability(runtime.name)}
-        channels = {
-            self.topics.channel_state(runtime.name, n) for n in published_channels(runtime.profile)
-        }
-        self._clear(t for t in before if t not in channels and self._is_channel_topic(runtime, t))
-        now |= channels
-        now |= set(before) & {firmware.state_topic(self.topics.base, runtime.name)}
-        self.retained.set(device_id, now)
-
-    def _is_channel_topic(self, runtime: DeviceRuntime, topic: str) -> bool:
-        """Whether `topic` is one of the device's channel state topics, `B/<name>/lN`."""
-        parsed = self.topics.parse_channel_command(f"{topic}/set")
-        return parsed is not None and parsed[0] == runtime.name
-
-    def _clear_removed_devices(self) -> None:
-        """Devices published by an earlier run but no longer configured lose their topics."""
-        self._clear(self.retained.forget_all_but(d.id for d in self.config.devices))
-
-    def _clear(self, topics: Iterable[str]) -> None:
-        for topic in topics:
-            self.bridge.publish(topic, b"", retain=True, qos=1)
+        self.announce.device(runtime.config, runtime.profile, self._plan)
 
     def _publish_devices(self) -> None:
         self._devices_summary.request()
 
-    def _publish_info(self) -> None:
-        self.bridge.publish(self.topics.bridge_info, info_payload(self.config), retain=True, qos=1)
-
     def _publish_devices_now(self) -> None:
-        rows = []
-        for device in self.devices.values():
-            runtime, config = device.runtime, device.runtime.config
-            link = runtime.link
-            rows.append(
-                BridgeDevice(
-                    name=config.name,
-                    id=config.id,
-                    type=str(runtime.profile.type) if runtime.profile else config.type,
-                    connection=runtime.connection,
-                    host=link.host if link else config.host,
-                    version=link.version if link else config.version,
-                )
-            )
-        document = bridge_devices_document(rows)
-        self.bridge.publish(self.topics.bridge_devices, encode_json(document), retain=True, qos=1)
-        self.hub.publish("devices", document)
+        self.announce.devices(device.runtime for device in self.devices.values())
 
     def _on_sighting(self, sighting: Sighting) -> None:
         beacon = sighting.beacon
@@ -813,18 +736,9 @@ class Supervisor:
     # Firmware ---------------------------------------------------------------------------
 
     def _on_firmware(self, message: Incoming, name: str, kind: firmware.FirmwareKind) -> None:
-        device = self.devices.get(name)
-
         def done(error: str | None) -> None:
-            self._answer(message, name if device else None, error)
+            self._answer(message, name if name in self.devices else None, error)
 
-        if device is None:
-            done(f"no device named {name!r} is configured")
-            return
-        route = self.account.route(device.runtime.config)
-        if route is None:
-            done(f"{name}: firmware versions come from the Tuya cloud, and no cloud is configured")
-            return
         order = None
         if kind == "set":
             try:
@@ -832,25 +746,14 @@ class Supervisor:
             except firmware.FirmwareRequestError as exc:
                 done(f"{name}: {exc}")
                 return
-        self.account.track(self.spawn(self._firmware(route, order, done), f"firmware:{name}"))
+        self.account.track(self.spawn(self._firmware(name, order, done), f"firmware:{name}"))
 
     async def _firmware(
-        self,
-        route: CloudRoute,
-        order: firmware.FirmwareOrder | None,
-        done: Callable[[str | None], None],
+        self, name: str, order: firmware.FirmwareOrder | None, done: Callable[[str | None], None]
     ) -> None:
-        def started(line: str) -> None:
-            self._log("info", line, device=route.name)
-
-        outcome = await firmware_request(route, order, started)
-        if outcome.infos is not None:
-            self.publish_firmware(route, outcome.infos)
-        done(outcome.error)
-
-    def publish_firmware(self, route: CloudRoute, infos: list[UpgradeInfo]) -> None:
-        topic = firmware.state_topic(self.topics.base, route.name)
-        document = firmware.firmware_document(infos, datetime.now(UTC))
-        self.bridge.publish(topic, encode_json(document), retain=True, qos=1)
-        self.hub.publish("firmware", {"device": route.name, **document})
-        self.retained.add(route.device_id, topic)
+        try:
+            await self.operations.firmware(name, order)
+        except OperationError as exc:
+            done(str(exc))
+        else:
+            done(None)
