@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bench.inprocess import per_operation
 from setsmart.config import load_config
+from setsmart.daemon.announcements import Announcements
 from setsmart.daemon.runtime import DeviceRuntime
 from setsmart.daemon.store import StateStore
 from setsmart.daemon.supervisor import Supervisor
@@ -54,6 +55,9 @@ def plug(directory: Path) -> DeviceRuntime:
         subscriptions=[],
         on_message=lambda _message: None,
         on_connect=lambda: None,
+    )
+    supervisor.announce = Announcements(
+        supervisor.bridge, supervisor.topics, supervisor.retained, supervisor.hub, discovery=False
     )
     runtime = DeviceRuntime(supervisor.config.devices[0], supervisor.config.lan, supervisor)
     runtime._on_dps(_FIRST_REPORT, full=True, count_energy=True)

@@ -72,6 +72,28 @@ async def test_states_become_points_and_hourly_energy(tmp_path: Path) -> None:
     assert lines == []
 
 
+async def test_states_seen_before_the_file_opens_wait_the_oldest_dropped_first(
+    tmp_path: Path,
+) -> None:
+    wall = Wall(7200.0)
+    history = HistoryRecorder(
+        tmp_path, lambda level, text: None, wall=wall, sleep=never, max_backlog=3
+    )
+    for n in range(10):
+        history.observe(f"plug{n}", {"power": float(n)})
+        wall.now += 1
+    await history.flush()  # nothing open yet: sampled and kept, at most max_backlog
+    task = asyncio.create_task(history.run())
+    try:
+        await history.ready.wait()
+        await history.flush()
+        points = [await history.points(f"plug{n}", "power", 0, wall.now) for n in range(10)]
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert points == [[]] * 7 + [[Point(7200 + n, float(n))] for n in (7, 8, 9)]
+
+
 async def test_what_was_sampled_is_written_on_the_way_out(tmp_path: Path) -> None:
     wall = Wall(100.0)
     lines: Lines = []

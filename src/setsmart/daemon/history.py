@@ -1,8 +1,10 @@
 """The daemon's history: state documents in, batches written on a thread of their own.
 
 Rules:
-- `observe` runs on the event loop for every published state: it only samples (pure, no
-  I/O). Everything that touches the file runs on one thread that the recorder owns.
+- `observe` runs on the event loop for every published state: it only notes the document
+  and the time (a state change is most of what the daemon does); the documents are
+  sampled, in the order they came, when the next batch is made. Everything that touches
+  the file runs on one thread that the recorder owns.
 - Batches are written every `flush_every` seconds; roll-up and retention every
   `prune_every`.
 - A full disk pauses history with one `warning` (what was sampled meanwhile waits, up to
@@ -70,6 +72,7 @@ class HistoryRecorder:
         self.max_backlog = max_backlog
         self._sampler = Sampler()
         self._energy = HourlyEnergy()
+        self._observed: list[tuple[str, Mapping[str, object], float]] = []
         self._backlog: list[Sample] = []
         self._db: HistoryDatabase | None = None
         self._failed: str | None = None
@@ -81,17 +84,14 @@ class HistoryRecorder:
     # On the event loop ----------------------------------------------------------------
 
     def observe(self, device: str, state: Mapping[str, object]) -> None:
-        """A state document `device` published."""
-        if self._failed is not None:
-            return
-        now = self._wall()
-        self._backlog += self._sampler.observe(device, state, now)
-        total = state.get("energy")
-        if isinstance(total, int | float) and not isinstance(total, bool):
-            self._energy.observe(device, float(total), now)
+        """A state document `device` published (kept until the next batch: it must not
+        change meanwhile, and the daemon makes a new document for every state)."""
+        if self._failed is None:
+            self._observed.append((device, state, self._wall()))
 
     def forget(self, device: str) -> None:
         """`device` left the configuration: its history stays, its sampling state goes."""
+        self._sample()
         self._sampler.forget(device)
 
     async def run(self) -> None:
@@ -118,6 +118,7 @@ class HistoryRecorder:
 
     async def flush(self) -> None:
         """Write what has been sampled so far (tests call this instead of waiting)."""
+        self._sample()
         if self._db is None:
             return
         samples = self._backlog + self._sampler.due(self._wall())
@@ -138,6 +139,18 @@ class HistoryRecorder:
         if self._paused:
             self._paused = False
             self._report("info", "history resumed: the disk has room again")
+
+    def _sample(self) -> None:
+        """The samples and energy of the documents observed since the last time."""
+        observed, self._observed = self._observed, []
+        backlog, sampler, energy = self._backlog, self._sampler, self._energy
+        for device, state, t in observed:
+            backlog += sampler.observe(device, state, t)
+            total = state.get("energy")
+            if isinstance(total, int | float) and not isinstance(total, bool):
+                energy.observe(device, float(total), t)
+        if len(backlog) > self.max_backlog:
+            del backlog[: len(backlog) - self.max_backlog]
 
     # Queries (the HTTP API and the CLI) ------------------------------------------------
 
@@ -191,6 +204,7 @@ class HistoryRecorder:
     def _fail(self, reason: str) -> None:
         if self._failed is None:
             self._failed = reason
+            self._observed = []
             self._backlog = []
             self._db = None
             self._report("error", f"history stopped: {reason}; control of the devices goes on")
