@@ -3,6 +3,8 @@
 - setsmart: `setsmart run -c <generated config>`, state directory in a temp dir;
 - rustuya-bridge: PyPI pyrustuyabridge, through `python -m bench.daemon_rustuya`, its
   devices added over MQTT (`{"action": "add", ...}` on rustuya/command);
+- python-floor: `python -m bench.daemon_floor`, setsmart's protocol layer and MQTT session
+  joined by nothing else (what a Python bridge costs at the least, daemon aside);
 - tuya2mqtt: the published tinytuya-based bridge (PyPI tuya2mqtt, tinytuya +
   tinytuya_async + aiomqtt), `python -m tuya2mqtt --mode foreground`, with an interpreter
   that has it installed (`--tuya2mqtt-python`); its devices are added over MQTT, as its
@@ -31,13 +33,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.daemon_mqtt import Message, Mosquitto, Observer
-from bench.fleetspec import DeviceSpec
+from bench.fleetspec import DeviceSpec, save_fleet
 from bench.peers import PeerUnavailable, peer_version
 from bench.profiled import PREFIX_VARIABLE
 from bench.simfleet import IMPORT_PATH, REPO
 from setsmart.config.envsubst import escape
 
-BRIDGES = ("setsmart", "rustuya-bridge", "tuya2mqtt")
+BRIDGES = ("setsmart", "rustuya-bridge", "tuya2mqtt", "python-floor")
 STOP_LIMIT = 20.0  # seconds for a bridge to exit after SIGTERM
 # The contract's device types that are also simulated kinds; others are detected.
 CONTRACT_TYPES = frozenset({"plug", "strip", "bulb", "bulb_v1"})
@@ -373,6 +375,41 @@ class RustuyaBridge(BridgeProcess):
         return (parts[3], dps) if dps is not None else None
 
 
+# python-floor -----------------------------------------------------------------------------
+
+
+class FloorBridge(BridgeProcess):
+    """`python -m bench.daemon_floor`: the protocol layer and MQTT session alone."""
+
+    name = "python-floor"
+    root = "floor"
+
+    def __init__(self, workdir: Path, cpu: int | None, lan: LanSettings) -> None:
+        super().__init__(workdir, cpu)
+        self.lan = lan
+        self.version = peer_version("setsmart") or "unknown"
+        self._known: set[str] = set()
+
+    def start(self, devices: Sequence[DeviceSpec], kind: str, broker: Mosquitto) -> None:
+        fleet = self.workdir / "fleet.json"
+        save_fleet(fleet, devices)
+        self._known = {d.id for d in devices}
+        command = [sys.executable, "-m", "bench.daemon_floor", f"--broker={broker.url}"]
+        command += [f"--fleet={fleet}", f"--heartbeat={self.lan.heartbeat}"]
+        self._spawn(command)
+        self.hello = self._read_hello(30.0)
+
+    def set_message(self, device: DeviceSpec, value: bool) -> tuple[str, str]:
+        return f"{self.root}/{device.id}/set", json.dumps({"1": value})
+
+    def device_dps(self, message: Message) -> tuple[str, Mapping[str, Any]] | None:
+        parts = message.topic.split("/")
+        if len(parts) != 2 or parts[0] != self.root or parts[1] not in self._known:
+            return None
+        dps = _json_object(message.payload)
+        return (parts[1], dps) if dps is not None else None
+
+
 # tuya2mqtt --------------------------------------------------------------------------------
 
 
@@ -476,4 +513,6 @@ def make_bridge(
         return RustuyaBridge(workdir, cpu)
     if name == "tuya2mqtt":
         return Tuya2mqttBridge(workdir, cpu, tuya2mqtt)
+    if name == "python-floor":
+        return FloorBridge(workdir, cpu, lan)
     raise ValueError(f"no bridge named {name!r} (known: {', '.join(BRIDGES)})")

@@ -91,6 +91,11 @@ def test_daemon_latency_measures_both_paths_for_every_bridge() -> None:
         verdict = report["targets"]["push_to_state"]
         assert verdict["rustuya_bridge_p99_ms"] == peer["push_to_state"]["p99_ms"]
     measured(row_of(report, "tuya2mqtt"), HAS_TUYA2MQTT, "tuya2mqtt is not installed")
+    floor = row_of(report, "python-floor")  # setsmart's own layers: it runs wherever we do
+    assert "errors" not in floor, floor
+    for metric in METRICS:
+        assert floor[metric]["ok"] == 9, (metric, floor[metric])
+        assert set(floor[metric]["by_version_p99_ms"]) == {"3.3", "3.4", "3.5"}
 
 
 @pytest.mark.timeout(60)
