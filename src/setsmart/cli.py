@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from setsmart import __version__, eventloop
 from setsmart.config import (
@@ -20,24 +20,18 @@ from setsmart.config import (
     resolve_config_path,
     summary,
 )
-from setsmart.config.importers import (
-    ImportResult,
-    import_summary,
-    load_tinytuya,
-    moved_paths_note,
-    render_config,
-    write_private_file,
-)
 from setsmart.daemon.app import run_daemon
-from setsmart.daemon.cloud_commands import cloud_client, firmware, import_from_cloud
-from setsmart.daemon.control import device_set, device_status
-from setsmart.daemon.direct import find_device
 from setsmart.daemon.firmware import UpgradeInfo, module_document
 from setsmart.daemon.logs import configure_logging
 from setsmart.daemon.operations import read_history, scan_rows
 from setsmart.daemon.store import default_state_dir
 from setsmart.errors import SetsmartError, UsageError
-from setsmart.lan.scan import scan
+
+if TYPE_CHECKING:
+    from setsmart.config.importers import ImportResult
+
+# The commands that talk to devices, the cloud or a running daemon, and the importers,
+# import what they need when they run: `setsmart run` keeps none of it loaded (0.3 MB).
 
 EXIT_OK = 0
 
@@ -222,6 +216,8 @@ def _check_config(args: argparse.Namespace) -> int:
 
 
 def _scan(args: argparse.Namespace) -> int:
+    from setsmart.lan.scan import scan  # noqa: PLC0415 (see the imports)
+
     config = _load(args, required=False)
     lan = (config or Config()).lan
     names = {d.id: d.name for d in config.devices} if config else {}
@@ -281,6 +277,8 @@ def _duration(text: str) -> float:
 
 
 def _history(args: argparse.Namespace) -> int:
+    from setsmart.daemon.direct import find_device  # noqa: PLC0415 (see the imports)
+
     config = _load(args)
     assert config is not None  # noqa: S101 (required=True)
     device = find_device(config, args.device)
@@ -308,6 +306,9 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    from setsmart.daemon.control import device_status  # noqa: PLC0415
+    from setsmart.daemon.direct import find_device  # noqa: PLC0415 (see the imports)
+
     config = _load(args)
     assert config is not None  # noqa: S101 (required=True)
     device = find_device(config, args.device)
@@ -317,6 +318,9 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _set(args: argparse.Namespace) -> int:
+    from setsmart.daemon.control import device_set  # noqa: PLC0415
+    from setsmart.daemon.direct import find_device  # noqa: PLC0415 (see the imports)
+
     config = _load(args)
     assert config is not None  # noqa: S101 (required=True)
     device = find_device(config, args.device)
@@ -365,6 +369,8 @@ def _value(raw: str) -> object:
 
 
 def _import_tinytuya(args: argparse.Namespace) -> int:
+    from setsmart.config.importers import load_tinytuya, render_config  # noqa: PLC0415
+
     base = load_config(args.config) if args.config else None
     result = load_tinytuya(args.file, existing=base.devices if base else ())
     origin = f"{Path(args.file).name} (tinytuya)"
@@ -373,6 +379,9 @@ def _import_tinytuya(args: argparse.Namespace) -> int:
 
 
 def _cloud_import(args: argparse.Namespace) -> int:
+    from setsmart.config.importers import render_config  # noqa: PLC0415 (see the imports)
+    from setsmart.daemon.cloud_commands import cloud_client, import_from_cloud  # noqa: PLC0415
+
     config = _load(args)
     assert config is not None  # noqa: S101 (required=True)
 
@@ -400,6 +409,12 @@ def _header(origin: str) -> str:
 def _write_import(
     args: argparse.Namespace, result: ImportResult, text: str, base: Config | None
 ) -> None:
+    from setsmart.config.importers import (  # noqa: PLC0415 (see the imports)
+        import_summary,
+        moved_paths_note,
+        write_private_file,
+    )
+
     if args.output:
         path = write_private_file(args.output, text, force=args.force)
     else:
@@ -417,6 +432,9 @@ _MODULE_LABELS = {0: "Wi-Fi module", 1: "Bluetooth module", 3: "Zigbee module", 
 
 
 def _firmware(args: argparse.Namespace) -> int:
+    from setsmart.daemon.cloud_commands import firmware  # noqa: PLC0415
+    from setsmart.daemon.direct import find_device  # noqa: PLC0415 (see the imports)
+
     config = _load(args)
     assert config is not None  # noqa: S101 (required=True)
     device = find_device(config, args.device)

@@ -3,8 +3,9 @@ comes without rich, greenlet or colorama (all installed here, by the test tools)
 data is read without importlib.resources (zipfile), saves are made without tempfile
 (shutil, bz2, lzma), "did you mean" loads difflib only when it is said; JSON is read by
 orjson and json, not msgspec (and typing_extensions, which it brings); CRC32 is zlib's,
-not zlib-ng's (and the gzip it imports); and the demo's simulated devices stay out: memory
-the daemon would keep forever."""
+not zlib-ng's (and the gzip it imports); and the demo's simulated devices, the importers and
+the code of the commands that talk to devices or to a running daemon stay out: memory the
+daemon would keep forever."""
 
 from __future__ import annotations
 
@@ -36,6 +37,11 @@ HEAVY = (
     *("httpx", "httpcore", "h11", "rich", "pygments", "greenlet", "colorama", "ctypes"),
     *("zipfile", "tempfile", "shutil", "bz2", "lzma", "difflib", "msgspec", "typing_extensions"),
     *("zlib_ng", "gzip"),
+)
+# What the other commands use: the importers, and talking to devices or a running daemon.
+CLI_ONLY = (
+    *("setsmart.config.importers", "setsmart.daemon.cloud_commands", "setsmart.daemon.control"),
+    *("setsmart.daemon.direct", "setsmart.mqtt.remote", "setsmart.lan.scan"),
 )
 
 
@@ -77,6 +83,7 @@ async def test_a_cloudless_daemon_imports_nothing_it_does_not_use(tmp_path: Path
     loaded = sorted({name.split(".")[0] for name in modules} & set(HEAVY))
     assert loaded == []
     assert [name for name in modules if name.startswith(("setsmart.sim", "setsmart.demo"))] == []
+    assert [name for name in modules if name.startswith(CLI_ONLY)] == []
 
 
 def test_the_cloud_client_is_still_importable_from_the_package() -> None:
