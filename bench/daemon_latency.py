@@ -94,13 +94,17 @@ Op = tuple[DeviceSpec, bool, int]  # device, value of DP 1, start time (ns)
 
 
 def tally(ops: Sequence[Op], seen: Timeline, what: str) -> Tally:
+    """The operations' outcomes; the slowest named by device and start (seconds after the
+    first operation's), to find it in the logs."""
     result = Tally()
+    first = min((started for *_, started in ops), default=0)
     for device, value, started in ops:
         done = first_seen(seen, device.id, value, started)
         if done is None:
             result.fail("lost", f"{device.id}: no {what} showing DP {DP}={value}")
         else:
-            result.ok(device.version, (done - started) / 1e9)
+            which = f"{device.id} (v{device.version}) at {(started - first) / 1e9:.3f} s"
+            result.ok(device.version, (done - started) / 1e9, which)
     return result
 
 

@@ -115,10 +115,13 @@ class Tally:
     failures: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     late: int = 0  # operations that started late: the client could not keep the pace
+    slowest: tuple[float, str] | None = None  # (seconds, which operation), when named
 
-    def ok(self, version: str, seconds: float) -> None:
+    def ok(self, version: str, seconds: float, which: str = "") -> None:
         self.latencies.append(seconds)
         self.by_version.setdefault(version, []).append(seconds)
+        if which and (self.slowest is None or seconds > self.slowest[0]):
+            self.slowest = (seconds, which)
 
     def fail(self, kind: str, message: str) -> None:
         self.failures[kind] += 1
@@ -131,6 +134,10 @@ class Tally:
             self.by_version.setdefault(version, []).extend(values)
         self.failures.update(other.failures)
         self.late += other.late
+        if other.slowest is not None and (
+            self.slowest is None or other.slowest[0] > self.slowest[0]
+        ):
+            self.slowest = other.slowest
         for message in other.errors:
             if len(self.errors) < _SAMPLE_ERRORS and message not in self.errors:
                 self.errors.append(message)
@@ -157,4 +164,5 @@ class Tally:
                 for version, values in sorted(self.by_version.items())
             },
             "error_samples": self.errors,
+            **({} if self.slowest is None else {"slowest": self.slowest[1]}),
         }

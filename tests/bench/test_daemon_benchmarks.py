@@ -63,6 +63,7 @@ def test_first_seen_wants_the_same_value_after_the_operation_started() -> None:
     assert result["ok"] == 1
     assert result["failures"] == {"lost": 1}
     assert result["p50_ms"] == 0.0  # (300 - 100) ns
+    assert result["slowest"] == "a (v3.4) at 0.000 s"
 
 
 @pytest.mark.timeout(60)
