@@ -120,8 +120,8 @@ class Tally:
     def ok(self, version: str, seconds: float, which: str = "") -> None:
         self.latencies.append(seconds)
         self.by_version.setdefault(version, []).append(seconds)
-        if which and (self.slowest is None or seconds > self.slowest[0]):
-            self.slowest = (seconds, which)
+        if which:
+            self._keep_slowest((seconds, which))
 
     def fail(self, kind: str, message: str) -> None:
         self.failures[kind] += 1
@@ -134,13 +134,15 @@ class Tally:
             self.by_version.setdefault(version, []).extend(values)
         self.failures.update(other.failures)
         self.late += other.late
-        if other.slowest is not None and (
-            self.slowest is None or other.slowest[0] > self.slowest[0]
-        ):
-            self.slowest = other.slowest
+        if other.slowest is not None:
+            self._keep_slowest(other.slowest)
         for message in other.errors:
             if len(self.errors) < _SAMPLE_ERRORS and message not in self.errors:
                 self.errors.append(message)
+
+    def _keep_slowest(self, candidate: tuple[float, str]) -> None:
+        if self.slowest is None or candidate[0] > self.slowest[0]:
+            self.slowest = candidate
 
     @property
     def attempted(self) -> int:

@@ -8,8 +8,9 @@ on one TCP connection over 127.0.0.1 with the same bytes, from a protocol callba
 nothing more. A client process sends the messages at a fixed rate, one at a time. The
 server's CPU time (user and system, `getrusage`) over the run, divided by the messages, is
 what a wake costs before any work of the daemon's own: the loop's turn, the read and the
-write system calls, and the caches refilled after sleeping. A `/set` wakes the daemon
-twice (the MQTT message, then the device's answer), a device push once.
+write system calls, and the caches refilled after sleeping. A `/set` wakes the daemon two
+or three times (the MQTT message, then the device's acknowledgement and its new state,
+often read apart), a device push once.
 """
 
 from __future__ import annotations
