@@ -524,7 +524,10 @@ class Supervisor:
         device = self.devices.get(name)
 
         def done(error: CommandError | None) -> None:
-            self._answer(message, name if device else None, None if error is None else str(error))
+            if error is not None or message.response_topic:  # else there is nothing to say
+                self._answer(
+                    message, name if device else None, None if error is None else str(error)
+                )
 
         if device is None:
             done(NoSuchDevice(f"no device named {name!r} is configured"))
@@ -561,7 +564,7 @@ class Supervisor:
             self.bridge.respond(message.response_topic, document, message.correlation)
 
     def state(self, device: DeviceRuntime, document: dict[str, object]) -> None:
-        name = device.name
+        name = device.config.name
         topic = self.topics.state(name)
         first = not self.bridge.holds(topic)
         self.bridge.publish(topic, encode_json_bytes(document), retain=True)
