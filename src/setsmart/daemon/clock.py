@@ -9,7 +9,7 @@ helpers agree on what "now" is.
 from __future__ import annotations
 
 import asyncio
-import threading
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -29,31 +29,17 @@ class Clock(Protocol):
 
 
 class LoopClock:
-    """The running event loop's clock (production)."""
+    """The clock the event loop's timers run on (production): CLOCK_MONOTONIC, which
+    asyncio's loop reads and uvloop's reads to the millisecond once per turn. A timer may
+    fire up to a millisecond early by it (the runtime allows for that). Read with no call
+    of our own: the clock is read twice per command."""
 
     __slots__ = ()
 
-    def now(self) -> float:
-        return _running_loop().time()
+    now = staticmethod(time.monotonic)
 
     def call_at(self, when: float, callback: Callable[[], None]) -> Timer:
-        return _running_loop().call_at(when, callback)
-
-
-class _LastLoop(threading.local):
-    loop: asyncio.AbstractEventLoop | None = None
-
-
-_last = _LastLoop()
-
-
-def _running_loop() -> asyncio.AbstractEventLoop:
-    """`asyncio.get_running_loop()`, kept per thread while it runs: on Python 3.11 each call
-    of that makes a getpid() system call, and the clock is read twice per command."""
-    loop = _last.loop
-    if loop is None or not loop.is_running():
-        loop = _last.loop = asyncio.get_running_loop()
-    return loop
+        return asyncio.get_running_loop().call_at(when, callback)
 
 
 #: Stateless: one for the whole daemon.
