@@ -98,9 +98,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="each window")
     parser.add_argument("--versions", default="3.3,3.4,3.5")
     parser.add_argument("--profile", help="write the profile here (see bench.profiled report)")
+    parser.add_argument("--first-host", default=FIRST_HOST, help="the fleet's first address")
     args = parser.parse_args()
     with FleetProcess(
-        args.devices, parse_versions(args.versions), max_seconds=120, first_host=FIRST_HOST
+        args.devices, parse_versions(args.versions), max_seconds=120, first_host=args.first_host
     ) as fleet:
         result = eventloop.run(measure(fleet, args.heartbeat, args.seconds, args.profile))
     report = {
