@@ -6,26 +6,32 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import pytest
+
 from setsmart.lan.connection import Answered
 from setsmart.lan.errors import ConnectionLost, DeviceRefused, LanError, ReplyTimeout
 from setsmart.lan.heartbeat import Heartbeat, Timer
 from setsmart.lan.turns import Turns
 from tests.support.clock import ManualClock
 
+pytestmark = pytest.mark.timeout(10)  # a timer that re-arms itself for ever would hang
+
 INTERVAL = 10.0
 
 
 @dataclass
 class ManualLoop:
-    """The loop's clock and timers, moved by hand."""
+    """The loop's clock and timers, moved by hand; timers fire `early` (as uvloop's do,
+    by up to a millisecond)."""
 
     clock: ManualClock = field(default_factory=ManualClock)
+    early: float = 0.0
 
     def time(self) -> float:
         return self.clock.now()
 
     def call_at(self, when: float, callback: Callable[[], None]) -> Timer:
-        return self.clock.call_at(when, callback)
+        return self.clock.call_at(when - self.early, callback)
 
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)
@@ -180,6 +186,19 @@ def test_a_quiet_wake_starts_the_count_again() -> None:
     b.answer(timeout())
     assert b.deaths == []
     assert len(b.problems) == 2
+
+
+def test_a_timer_that_fires_a_little_early_beats_all_the_same() -> None:
+    b = Beating(ManualLoop(early=0.0005))
+    b.start(misses_allowed=2)
+    b.loop.advance(INTERVAL - 0.0005)
+    assert len(b.conn.beats) == 1
+    b.answer(timeout())
+    b.loop.advance(INTERVAL)
+    assert len(b.conn.beats) == 2
+    last = timeout()
+    b.answer(last)
+    assert b.deaths == [last]  # an early wake is no quiet one: the misses still count
 
 
 def test_polls_count_with_the_beats() -> None:

@@ -49,6 +49,7 @@ class Heartbeat:
     """Keeps one session's connection from idling out; `start`, then `stop` when it ends."""
 
     __slots__ = (
+        "_armed_since",
         "_conn",
         "_interval",
         "_loop",
@@ -80,6 +81,7 @@ class Heartbeat:
         self._on_dead = on_dead
         self._loop: LoopTime = asyncio.get_running_loop() if loop is None else loop
         self._timer: Timer | None = None
+        self._armed_since = 0.0  # last_sent when the timer was set
         self._misses = 0
         self._stopped = False
 
@@ -114,13 +116,16 @@ class Heartbeat:
     # Internals -------------------------------------------------------------------------
 
     def _arm(self) -> None:
-        self._timer = self._loop.call_at(self._conn.last_sent + self._interval, self._due)
+        self._armed_since = since = self._conn.last_sent
+        self._timer = self._loop.call_at(since + self._interval, self._due)
 
     def _due(self) -> None:
         self._timer = None
-        if self._loop.time() < self._conn.last_sent + self._interval:
-            # Commands were sent meanwhile. A quiet wake ends a run of misses, as it did
-            # when the link's coroutine woke for the beat.
+        # Whether anything was sent since, not the time: uvloop fires timers up to a
+        # millisecond before loop.time() reaches them.
+        if self._conn.last_sent != self._armed_since:
+            # Commands were sent meanwhile. That ends a run of misses, as it did when the
+            # link's coroutine woke for a beat it then found not due.
             self._misses = 0
             self._arm()
             return
