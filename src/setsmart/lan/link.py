@@ -243,13 +243,13 @@ class DeviceLink:
         heartbeat.start()
         try:
             while True:
+                due = min(next_poll, next_energy)
                 if not ended.done():
                     # Until the session ends or the next poll is due: what
                     # asyncio.wait({ended}, timeout=...) does, with a future and a timer
                     # instead of its sets, callbacks and inner task. Here rather than in a
                     # coroutine of its own: every idle session waits here, and holds one
                     # frame less.
-                    due = min(next_poll, next_energy)
                     waiter: asyncio.Future[None] = loop.create_future()
                     wake = functools.partial(_resolve, waiter)
                     timer = None if due == math.inf else loop.call_at(due, wake)
@@ -262,7 +262,9 @@ class DeviceLink:
                         ended.remove_done_callback(wake)
                 if ended.done():
                     return ended.result()
-                now = loop.time()
+                # The timer fired: `due` has come, even when uvloop fired it up to a
+                # millisecond before loop.time() reached it.
+                now = max(loop.time(), due)
                 energy_due, poll_due = now >= next_energy, now >= next_poll
                 if energy_due:
                     next_energy = now + settings.energy_poll
