@@ -59,13 +59,15 @@ class FakeConnection:
     def send_command(self) -> None:
         self.last_sent = self.loop.time()
 
+    def close(self) -> None:
+        self.is_open = False
+
 
 @dataclass
 class Beating:
     loop: ManualLoop = field(default_factory=ManualLoop)
     turns: Turns = field(default_factory=Turns)
     problems: list[LanError] = field(default_factory=list)
-    deaths: list[LanError] = field(default_factory=list)
     conn: FakeConnection = field(init=False)
     heartbeat: Heartbeat = field(init=False)
 
@@ -79,7 +81,6 @@ class Beating:
             interval=INTERVAL,
             misses_allowed=misses_allowed,
             on_problem=self.problems.append,
-            on_dead=self.deaths.append,
             loop=self.loop,
         )
         self.heartbeat.start()
@@ -88,6 +89,11 @@ class Beating:
     def busy(self) -> bool:
         """Whether someone holds the link's turn."""
         return self.turns.busy
+
+    def ended(self) -> LanError | None:
+        """Why the heartbeat ended the session (it closed the connection), if it did."""
+        assert (self.heartbeat.fatal is None) is self.conn.is_open
+        return self.heartbeat.fatal
 
     def answer(self, error: LanError | None = None) -> None:
         """The device answers the last beat (or it fails with `error`)."""
@@ -115,7 +121,7 @@ def test_it_beats_once_nothing_was_sent_for_the_interval() -> None:
     b.answer()
     b.loop.advance(INTERVAL)
     assert len(b.conn.beats) == 3
-    assert (b.problems, b.deaths) == ([], [])
+    assert (b.problems, b.ended()) == ([], None)
 
 
 def test_no_beat_while_sends_keep_the_connection_busy() -> None:
@@ -148,12 +154,12 @@ def test_misses_are_problems_until_the_last_allowed_ends_the_session() -> None:
         b.loop.advance(INTERVAL)
         b.answer(timeout())
         assert len(b.problems) == missed
-        assert b.deaths == []
+        assert b.ended() is None
         assert b.heartbeat.armed
     b.loop.advance(INTERVAL)
     last = timeout()
     b.answer(last)
-    assert b.deaths == [last]
+    assert b.ended() is last
     assert len(b.problems) == 2
     assert not b.heartbeat.armed
     assert not b.busy()
@@ -169,7 +175,7 @@ def test_an_answer_between_misses_starts_the_count_again() -> None:
         b.loop.advance(INTERVAL)
         b.answer(error)
     assert len(b.problems) == 3
-    assert b.deaths == []
+    assert b.ended() is None
 
 
 def test_a_quiet_wake_starts_the_count_again() -> None:
@@ -184,7 +190,7 @@ def test_a_quiet_wake_starts_the_count_again() -> None:
     b.loop.advance(1)  # due by the beat, not by the command: skipped
     b.loop.advance(INTERVAL)
     b.answer(timeout())
-    assert b.deaths == []
+    assert b.ended() is None
     assert len(b.problems) == 2
 
 
@@ -198,7 +204,7 @@ def test_a_timer_that_fires_a_little_early_beats_all_the_same() -> None:
     assert len(b.conn.beats) == 2
     last = timeout()
     b.answer(last)
-    assert b.deaths == [last]  # an early wake is no quiet one: the misses still count
+    assert b.ended() is last  # an early wake is no quiet one: the misses still count
 
 
 def test_polls_count_with_the_beats() -> None:
@@ -221,7 +227,7 @@ def test_any_other_error_ends_the_session_at_once() -> None:
         b.start(misses_allowed=5)
         b.loop.advance(INTERVAL)
         b.answer(error)
-        assert b.deaths == [error]
+        assert b.ended() is error
         assert b.problems == []
         assert b.loop.pending == 0
 
@@ -244,7 +250,7 @@ def test_a_beat_in_flight_when_the_session_ends_only_ends_its_turn() -> None:
     heartbeat.stop()
     b.answer(ConnectionLost("plug", "connection closed"))  # as closing the connection does
     assert not b.busy()
-    assert (b.problems, b.deaths) == ([], [])
+    assert (b.problems, b.ended()) == ([], None)
     assert b.loop.pending == 0
 
 

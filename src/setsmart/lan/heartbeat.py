@@ -7,7 +7,8 @@ thousand idle sessions, the coroutine loop this replaces was most of the daemon'
 
 The heartbeat also judges the session: its answers, and those of the link's polls
 (`judge`), count missed replies; `misses_allowed` ReplyTimeouts in a row, or any other
-LanError, end the session (`on_dead`), earlier misses are reported (`on_problem`).
+LanError, end the session (the heartbeat closes the connection, `fatal` says why),
+earlier misses are reported (`on_problem`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class BeatingConnection(Protocol):
 
     def start_heartbeat(self, answered: Answered) -> None: ...
 
+    def close(self) -> None: ...
+
 
 class Timer(Protocol):
     def cancel(self) -> None: ...
@@ -55,11 +58,11 @@ class Heartbeat:
         "_loop",
         "_misses",
         "_misses_allowed",
-        "_on_dead",
         "_on_problem",
         "_stopped",
         "_timer",
         "_turns",
+        "fatal",
     )
 
     def __init__(
@@ -70,7 +73,6 @@ class Heartbeat:
         interval: float,
         misses_allowed: int,
         on_problem: Callable[[LanError], None],
-        on_dead: Callable[[LanError], None],
         loop: LoopTime | None = None,
     ) -> None:
         self._conn = conn
@@ -78,12 +80,13 @@ class Heartbeat:
         self._interval = interval
         self._misses_allowed = misses_allowed
         self._on_problem = on_problem
-        self._on_dead = on_dead
         self._loop: LoopTime = asyncio.get_running_loop() if loop is None else loop
         self._timer: Timer | None = None
         self._armed_since = 0.0  # last_sent when the timer was set
         self._misses = 0
         self._stopped = False
+        self.fatal: LanError | None = None
+        """Why the heartbeat ended the session, when it did."""
 
     @property
     def armed(self) -> bool:
@@ -141,9 +144,12 @@ class Heartbeat:
         self._turns.done()
         if self._stopped:
             return
-        dead = self.judge(error)
-        if dead is not None:
-            self.stop()
-            self._on_dead(dead)
-        else:
+        fatal = self.judge(error)
+        if fatal is None:
             self._arm()
+            return
+        self.fatal = fatal
+        self.stop()
+        # Now: a poll or command that took the turn after this beat fails at once, not
+        # after its own time limit on a device judged dead.
+        self._conn.close()

@@ -212,56 +212,40 @@ class DeviceLink:
         not at all when there are none."""
         settings = self.settings
         loop = asyncio.get_running_loop()
-        ended: asyncio.Future[LanError] = loop.create_future()
-
-        def end(error: LanError) -> None:
-            if not ended.done():
-                ended.set_result(error)
-
-        def on_closed(future: asyncio.Future[LanError]) -> None:
-            end(future.result())
-
-        def dead(error: LanError) -> None:
-            end(error)
-            # Now: a poll that took the turn after the last beat fails at once, rather
-            # than after its own time limit on a device judged dead.
-            conn.close()
-
         heartbeat = Heartbeat(
             conn,
             self._turns,
             interval=settings.heartbeat,
             misses_allowed=settings.heartbeat_misses,
             on_problem=self._on_fault,
-            on_dead=dead,
         )
         now = loop.time()
         next_poll = now + settings.poll if settings.poll > 0 else math.inf
         energy = settings.energy_poll > 0 and bool(self.energy_dps)
         next_energy = now + settings.energy_poll if energy else math.inf
-        conn.closed.add_done_callback(on_closed)
+        closed = conn.closed
         heartbeat.start()
         try:
             while True:
                 due = min(next_poll, next_energy)
-                if not ended.done():
-                    # Until the session ends or the next poll is due: what
-                    # asyncio.wait({ended}, timeout=...) does, with a future and a timer
-                    # instead of its sets, callbacks and inner task. Here rather than in a
-                    # coroutine of its own: every idle session waits here, and holds one
-                    # frame less.
+                if not closed.done():
+                    # Until the connection closes or `due`: what asyncio.wait({closed},
+                    # timeout=...) does, with a future and a timer (none when nothing is
+                    # polled) instead of its sets, callbacks and inner task. Here rather
+                    # than in a coroutine of its own: every idle session waits here, and
+                    # holds one frame less.
                     waiter: asyncio.Future[None] = loop.create_future()
                     wake = functools.partial(_resolve, waiter)
                     timer = None if due == math.inf else loop.call_at(due, wake)
-                    ended.add_done_callback(wake)
+                    closed.add_done_callback(wake)
                     try:
                         await waiter
                     finally:
                         if timer is not None:
                             timer.cancel()
-                        ended.remove_done_callback(wake)
-                if ended.done():
-                    return ended.result()
+                        closed.remove_done_callback(wake)
+                if closed.done():
+                    return closed.result() if heartbeat.fatal is None else heartbeat.fatal
                 # The timer fired: `due` has come, even when uvloop fired it up to a
                 # millisecond before loop.time() reached it.
                 now = max(loop.time(), due)
@@ -275,7 +259,6 @@ class DeviceLink:
                     return fatal
         finally:
             heartbeat.stop()
-            conn.closed.remove_done_callback(on_closed)
 
     async def _poll(self, *, energy: bool, full: bool) -> LanError | None:
         """Refresh the energy DPs, then read the full state, as asked; why one failed."""
