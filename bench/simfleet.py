@@ -158,12 +158,14 @@ class FleetProcess:
         kind: str = "plug",
         max_seconds: float = 3600.0,
         cpu: int | None = None,
+        first_host: str = FIRST_HOST,
     ) -> None:
         self.count = count
         self.versions = versions
         self.kind = kind
         self.max_seconds = max_seconds
         self.cpu = cpu
+        self.first_host = first_host
         self.devices: list[DeviceSpec] = []
         self.nodelay_listeners = 0
         self._proc: subprocess.Popen[str] | None = None
@@ -195,6 +197,7 @@ class FleetProcess:
             f"--versions={','.join(self.versions)}",
             f"--kind={self.kind}",
             f"--max-seconds={self.max_seconds}",
+            f"--first-host={self.first_host}",
         ]
         hello = self._launch(command, START_LIMIT)
         self.devices = [DeviceSpec.from_json(entry) for entry in hello["devices"]]

@@ -220,3 +220,31 @@ async def test_a_control_started_by_an_answer_waits_for_its_own() -> None:
     conn.data_received(device.reply(second.seqno, second.cmd, None))
     assert answers == [None, None]
     conn.close()
+
+
+async def test_a_heartbeat_started_with_a_callback_is_answered_through_it() -> None:
+    device = DeviceSession("bf0123456789abcdef01", KEY.encode(), "3.3")
+    conn = Connection(
+        Target("plug", device.device_id, KEY.encode(), "3.3", "127.0.0.1"), time_limit=0.05
+    )
+    wire = _Wire()
+    conn.connection_made(wire)  # type: ignore[arg-type]
+    answers: list[LanError | None] = []
+
+    conn.start_heartbeat(answers.append)
+    assert conn.last_sent > 0
+    (request,) = device.receive_data(wire.written[0])
+    assert isinstance(request, Request)
+    assert request.cmd == Command.HEART_BEAT
+    conn.data_received(device.reply(request.seqno, request.cmd, None))
+    assert answers == [None]
+
+    conn.start_heartbeat(answers.append)  # unanswered: its time limit tells
+    await asyncio.sleep(0.1)
+    assert isinstance(answers[1], ReplyTimeout)
+    assert "HEART_BEAT" in str(answers[1])
+
+    conn.start_heartbeat(answers.append)
+    conn.close()  # one in flight when the connection closes
+    assert isinstance(answers[2], ConnectionLost)
+    assert len(answers) == 3

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import types
+from collections.abc import AsyncIterator, Coroutine, Generator
+from typing import Any
 
 import pytest
 
+from setsmart.lan import link as link_module
 from setsmart.lan.errors import ConnectFailed, ConnectionLost, LanError, NotConnected, ReplyTimeout
-from setsmart.lan.link import DeviceLink, DpsReport, LinkDown, LinkEvent, LinkSettings, LinkUp
+from setsmart.lan.heartbeat import Heartbeat
+from setsmart.lan.link import (
+    DeviceLink,
+    DpsReport,
+    LinkDown,
+    LinkEvent,
+    LinkProblem,
+    LinkSettings,
+    LinkUp,
+)
 from setsmart.protocol import Command, Version
 from setsmart.sim import SimDevice
 from tests.lan.helpers import KEY, new_id, set_dps, wait_until
@@ -51,6 +63,23 @@ def link_for(
 
 def ups(events: list[LinkEvent]) -> int:
     return sum(isinstance(e, LinkUp) for e in events)
+
+
+@types.coroutine
+def counting_steps(coro: Coroutine[Any, Any, None], steps: list[int]) -> Generator[Any, Any, None]:
+    """Run `coro`, counting in `steps[0]` every time the loop resumes it."""
+    message: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            yielded = coro.send(message) if error is None else coro.throw(error)
+        except StopIteration:
+            return
+        steps[0] += 1
+        try:
+            message, error = (yield yielded), None
+        except BaseException as exc:  # noqa: BLE001 (cancellation included: passed on)
+            message, error = None, exc
 
 
 async def test_a_set_without_a_connection_is_answered_in_a_later_turn() -> None:
@@ -145,6 +174,56 @@ async def test_a_silent_device_is_declared_down_after_missed_heartbeats() -> Non
     down = next(e for e in events if isinstance(e, LinkDown))
     assert isinstance(down.error, ReplyTimeout)
     assert "HEART_BEAT" in str(down.error)
+    # heartbeat_misses=2: the first miss is a problem, the second ends the session.
+    after_up = events[events.index(next(e for e in events if isinstance(e, LinkUp))) :]
+    problems = [e for e in after_up[: after_up.index(down)] if isinstance(e, LinkProblem)]
+    assert len(problems) == 1
+    assert isinstance(problems[0].error, ReplyTimeout)
+
+
+async def test_an_idle_session_beats_without_waking_its_coroutine() -> None:
+    events: list[LinkEvent] = []
+    steps = [0]
+    async with SimDevice(new_id(), KEY, "3.4") as device:
+        link = link_for(device, events)  # no polls, no energy refreshes
+        task = asyncio.create_task(counting_steps(link.run(), steps))
+        try:
+            await wait_until(lambda: ups(events) == 1)
+            await asyncio.sleep(0.1)
+            before = (steps[0], device.stats.requests.get(Command.HEART_BEAT, 0))
+            await asyncio.sleep(1.0)  # about five heartbeats
+            beats = device.stats.requests.get(Command.HEART_BEAT, 0) - before[1]
+            assert beats >= 3
+            assert steps[0] == before[0]
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def test_every_session_stops_its_heartbeat_when_it_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[Heartbeat] = []
+
+    class Recorded(Heartbeat):
+        def start(self) -> None:
+            made.append(self)
+            super().start()
+
+    monkeypatch.setattr(link_module, "Heartbeat", Recorded)
+    events: list[LinkEvent] = []
+    # No beat within the test: armed all along while the session lasts.
+    slow = LinkSettings(heartbeat=30, timeout=0.5, poll=0, energy_poll=0, backoff_base=0.05)
+    async with SimDevice(new_id(), KEY, "3.3") as device:
+        link = link_for(device, events, slow)
+        async with running(link):
+            await wait_until(lambda: ups(events) == 1)
+            assert [h.armed for h in made] == [True]
+            device.drop_clients()  # the session ends: a second one starts
+            await wait_until(lambda: ups(events) == 2)
+            assert [h.armed for h in made] == [False, True]
+    assert [h.armed for h in made] == [False, False]  # the owner stopped the link
 
 
 async def test_energy_refresh_brings_fresh_power_readings() -> None:

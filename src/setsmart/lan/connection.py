@@ -67,6 +67,7 @@ _OLD_VERSIONS = frozenset({"3.1", "3.2", "3.3"})
 
 # What answers a control, besides a reply to its own command.
 _CONTROL_REPLIES = frozenset({Command.CONTROL, Command.CONTROL_NEW})
+_HEARTBEAT_REPLIES = frozenset({Command.HEART_BEAT})
 
 
 def _control_replies(cmd: int) -> frozenset[int]:
@@ -108,8 +109,8 @@ def _nobody(_: LanError | None) -> None:
 class _Pending:
     seqno: int
     expect: frozenset[int]
-    # Who is told: the future `request()` awaits, or (`future` None) a control's callback,
-    # called through `answers` once the frames in hand are dispatched.
+    # Who is told: the future `request()` awaits, or (`future` None) a control's or a
+    # heartbeat's callback, called through `answers` once the frames in hand are dispatched.
     future: asyncio.Future[Reply] | None
     answered: Answered = _nobody
     answers: list[tuple[Answered, LanError | None]] | None = None
@@ -456,7 +457,15 @@ class Connection(asyncio.Protocol):
         )
 
     async def heartbeat(self) -> None:
-        await self.request(self.session.heartbeat(), expect={Command.HEART_BEAT})
+        await self.request(self.session.heartbeat(), expect=_HEARTBEAT_REPLIES)
+
+    def start_heartbeat(self, answered: Answered) -> None:
+        """`heartbeat`, answered through a callback as `start_control` is: an idle session
+        beats every few seconds, and should cost no coroutine or future each time."""
+        outgoing = self.session.heartbeat()
+        self._start(
+            outgoing, _Pending(outgoing.seqno, _HEARTBEAT_REPLIES, None, answered, self._answers)
+        )
 
     async def child_query(self, cid: str) -> Dps:
         """Read every DP of the sub-device `cid` behind this gateway."""

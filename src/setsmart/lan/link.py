@@ -19,7 +19,8 @@ from typing import TypeVar
 
 from setsmart.backoff import Backoff
 from setsmart.lan.connection import COMMON_DPS, Answered, Connection, Target
-from setsmart.lan.errors import LanError, NotConnected, ReplyTimeout
+from setsmart.lan.errors import LanError, NotConnected
+from setsmart.lan.heartbeat import Heartbeat
 from setsmart.lan.turns import Turns
 from setsmart.protocol import Dps, DpValue, Version
 
@@ -206,53 +207,69 @@ class DeviceLink:
         return None
 
     async def _keep_alive(self, conn: Connection) -> LanError:
+        """Serve a session until it ends, and say why. Heartbeats go on a timer of their
+        own (`Heartbeat`): this coroutine wakes only for polls and energy refreshes, and
+        not at all when there are none."""
         settings = self.settings
         loop = asyncio.get_running_loop()
+        heartbeat = Heartbeat(
+            conn,
+            self._turns,
+            interval=settings.heartbeat,
+            misses_allowed=settings.heartbeat_misses,
+            on_problem=self._on_fault,
+        )
         now = loop.time()
         next_poll = now + settings.poll if settings.poll > 0 else math.inf
         energy = settings.energy_poll > 0 and bool(self.energy_dps)
         next_energy = now + settings.energy_poll if energy else math.inf
-        misses = 0
         closed = conn.closed
-        while True:
-            heartbeat_due = conn.last_sent + settings.heartbeat
-            due = min(heartbeat_due, next_poll, next_energy)
-            if not closed.done():
-                # Until the connection closes or `due`: what asyncio.wait({closed},
-                # timeout=...) does, with a future and a timer instead of its sets,
-                # callbacks and inner task. Here rather than in a coroutine of its own:
-                # every idle session waits here, and holds one frame less.
-                waiter: asyncio.Future[None] = loop.create_future()
-                wake = functools.partial(_resolve, waiter)
-                timer = loop.call_at(due, wake)
-                closed.add_done_callback(wake)
-                try:
-                    await waiter
-                finally:
-                    timer.cancel()
-                    closed.remove_done_callback(wake)
-            if closed.done():
-                return closed.result()
-            now = loop.time()
-            # Commands sent meanwhile moved it: a busy connection needs no heartbeat.
-            heartbeat_due = conn.last_sent + settings.heartbeat
-            try:
-                if now >= next_energy:
+        heartbeat.start()
+        try:
+            while True:
+                due = min(next_poll, next_energy)
+                if not closed.done():
+                    # Until the connection closes or `due`: what asyncio.wait({closed},
+                    # timeout=...) does, with a future and a timer (none when nothing is
+                    # polled) instead of its sets, callbacks and inner task. Here rather
+                    # than in a coroutine of its own: every idle session waits here, and
+                    # holds one frame less.
+                    waiter: asyncio.Future[None] = loop.create_future()
+                    wake = functools.partial(_resolve, waiter)
+                    timer = None if due == math.inf else loop.call_at(due, wake)
+                    closed.add_done_callback(wake)
+                    try:
+                        await waiter
+                    finally:
+                        if timer is not None:
+                            timer.cancel()
+                        closed.remove_done_callback(wake)
+                if closed.done():
+                    return closed.result() if heartbeat.fatal is None else heartbeat.fatal
+                # The timer fired: `due` has come, even when uvloop fired it up to a
+                # millisecond before loop.time() reached it.
+                now = max(loop.time(), due)
+                energy_due, poll_due = now >= next_energy, now >= next_poll
+                if energy_due:
                     next_energy = now + settings.energy_poll
-                    await self._with_connection(self._refresh_energy)
-                if now >= next_poll:
+                if poll_due:
                     next_poll = now + settings.poll
-                    await self._refresh()
-                elif now >= heartbeat_due:
-                    await self._with_connection(lambda c: c.heartbeat())
-                misses = 0
-            except ReplyTimeout as exc:
-                misses += 1
-                if misses >= settings.heartbeat_misses:
-                    return exc
-                self.on_event(LinkProblem(exc))
-            except LanError as exc:
-                return exc
+                fatal = heartbeat.judge(await self._poll(energy=energy_due, full=poll_due))
+                if fatal is not None:
+                    return fatal
+        finally:
+            heartbeat.stop()
+
+    async def _poll(self, *, energy: bool, full: bool) -> LanError | None:
+        """Refresh the energy DPs, then read the full state, as asked; why one failed."""
+        try:
+            if energy:
+                await self._with_connection(self._refresh_energy)
+            if full:
+                await self._refresh()
+        except LanError as exc:
+            return exc
+        return None
 
     async def _refresh_energy(self, conn: Connection) -> None:
         conn.update_dps(self.energy_dps)
