@@ -53,6 +53,7 @@ from bench.simfleet import parse_versions
 
 DP = "1"
 TARGET_P99_MS = 5.0
+CPU_RATIO_TARGET = 1.5  # setsmart's CPU per operation against rustuya-bridge's, at most
 METRICS = ("set_to_device_applied", "set_to_state_echo", "push_to_state")
 
 # device id -> [(t_ns, value of DP 1)] in time order
@@ -278,19 +279,27 @@ def summarise(name: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
             if all(version in s["by_version"] for s in stats)
         }
         row[metric] = entry
-    ops = sum(run["set_to_device_applied"]["attempted"] for run in good)
-    cpu = sum(run["set_usage"]["bridge_cpu_s"] for run in good)
-    row["bridge_cpu_ms_per_set"] = round(1000 * cpu / ops, 3) if ops else None
-    pushes = sum(run["push_to_state"]["attempted"] for run in good)
-    cpu = sum(run["push_usage"]["bridge_cpu_s"] for run in good)
-    row["bridge_cpu_ms_per_push"] = round(1000 * cpu / pushes, 3) if pushes else None
+    for op, metric, usage in (
+        ("set", "set_to_device_applied", "set_usage"),
+        ("push", "push_to_state", "push_usage"),
+    ):
+        ops = sum(run[metric]["attempted"] for run in good)
+        cpu = sum(run[usage]["bridge_cpu_s"] for run in good)
+        row[f"bridge_cpu_ms_per_{op}"] = round(1000 * cpu / ops, 3) if ops else None
+        # Each round's too: a peer's CPU can move by 2x from one round to the next.
+        row[f"bridge_cpu_ms_per_{op}_runs"] = [
+            round(1000 * run[usage]["bridge_cpu_s"] / run[metric]["attempted"], 3)
+            for run in good
+            if run[metric]["attempted"]
+        ]
     row["rss_mb"] = max(run["memory"]["rss_mb"] for run in good)
     row["online_s"] = [run["online"]["online_s"] for run in good]
     return row
 
 
 def targets(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The issue's targets: setsmart's p99 at or below rustuya-bridge's, and under 5 ms."""
+    """The issue's targets: setsmart's p99 at or below rustuya-bridge's, and under 5 ms;
+    its CPU per operation at most 1.5x rustuya-bridge's (each one's median round)."""
     by_name = {row["bridge"]: row for row in rows}
     ours = by_name.get("setsmart", {})
     theirs = by_name.get("rustuya-bridge", {})
@@ -303,6 +312,16 @@ def targets(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "rustuya_bridge_p99_ms": peer,
             "under_5_ms": None if p99 is None else p99 < TARGET_P99_MS,
             "at_or_below_rustuya_bridge": None if p99 is None or peer is None else p99 <= peer,
+        }
+    for name in ("set", "push"):
+        key = f"bridge_cpu_ms_per_{name}_runs"
+        ours_cpu, peer_cpu = ours.get(key), theirs.get(key)
+        ratio = None
+        if ours_cpu and peer_cpu and statistics.median(peer_cpu) > 0:  # 0: under a clock tick
+            ratio = round(statistics.median(ours_cpu) / statistics.median(peer_cpu), 2)
+        verdict[f"cpu_per_{name}"] = {
+            "setsmart_to_rustuya_bridge_median_rounds": ratio,
+            "within_1_5x": None if ratio is None else ratio <= CPU_RATIO_TARGET,
         }
     return verdict
 

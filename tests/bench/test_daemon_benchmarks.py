@@ -84,6 +84,7 @@ def test_daemon_latency_measures_both_paths_for_every_bridge() -> None:
         assert 0 < ours[metric]["p50_ms"] <= ours[metric]["p99_ms"] < 1000
         assert set(ours[metric]["by_version_p99_ms"]) == {"3.3", "3.4", "3.5"}
     assert ours["rss_mb"] > 10
+    assert len(ours["bridge_cpu_ms_per_push_runs"]) == 1  # one round
     peer = row_of(report, "rustuya-bridge")
     if measured(peer, HAS_RUSTUYA_BRIDGE, "pyrustuyabridge is not installed"):
         assert "errors" not in peer, peer
@@ -91,6 +92,12 @@ def test_daemon_latency_measures_both_paths_for_every_bridge() -> None:
             assert peer[metric]["ok"] == 9, (metric, peer[metric])
         verdict = report["targets"]["push_to_state"]
         assert verdict["rustuya_bridge_p99_ms"] == peer["push_to_state"]["p99_ms"]
+        # Nine operations may take the peer less than a clock tick of CPU: no ratio then.
+        (peer_cpu,) = peer["bridge_cpu_ms_per_set_runs"]
+        ratio = round(ours["bridge_cpu_ms_per_set_runs"][0] / peer_cpu, 2) if peer_cpu else None
+        cpu = report["targets"]["cpu_per_set"]
+        assert cpu["setsmart_to_rustuya_bridge_median_rounds"] == ratio
+        assert cpu["within_1_5x"] == (None if ratio is None else ratio <= 1.5)
     measured(row_of(report, "tuya2mqtt"), HAS_TUYA2MQTT, "tuya2mqtt is not installed")
     floor = row_of(report, "python-floor")  # setsmart's own layers: it runs wherever we do
     assert "errors" not in floor, floor
