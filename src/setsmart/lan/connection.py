@@ -456,12 +456,10 @@ class Connection(asyncio.Protocol):
             ),
         )
 
-    async def heartbeat(self) -> None:
-        await self.request(self.session.heartbeat(), expect=_HEARTBEAT_REPLIES)
-
     def start_heartbeat(self, answered: Answered) -> None:
-        """`heartbeat`, answered through a callback as `start_control` is: an idle session
-        beats every few seconds, and should cost no coroutine or future each time."""
+        """Send a heartbeat; `answered` is called once the device answered it, or with the
+        reason it did not (as `start_control`'s is): an idle session beats every few
+        seconds, and should cost no coroutine or future each time."""
         outgoing = self.session.heartbeat()
         self._start(
             outgoing, _Pending(outgoing.seqno, _HEARTBEAT_REPLIES, None, answered, self._answers)
