@@ -15,10 +15,9 @@ All scaling is integer arithmetic with round-half-up, so the round trips are exa
 
 from __future__ import annotations
 
-import math
 from typing import Final
 
-from setsmart.devices.types import clamp
+from setsmart.devices.types import clamp, is_number
 
 HA_BRIGHTNESS_MAX: Final = 255
 MIRED_MIN: Final = 153  # 6500 K, coolest
@@ -71,8 +70,6 @@ def mireds_from_kelvin(kelvin: int) -> int:
 
 def scale_reading(value: object, divisor: int, decimals: int) -> float | None:
     """A sensor DP in physical units (value / divisor, rounded), or None if not a number."""
-    # `is_number` for what JSON gives (exact types), written out: every meter of every
-    # state document is read here.
-    if type(value) is int or (type(value) is float and math.isfinite(value)):
-        return round(value / divisor, decimals)
-    return None
+    if not is_number(value):
+        return None
+    return round(value / divisor, decimals)

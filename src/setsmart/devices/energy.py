@@ -41,7 +41,7 @@ class EnergyMeter:
 
     def add_from(self, profile: DeviceProfile, dps: Mapping[str, object]) -> bool:
         """Add the energy DP of a report, if the report holds one."""
-        dp = profile.roles.get("energy")
+        dp = profile.dp("energy")
         if dp is None or dp not in dps:
             return False
         return self.add(dps[dp], profile.scale.get("energy", _DEFAULT_DIVISOR))

@@ -12,7 +12,7 @@ from setsmart.devices.convert import (
     mireds_from_device,
     scale_reading,
 )
-from setsmart.devices.kinds.behaviour import MODULES
+from setsmart.devices.kinds.behaviour import module_of
 from setsmart.devices.profile import DeviceProfile
 from setsmart.devices.roles import gang_role
 from setsmart.devices.scenes import current_effect, effect_list
@@ -51,7 +51,7 @@ def device_state(
             state[role] = reading
     if profile.is_light:  # only a light has the roles `_light_state` reads
         state.update(_light_state(profile, dps))
-    kind = MODULES.get(profile.type)
+    kind = module_of(profile)
     if kind is not None:
         state.update(kind.state(profile, dps))
     state["dps"] = dps if share_dps else {str(dp): value for dp, value in dps.items()}
@@ -74,27 +74,17 @@ def _on_off(value: bool) -> str:
 
 def _switch_state(profile: DeviceProfile, dps: Mapping[str, object]) -> dict[str, object]:
     """`state` (on a strip: ON when any gang is on) and, on a strip, `state_lN` per gang."""
-    if profile.is_strip:
-        return _strip_state(profile, dps)
-    # One switch or none: the shape of nearly every device, read with no call.
-    value = dps.get(profile.switch_dps[0]) if profile.switch_dps else None
-    if type(value) is bool:
-        return {"state": "ON" if value else "OFF"}
-    # Home Assistant's JSON light reads `state` unconditionally.
-    return {"state": None} if profile.is_light else {}
-
-
-def _strip_state(profile: DeviceProfile, dps: Mapping[str, object]) -> dict[str, object]:
     values = [dps.get(dp) for dp in profile.switch_dps]
     known = [v for v in values if isinstance(v, bool)]
     result: dict[str, object] = {}
     if known:
         result["state"] = _on_off(any(known))
     elif profile.is_light:
-        result["state"] = None
-    for gang, value in enumerate(values, start=1):
-        if isinstance(value, bool):
-            result[gang_role("state", gang)] = _on_off(value)
+        result["state"] = None  # Home Assistant's JSON light reads `state` unconditionally
+    if profile.is_strip:
+        for gang, value in enumerate(values, start=1):
+            if isinstance(value, bool):
+                result[gang_role("state", gang)] = _on_off(value)
     return result
 
 

@@ -136,8 +136,7 @@ class _Pending:
         if self.settled or (future is not None and future.done()):
             return False
         self.settled = True
-        if self.timer is not None:
-            self.timer.cancel()
+        self.stop_timer()
         if future is None:
             assert self.answers is not None  # noqa: S101 (given with every callback)
             self.answers.append((self.answered, error))

@@ -84,7 +84,6 @@ class MqttBridge:
         self.on_message = on_message
         self.on_connect = on_connect
         self.connected = asyncio.Event()
-        self._online = False  # `connected.is_set()`, read on every publish without a call
         self.connections = 0
         self._backoff = backoff or Backoff(base=0.5, cap=30.0)
         self._retained: dict[str, Outgoing] = {}
@@ -92,9 +91,7 @@ class MqttBridge:
         self._backlog: deque[Outgoing] = deque(maxlen=_BACKLOG)
         self._sleep = sleep
         self._connection: MqttConnection | None = None
-        # Messages queued and not yet written (the pump's included): a new one may be
-        # written at once only when none wait, or it would overtake them.
-        self._waiting = 0
+        self._pump_holds = False  # the pump took a message and waits to write it
 
     # Publishing -------------------------------------------------------------------------
 
@@ -111,7 +108,7 @@ class MqttBridge:
                 self._retained.pop(topic, None)
             else:
                 self._retained[topic] = message
-        if self._online:
+        if self.connected.is_set():
             self._enqueue(message)
         elif not retain:
             self._backlog.append(message)
@@ -121,7 +118,7 @@ class MqttBridge:
 
     def respond(self, topic: str, payload: str, correlation: bytes | None) -> None:
         """An MQTT 5 response, to the request's response topic with its correlation data."""
-        if self._online:
+        if self.connected.is_set():
             self._enqueue(Outgoing(topic, payload.encode(), 0, False, correlation))
 
     def holds(self, topic: str) -> bool:
@@ -134,12 +131,16 @@ class MqttBridge:
 
     def _enqueue(self, message: Outgoing) -> None:
         connection = self._connection
-        if connection is not None and not self._waiting and connection.can_write(message.qos):
+        if (
+            connection is not None
+            and not self._pump_holds
+            and self._queue.empty()
+            and connection.can_write(message.qos)
+        ):
             self._write(connection, message)
             return
         try:
             self._queue.put_nowait(message)
-            self._waiting += 1
         except asyncio.QueueFull:
             log.warning("mqtt outgoing queue full: dropping a message", topic=message.topic)
 
@@ -154,7 +155,7 @@ class MqttBridge:
             except* MqttError as failures:
                 error = "; ".join(str(failure) for failure in failures.exceptions)
             finally:
-                self._set_online(False)
+                self.connected.clear()
                 self._connection = None
             delay = self._backoff.next_delay()
             log.warning(
@@ -181,7 +182,7 @@ class MqttBridge:
             await connection.subscribe(self.subscriptions)
             # From here on publish() queues; the cache and the backlog go first, so that
             # nothing published while we were connecting is lost or overtaken.
-            self._set_online(True)
+            self.connected.set()
             for message in list(self._retained.values()):
                 self._enqueue(message)
             while self._backlog:
@@ -201,13 +202,6 @@ class MqttBridge:
         finally:
             connection.close()
 
-    def _set_online(self, online: bool) -> None:
-        self._online = online
-        if online:
-            self.connected.set()
-        else:
-            self.connected.clear()
-
     def _options(self) -> ConnectOptions:
         settings = self.settings
         return ConnectOptions(
@@ -224,7 +218,6 @@ class MqttBridge:
         while not self._queue.empty():
             message = self._queue.get_nowait()
             self._queue.task_done()
-            self._waiting -= 1
             if message.retain and message.payload == b"":
                 self._retained.setdefault(message.topic, message)  # keep pending clears
 
@@ -236,6 +229,7 @@ class MqttBridge:
         queue = self._queue
         while True:
             message = await queue.get()
+            self._pump_holds = True
             try:
                 if message.qos and not connection.window_open:
                     await connection.window()
@@ -243,13 +237,11 @@ class MqttBridge:
                     await connection.writable()
                 self._write(connection, message, batch=True)
             finally:
-                self._waiting -= 1
+                self._pump_holds = False
                 queue.task_done()
 
     def _write(self, connection: MqttConnection, message: Outgoing, *, batch: bool = False) -> None:
-        payload = message.payload
-        if not isinstance(payload, bytes):
-            payload = payload(message.topic)
+        payload = _bytes_of(message)
         connection.publish(
             message.topic,
             payload,
@@ -265,7 +257,7 @@ class MqttBridge:
         """Wait until everything queued is sent and its QoS 1 messages acknowledged, for a
         clean shutdown; False on timeout."""
         connection = self._connection
-        if connection is None or not self._online:
+        if connection is None or not self.connected.is_set():
             return False
         try:
             async with asyncio.timeout(within):

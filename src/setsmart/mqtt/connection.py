@@ -101,9 +101,6 @@ class MqttConnection(asyncio.Protocol):
         self._subscribing: dict[int, asyncio.Future[Subscribed]] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._closing = False
-        # A transport, and neither close() nor the end yet: kept as a flag because every
-        # publish asks.
-        self._open = False
         self._unwritten = 0  # payload bytes published since the last write
         self._write_due = False  # a write is scheduled for the end of this turn
 
@@ -120,7 +117,7 @@ class MqttConnection(asyncio.Protocol):
     @property
     def is_open(self) -> bool:
         """Connected and not closed: `publish` would not raise."""
-        return self._open
+        return self._transport is not None and not self._closing and not self._closed.done()
 
     @property
     def window_open(self) -> bool:
@@ -129,7 +126,7 @@ class MqttConnection(asyncio.Protocol):
     def can_write(self, qos: int) -> bool:
         """Whether a message of `qos` may be written now: open, the socket's buffer under
         its high-water mark, and for QoS 1 a place in the window."""
-        return self._open and not self._paused and (not qos or self.session.window_open)
+        return self.is_open and not self._paused and (not qos or self.session.window_open)
 
     @property
     def paused(self) -> bool:
@@ -204,14 +201,12 @@ class MqttConnection(asyncio.Protocol):
         if self._transport is None or self._closed.done():
             return
         self._closing = True
-        self._open = False
         self.session.disconnect()
         self._flush()
         self._transport.close()
 
     def abort(self) -> None:
         self._closing = True
-        self._open = False
         if self._transport is not None:
             self._transport.abort()
 
@@ -220,7 +215,6 @@ class MqttConnection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # A stream transport (uvloop's do not subclass asyncio.Transport).
         self._transport = cast(asyncio.Transport, transport)
-        self._open = not self._closing
         self.session.connect(self._loop.time())
         self._flush()
         self._schedule()
@@ -301,7 +295,6 @@ class MqttConnection(asyncio.Protocol):
         """Settle every future once: the first cause wins."""
         if self._closed.done():
             return
-        self._open = False
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
