@@ -13,10 +13,10 @@ import argparse
 import asyncio
 import cProfile
 import json
-import pstats
 import time
 from typing import Any
 
+from bench.inprocess import call_counts
 from bench.simfleet import FleetProcess, parse_version, parse_versions
 from setsmart import eventloop
 from setsmart.lan.link import DeviceLink, LinkDown, LinkEvent, LinkSettings, LinkUp
@@ -77,9 +77,7 @@ async def measure(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    table = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
-    calls = sum(entry[1] for entry in table.values())
-    builtins = sum(entry[1] for key, entry in table.items() if key[0] == "~")
+    calls, builtins = call_counts(profiler)
     return {
         "heartbeats": plain,
         "cpu_us_per_heartbeat": round(1e6 * cpu / plain, 1) if plain else None,

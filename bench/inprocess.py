@@ -30,12 +30,20 @@ def per_operation(loop: Callable[[int], None], n: int) -> dict[str, float]:
         profiler.disable()
     finally:
         gc.enable()
-    table = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
-    calls = (sum(entry[1] for entry in table.values()) - 1) / PROFILED
-    builtins = sum(entry[1] for key, entry in table.items() if key[0] == "~") / PROFILED
+    counted, counted_builtins = call_counts(profiler)
+    calls = (counted - 1) / PROFILED
+    builtins = counted_builtins / PROFILED
     return {
         "us": round(1e6 * best / n, 3),
         "calls": round(calls, 1),
         "python_functions": round(calls - builtins, 1),
         "builtins": round(builtins, 1),
     }
+
+
+def call_counts(profiler: cProfile.Profile) -> tuple[int, int]:
+    """The calls a profile counted, and how many of them were to built-ins."""
+    table = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    calls = sum(entry[1] for entry in table.values())
+    builtins = sum(entry[1] for key, entry in table.items() if key[0] == "~")
+    return calls, builtins
