@@ -23,6 +23,7 @@ from setsmart.daemon.supervisor import Supervisor
 from setsmart.protocol import Version
 from setsmart.sim import SimDevice
 from tests.daemon.harness import BASE, KEY, Dev, config_text
+from tests.lan.helpers import wait_until
 from tests.support.broker import Broker, free_tcp_port, running_broker
 from tests.support.fake_cloud import FakeCloud, FakeDevice, Fault
 from tests.support.mqtt_client import Received, Recorder, recorder
@@ -264,11 +265,10 @@ async def test_a_changed_local_key_is_fetched_used_and_kept(
                 assert info.json()["device"] == "hall"
                 # The state's source is "lan" throughout (no fallback), so it cannot tell
                 # that the new key's session is up: the link can.
-                link = supervisor.devices["hall"].runtime.link
-                deadline = time.monotonic() + 20
-                while not (link is not None and link.connected) and time.monotonic() < deadline:
-                    await asyncio.sleep(0.02)
-                    link = supervisor.devices["hall"].runtime.link
+                runtime = supervisor.devices["hall"].runtime
+                await wait_until(
+                    lambda: runtime.link is not None and runtime.link.connected, within=20
+                )
                 await mqtt.publish(f"{BASE}/hall/set", "ON")
                 await mqtt.wait_for(f"{BASE}/hall", lambda m: state(m)["state"] == "ON")
                 shown = repr(supervisor.devices["hall"].runtime)
