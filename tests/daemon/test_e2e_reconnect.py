@@ -98,3 +98,29 @@ async def test_a_power_cycle_without_a_countdown_turns_the_device_back_on(tmp_pa
         await mqtt.wait_for(f"{BASE}/plug", lambda m: state_of(m)["state"] == "OFF", since=mark)
         await mqtt.wait_for(f"{BASE}/plug", lambda m: state_of(m)["state"] == "ON", since=mark)
         assert plug.dps["1"] is True
+
+
+async def test_a_metering_plug_whose_power_is_cut_goes_offline(tmp_path: Path) -> None:
+    """Energy refreshes more often than heartbeats (as the defaults, 5 s and 10 s) get no
+    answer from a plug without power: its heartbeats still go out, miss, and end the
+    session, and the plug is offline once the grace is over."""
+    async with (
+        running_broker(tmp_path) as broker,
+        SimDevice("bfreconnect000000004", KEY, "3.3", "plug", host="127.0.0.89") as plug,
+        recorder(broker.host, broker.port, f"{BASE}/#") as mqtt,
+        daemon(
+            tmp_path,
+            config_text(broker, [Dev("plug", plug)]).replace(
+                "  energy_poll: 1\n", "  energy_poll: 0.3\n"
+            ),
+        ),
+    ):
+        availability = f"{BASE}/plug/availability"
+        await mqtt.wait_for(availability, lambda m: m.payload == b"online")
+        await mqtt.wait_for(f"{BASE}/plug", lambda m: "power" in state_of(m))
+        mark = mqtt.mark()
+        plug.dark = True  # the connection stays open; nothing answers any more
+        # Two missed beats (1 s apart, 1 s each to time out), then the 5 s grace.
+        await mqtt.wait_for(availability, lambda m: m.payload == b"offline", since=mark, within=20)
+        logged = [m.json() for m in mqtt.messages[mark:] if m.topic == f"{BASE}/bridge/log"]
+        assert any("HEART_BEAT" in entry["message"] for entry in logged), logged

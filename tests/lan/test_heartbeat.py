@@ -46,18 +46,23 @@ class ManualLoop:
 class FakeConnection:
     loop: ManualLoop
     last_sent: float = 0.0
+    last_received: float = 0.0
     is_open: bool = True
     beats: list[Answered] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.last_sent = self.loop.time()
+        self.last_sent = self.last_received = self.loop.time()
 
     def start_heartbeat(self, answered: Answered) -> None:
         self.beats.append(answered)
         self.last_sent = self.loop.time()
 
-    def send_command(self) -> None:
+    def send_command(self, *, answered: bool = True) -> None:
+        """A command (or an energy refresh: `answered` False) is written; with `answered`
+        the device's answer arrives at once."""
         self.last_sent = self.loop.time()
+        if answered:
+            self.last_received = self.last_sent
 
     def close(self) -> None:
         self.is_open = False
@@ -97,6 +102,8 @@ class Beating:
 
     def answer(self, error: LanError | None = None) -> None:
         """The device answers the last beat (or it fails with `error`)."""
+        if error is None:
+            self.conn.last_received = self.loop.time()
         self.conn.beats[-1](error)
 
 
@@ -124,7 +131,7 @@ def test_it_beats_once_nothing_was_sent_for_the_interval() -> None:
     assert (b.problems, b.ended()) == ([], None)
 
 
-def test_no_beat_while_sends_keep_the_connection_busy() -> None:
+def test_no_beat_while_answered_commands_keep_the_connection_busy() -> None:
     b = Beating()
     b.start()
     for _ in range(20):  # a command every 6 s for two minutes
@@ -178,9 +185,43 @@ def test_an_answer_between_misses_starts_the_count_again() -> None:
     assert b.ended() is None
 
 
+def test_sends_without_answers_do_not_stand_in_for_the_beats() -> None:
+    """Energy refreshes every 5 s (the default) get no answer of their own, and neither
+    does anything sent to a device whose power was cut: it beats all the same, and its
+    misses end the session."""
+    b = Beating()
+    b.start(misses_allowed=2)
+    for _ in range(3):
+        b.loop.advance(5)
+        b.conn.send_command(answered=False)
+    assert len(b.conn.beats) == 1  # due 10 s after the start, refreshes or not
+    b.loop.advance(1)
+    b.answer(timeout())
+    assert len(b.problems) == 1
+    for _ in range(2):
+        b.loop.advance(5)
+        b.conn.send_command(answered=False)
+    assert len(b.conn.beats) == 2
+    last = timeout()
+    b.answer(last)
+    assert b.ended() is last
+
+
+def test_refreshes_of_a_device_that_answers_its_beats_end_no_session() -> None:
+    b = Beating()
+    b.start(misses_allowed=2)
+    for _ in range(12):  # a minute of refreshes every 5 s
+        b.loop.advance(5)
+        b.conn.send_command(answered=False)
+        if b.busy():
+            b.answer()
+    assert len(b.conn.beats) == 6  # one every 10 s, the refreshes notwithstanding
+    assert (b.problems, b.ended()) == ([], None)
+
+
 def test_a_quiet_wake_starts_the_count_again() -> None:
-    """As the link's coroutine did: a beat skipped because commands were sent ends a run
-    of misses."""
+    """As the link's coroutine did: a beat skipped because commands were sent and
+    answered ends a run of misses."""
     b = Beating()
     b.start(misses_allowed=2)
     b.loop.advance(INTERVAL)

@@ -181,6 +181,27 @@ async def test_a_silent_device_is_declared_down_after_missed_heartbeats() -> Non
     assert isinstance(problems[0].error, ReplyTimeout)
 
 
+async def test_a_metering_plug_that_goes_silent_is_declared_down_despite_energy_refreshes() -> None:
+    """Energy refreshes are written more often than heartbeats and get no answer of their
+    own: they must neither stand in for the beats nor count as answers."""
+    events: list[LinkEvent] = []
+    settings = LinkSettings(
+        heartbeat=0.4, timeout=0.3, poll=0, energy_poll=0.1, backoff_base=0.05, backoff_cap=0.2
+    )
+    async with SimDevice(new_id(), KEY, "3.3", "plug", dps={"1": True}) as device:
+        link = link_for(device, events, settings)
+        link.energy_dps = (18, 19, 20)
+        async with running(link):
+            await wait_until(lambda: ups(events) == 1)
+            await asyncio.sleep(0.5)  # refreshes answered by pushes, or by nothing
+            assert not any(isinstance(e, LinkDown) for e in events)
+            device.dark = True  # its power is cut: the connection stays, nothing answers
+            await wait_until(lambda: any(isinstance(e, LinkDown) for e in events), within=3.0)
+    down = next(e for e in events if isinstance(e, LinkDown))
+    assert isinstance(down.error, ReplyTimeout)
+    assert "HEART_BEAT" in str(down.error)
+
+
 async def test_an_idle_session_beats_without_waking_its_coroutine() -> None:
     events: list[LinkEvent] = []
     steps = [0]

@@ -2,8 +2,12 @@
 
 When nothing was sent for `interval` seconds (`conn.last_sent`), the timer takes the
 link's turn, sends a heartbeat and, once it is answered, re-arms for `last_sent +
-interval`: a busy connection needs none. No coroutine, future or task per beat: with a
-thousand idle sessions, the coroutine loop this replaces was most of the daemon's idle CPU.
+interval`. A connection the device answers on needs none: when the timer finds that
+frames were both sent and received (`conn.last_received`) since it was set, it only
+re-arms. Frames sent and never answered do not count: energy refreshes, which get no
+answer of their own, or commands to a device whose power was cut must not hide its
+silence. No coroutine, future or task per beat: with a thousand idle sessions, the
+coroutine loop this replaces was most of the daemon's idle CPU.
 
 The heartbeat also judges the session: its answers, and those of the link's polls
 (`judge`), count missed replies; `misses_allowed` ReplyTimeouts in a row, or any other
@@ -27,6 +31,9 @@ class BeatingConnection(Protocol):
 
     @property
     def last_sent(self) -> float: ...
+
+    @property
+    def last_received(self) -> float: ...
 
     @property
     def is_open(self) -> bool: ...
@@ -54,6 +61,7 @@ class Heartbeat:
     __slots__ = (
         "_armed_since",
         "_conn",
+        "_heard_since",
         "_interval",
         "_loop",
         "_misses",
@@ -83,6 +91,7 @@ class Heartbeat:
         self._loop: LoopTime = asyncio.get_running_loop() if loop is None else loop
         self._timer: Timer | None = None
         self._armed_since = 0.0  # last_sent when the timer was set
+        self._heard_since = 0.0  # last_received then
         self._misses = 0
         self._stopped = False
         self.fatal: LanError | None = None
@@ -119,16 +128,19 @@ class Heartbeat:
     # Internals -------------------------------------------------------------------------
 
     def _arm(self) -> None:
-        self._armed_since = since = self._conn.last_sent
+        conn = self._conn
+        self._armed_since = since = conn.last_sent
+        self._heard_since = conn.last_received
         self._timer = self._loop.call_at(since + self._interval, self._due)
 
     def _due(self) -> None:
         self._timer = None
+        conn = self._conn
         # Whether anything was sent since, not the time: uvloop fires timers up to a
         # millisecond before loop.time() reaches them.
-        if self._conn.last_sent != self._armed_since:
-            # Commands were sent meanwhile. That ends a run of misses, as it did when the
-            # link's coroutine woke for a beat it then found not due.
+        if conn.last_sent != self._armed_since and conn.last_received != self._heard_since:
+            # Commands were sent and the device answered meanwhile: no beat is needed,
+            # and a run of misses is over.
             self._misses = 0
             self._arm()
             return

@@ -254,7 +254,12 @@ class DeviceLink:
                     next_energy = now + settings.energy_poll
                 if poll_due:
                     next_poll = now + settings.poll
-                fatal = heartbeat.judge(await self._poll(energy=energy_due, full=poll_due))
+                error = await self._poll(energy=energy_due, full=poll_due)
+                if heartbeat.fatal is not None:  # a beat ended the session meanwhile
+                    return heartbeat.fatal
+                # An energy refresh gets no answer of its own: only a full poll's, or a
+                # failure, says whether the device still answers.
+                fatal = heartbeat.judge(error) if poll_due or error is not None else None
                 if fatal is not None:
                     return fatal
         finally:
