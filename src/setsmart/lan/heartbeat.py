@@ -4,10 +4,11 @@ When nothing was sent for `interval` seconds (`conn.last_sent`), the timer takes
 link's turn, sends a heartbeat and, once it is answered, re-arms for `last_sent +
 interval`. A connection the device answers on needs none: when the timer finds that
 frames were both sent and received (`conn.last_received`) since it was set, it only
-re-arms. Frames sent and never answered do not count: energy refreshes, which get no
-answer of their own, or commands to a device whose power was cut must not hide its
-silence. No coroutine, future or task per beat: with a thousand idle sessions, the
-coroutine loop this replaces was most of the daemon's idle CPU.
+re-arms (openHAB's Tuya binding likewise takes an acknowledged DP_REFRESH as proof of
+life: openhab/openhab-addons#21547). Frames sent and never answered do not count: energy
+refreshes, which often get no answer of their own, or commands to a device whose power
+was cut must not hide its silence. No coroutine, future or task per beat: with a
+thousand idle sessions, the coroutine loop this replaces was most of the daemon's idle CPU.
 
 The heartbeat also judges the session: its answers, and those of the link's polls
 (`judge`), count missed replies; `misses_allowed` ReplyTimeouts in a row, or any other
