@@ -18,7 +18,6 @@ import pytest
 from setsmart.cloud import CloudClient
 from setsmart.config import load_config
 from setsmart.daemon.cloud_route import CloudTuning
-from setsmart.daemon.machine import Route
 from setsmart.daemon.store import StateStore, load_cloud_usage, load_local_keys
 from setsmart.daemon.supervisor import Supervisor
 from setsmart.protocol import Version
@@ -264,12 +263,12 @@ async def test_a_changed_local_key_is_fetched_used_and_kept(
                     within=20,
                 )
                 assert info.json()["device"] == "hall"
-                # The state's source is "lan" throughout (no fallback), so it cannot tell
-                # that the new key's session is up: the machine can. The link's connection
-                # opens before the session's first answer, and a /set between the two
-                # finds the device offline and is refused.
+                # Sent once the new key's connection is open, before its session's first
+                # answer: the device is offline until then, and the /set waits for it.
                 runtime = supervisor.devices["hall"].runtime
-                await wait_until(lambda: runtime.machine.route is Route.LAN, within=20)
+                await wait_until(
+                    lambda: runtime.link is not None and runtime.link.connected, within=20
+                )
                 await mqtt.publish(f"{BASE}/hall/set", "ON")
                 await mqtt.wait_for(f"{BASE}/hall", lambda m: state(m)["state"] == "ON")
                 shown = repr(supervisor.devices["hall"].runtime)

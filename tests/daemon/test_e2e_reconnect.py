@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from setsmart.daemon.machine import Route
 from setsmart.protocol import Version
 from setsmart.sim import SimDevice
 from tests.daemon.harness import BASE, KEY, Dev, config_text, daemon
+from tests.lan.helpers import wait_until
 from tests.sim.wire import WireClient
 from tests.support.broker import running_broker
 from tests.support.mqtt_client import Received, recorder
@@ -79,6 +81,42 @@ async def test_a_get_during_a_taken_connection_publishes_the_state(tmp_path: Pat
             assert await phone.closed_by_device()
         got = await mqtt.wait_for(f"{BASE}/plug", since=mark)
         assert state_of(got)["state"] == "ON"
+
+
+@pytest.mark.parametrize(("version", "host"), [("3.3", "127.0.0.87"), ("3.5", "127.0.0.88")])
+async def test_a_set_as_an_offline_device_comes_back_waits_for_its_session(
+    tmp_path: Path, version: Version, host: str
+) -> None:
+    """The device was offline and is back: the daemon's connection is open but the
+    session's first read is not answered yet when a command arrives. The command waits
+    for the session and is carried out, not refused as "device is offline"."""
+    device_id = f"bfreconnect00000000{host[-1]}"
+    async with (
+        running_broker(tmp_path) as broker,
+        SimDevice(device_id, KEY, version, "plug", host=host, dps={"1": False}) as plug,
+        recorder(broker.host, broker.port, f"{BASE}/#", "reply/#") as mqtt,
+        daemon(tmp_path, lan_config(config_text(broker, [Dev("plug", plug)]))) as supervisor,
+    ):
+        availability = f"{BASE}/plug/availability"
+        await mqtt.wait_for(availability, lambda m: m.payload == b"online")
+        mark = mqtt.mark()
+        plug.refuse = True  # unplugged
+        plug.drop_clients()
+        await mqtt.wait_for(availability, lambda m: m.payload == b"offline", since=mark, within=20)
+        runtime = supervisor.devices["plug"].runtime
+        plug.delay = 0.5  # back, and slow to answer: the session starts slowly
+        plug.refuse = False
+        await wait_until(lambda: runtime.link is not None and runtime.link.connected, within=30)
+        assert runtime.machine.route is Route.OFFLINE  # the session's first read is out
+        mark = mqtt.mark()
+        await mqtt.publish(
+            f"{BASE}/plug/set", json.dumps({"state": "ON"}), response_topic="reply/set"
+        )
+        assert (await mqtt.wait_for("reply/set", since=mark)).json() == {"status": "ok"}
+        assert plug.dps["1"] is True
+        await mqtt.wait_for(availability, lambda m: m.payload == b"online", since=mark)
+        on = await mqtt.wait_for(f"{BASE}/plug", lambda m: state_of(m)["state"] == "ON", since=mark)
+        assert state_of(on)["source"] == "lan"
 
 
 async def test_a_power_cycle_without_a_countdown_turns_the_device_back_on(tmp_path: Path) -> None:

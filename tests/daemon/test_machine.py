@@ -106,7 +106,7 @@ def sent(actions: list[m.Action]) -> list[tuple[str, str]]:
 
 # Routes ---------------------------------------------------------------------------------
 
-UP, DOWN, GRACE_OVER = "up", "down", "grace over"
+UP, DOWN, GRACE_OVER, CONNECTED = "up", "down", "grace over", "connected"
 
 #: (route before, with a fallback, what happens, route after, actions). The grace over is
 #: a Tick past both the start and the availability grace.
@@ -131,6 +131,11 @@ ROUTE_CASES = [
     (Route.OFFLINE, False, UP, Route.LAN, [m.Publish, m.Announce]),
     (Route.OFFLINE, False, DOWN, Route.OFFLINE, [m.Report]),
     (Route.OFFLINE, False, GRACE_OVER, Route.OFFLINE, []),
+    # A session starting moves no route (only what a command waits for).
+    (Route.STARTING, False, CONNECTED, Route.STARTING, []),
+    (Route.RECONNECTING, False, CONNECTED, Route.RECONNECTING, []),
+    (Route.CLOUD, True, CONNECTED, Route.CLOUD, []),
+    (Route.OFFLINE, False, CONNECTED, Route.OFFLINE, []),
 ]
 
 
@@ -144,6 +149,7 @@ def test_route_transitions(
         UP: m.LinkUp(now),
         DOWN: down(now),
         GRACE_OVER: m.Tick(now + GRACE + 1),
+        CONNECTED: m.LinkConnected(),
     }
     event = events[what]
     assert kinds(machine.handle(event)) == actions
@@ -683,6 +689,57 @@ def test_a_refusal_without_a_route_says_why() -> None:
     assert isinstance(refused, m.Refuse)
     assert isinstance(refused.error, DeviceOffline)
     assert str(refused.error) == "desk: device is offline (no LAN session and no cloud route)"
+
+
+#: (route, with a fallback): a command goes out at once by the fallback, or is refused.
+NOT_HOLDING = [
+    (Route.STARTING, False),
+    (Route.STARTING, True),
+    (Route.CLOUD, True),
+    (Route.OFFLINE, False),
+]
+
+
+@pytest.mark.parametrize(("route", "fallback"), NOT_HOLDING)
+def test_a_command_waits_for_a_session_that_is_starting(route: Route, fallback: bool) -> None:
+    machine, answers = device(fallback=fallback), Answers()
+    now = drive(machine, route)
+    assert machine.handle(m.LinkConnected()) == []
+    assert machine.handle(m.CommandArrived(now, answers.command(0))) == []
+    assert machine.wake_at == now + TIMEOUT
+    assert sent(machine.handle(m.LinkUp(now + 0.05))) == [("lan", "st/desk/set#0")]
+
+
+@pytest.mark.parametrize(("route", "fallback"), NOT_HOLDING)
+def test_a_command_waiting_for_a_session_that_fails_goes_on_at_once(
+    route: Route, fallback: bool
+) -> None:
+    machine, answers = device(fallback=fallback), Answers()
+    now = drive(machine, route)
+    machine.handle(m.LinkConnected())
+    machine.handle(m.CommandArrived(now, answers.command(0)))
+    how = "cloud" if fallback else "refused"
+    assert sent(machine.handle(down(now + 0.05))) == [(how, "st/desk/set#0")]
+    # No session is starting any more: the next command is not held either.
+    actions = machine.handle(m.CommandArrived(now + 0.1, answers.command(1)))
+    if fallback:  # it waits its turn behind the one the cloud carries out
+        assert actions == []
+        actions = machine.handle(m.CommandDone(now + 0.2))
+    assert sent(actions) == [(how, "st/desk/set#1")]
+
+
+def test_a_session_that_starts_but_never_comes_up_refuses_after_lan_timeout() -> None:
+    machine, answers = device(), Answers()
+    now = drive(machine, Route.OFFLINE)
+    machine.handle(m.LinkConnected())
+    machine.handle(m.CommandArrived(now, answers.command(0)))
+    assert machine.handle(m.Tick(now + TIMEOUT - 0.01)) == []
+    (refused,) = machine.handle(m.Tick(now + TIMEOUT))
+    assert isinstance(refused, m.Refuse)
+    assert str(refused.error) == (
+        "desk: device is offline (its LAN session, starting, did not come up within 1 s, "
+        "and there is no cloud route)"
+    )
 
 
 def test_a_command_held_during_a_reconnect_goes_out_when_the_session_is_back() -> None:

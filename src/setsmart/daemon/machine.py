@@ -44,9 +44,12 @@ Commands: carried out one at a time, in arrival order; at most `QUEUE_LIMIT` wai
 first waiting one goes out by the route (`DISPATCH`): over the session (LAN); held until
 the session is back (RECONNECTING), but at most `timeout` seconds after it arrived, then
 through the fallback or refused; through the fallback at once, or refused (any other
-route). A LAN command whose session dropped under it is held the same way for a new
-session and sent once more (a reconnect loses nothing). When the device stops being
-served, every command not yet answered is refused.
+route), except while a session is starting (`LinkConnected`: the device took the
+connection and its first read is under way): then it is held as in RECONNECTING, until
+the session is up or fails (the device is back, so the LAN is a moment away). A LAN
+command whose session dropped under it is held the same way for a new session and sent
+once more (a reconnect loses nothing). When the device stops being served, every command
+not yet answered is refused.
 
 Local keys: the configured key is used first. When the device refuses it (a wrong-key
 error; for 3.1-3.3 devices, which ignore a wrong key, `SILENT_SESSIONS` sessions in a row
@@ -160,6 +163,11 @@ class Tick:
 
 
 @dataclass(slots=True)
+class LinkConnected:
+    """A session is starting: the connection is open, its first read under way."""
+
+
+@dataclass(slots=True)
 class LinkUp:
     now: float
 
@@ -255,6 +263,7 @@ Event = (
     Start
     | Stop
     | Tick
+    | LinkConnected
     | LinkUp
     | LinkDown
     | Heard
@@ -421,6 +430,7 @@ class DeviceMachine:
     _failed_connect: str | None = field(init=False, default=None)  # a sleeper's, since awake
     _announced: tuple[bool, Connection] = field(init=False, default=(False, "offline"))
     _session_up: bool = field(init=False, default=False)
+    _session_starting: bool = field(init=False, default=False)  # LinkConnected, not yet up
     _silent_sessions: int = field(init=False, default=0)
     _tried_learnt: bool = field(init=False, default=False)
     _fetching: bool = field(init=False, default=False)
@@ -519,6 +529,7 @@ class DeviceMachine:
         unanswered = [self._sent] if self._sent is not None else []
         unanswered += self._queue or ()
         self.started, self._sent, self._queue = False, None, None
+        self._session_starting = False
         error = (
             f"{self.name}: not carried out: the device stopped being served "
             "(a reload, or the daemon's end)"
@@ -537,9 +548,14 @@ class DeviceMachine:
             actions += self._slept_too_long()
         return actions + self._next(now)
 
+    def _link_connected(self, event: LinkConnected) -> list[Action]:
+        self._session_starting = True
+        return []  # what waits is held from the next event on (`_via`)
+
     def _link_up(self, event: LinkUp) -> list[Action]:
         self.source, self._last_error = "lan", None
         self._session_up, self._silent_sessions = True, 0
+        self._session_starting = False
         self._start_deadline = None
         self.availability.up()
         actions = self._signal(Signal.UP) + self._key_works()
@@ -549,6 +565,7 @@ class DeviceMachine:
         return [*actions, Publish(), *self._announce(), *self._next(event.now)]
 
     def _link_down(self, event: LinkDown) -> list[Action]:
+        self._session_starting = False
         # A sub-device's gateway going down (quiet) or reporting it out of reach is no
         # sleep: the gateway knows, so it goes the usual way.
         if self.sleep is not None and not event.quiet and not event.out_of_reach:
@@ -820,6 +837,8 @@ class DeviceMachine:
             return Via.FALLBACK
         if waiting.fresh_session and via is Via.LAN:
             return Via.HOLD  # the session it was lost on is not down yet
+        if via is Via.FALLBACK and self._session_starting:
+            return Via.HOLD
         return via
 
     def _next(self, now: float) -> list[Action]:
@@ -864,6 +883,11 @@ class DeviceMachine:
                 f"{self.name}: device is offline (its LAN session did not come back within "
                 f"{self.timeout:g} s, and there is no cloud route)"
             )
+        if self._session_starting:
+            return DeviceOffline(
+                f"{self.name}: device is offline (its LAN session, starting, did not come up "
+                f"within {self.timeout:g} s, and there is no cloud route)"
+            )
         return DeviceOffline(f"{self.name}: device is offline (no LAN session and no cloud route)")
 
 
@@ -871,6 +895,7 @@ _HANDLERS: Final[dict[type, Callable[[DeviceMachine, Any], list[Action]]]] = {
     Start: DeviceMachine._start,
     Stop: DeviceMachine._stop,
     Tick: DeviceMachine._tick,
+    LinkConnected: DeviceMachine._link_connected,
     LinkUp: DeviceMachine._link_up,
     LinkDown: DeviceMachine._link_down,
     Heard: DeviceMachine._heard,

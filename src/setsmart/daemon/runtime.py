@@ -69,6 +69,7 @@ from setsmart.lan.gateway import SubdeviceDown, child_label
 from setsmart.lan.link import (
     DeviceLink,
     DpsReport,
+    LinkConnected,
     LinkDown,
     LinkEvent,
     LinkProblem,
@@ -453,6 +454,8 @@ class DeviceRuntime:
             )
         elif isinstance(event, LinkProblem):
             self.outbox.problem(self, "warning", str(event.error))
+        elif isinstance(event, LinkConnected):
+            self._feed(m.LinkConnected())
 
     async def _refresh_key(self, keys: KeySource, refused: str) -> None:
         try:

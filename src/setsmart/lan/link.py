@@ -39,6 +39,12 @@ class LinkSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkConnected:
+    """The connection is open (with its handshake, for 3.4 and later) and the session's
+    first read is under way: a `LinkUp` or a `LinkDown` follows."""
+
+
+@dataclass(frozen=True, slots=True)
 class LinkUp:
     host: str
     version: Version
@@ -64,7 +70,7 @@ class LinkProblem:
     error: LanError
 
 
-LinkEvent = LinkUp | LinkDown | DpsReport | LinkProblem
+LinkEvent = LinkConnected | LinkUp | LinkDown | DpsReport | LinkProblem
 
 
 @dataclass(slots=True)
@@ -197,6 +203,7 @@ class DeviceLink:
     ) -> LanError | None:
         """Read a fresh connection's state and announce it; why it failed, if it did."""
         self._conn = conn
+        self.on_event(LinkConnected())
         try:
             await self._refresh()
         except LanError as exc:
