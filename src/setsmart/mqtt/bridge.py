@@ -7,7 +7,7 @@
 - A payload may be a `Render`: made from the topic at the moment it is sent (and at each
   republish), so the cache and the queue hold a reference instead of the bytes, and a
   burst of them (every Home Assistant document at start-up or when HA comes online)
-  costs a window of payloads at a time, as the broker acknowledges them.
+  costs what the socket's buffer holds at a time, as the broker takes them.
 - The connection is our own (`setsmart.mqtt.connection`, a sans-IO session on the `mqtt5`
   codec): messages are written in order as the queue hands them over, with at most
   `_INFLIGHT` QoS 1 ones unacknowledged, and none while the socket's buffer is full.
