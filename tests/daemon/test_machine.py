@@ -421,6 +421,16 @@ def test_a_command_for_a_sleeper_goes_through_the_cloud_or_says_it_sleeps(
         )
 
 
+@pytest.mark.parametrize("fallback", [False, True])
+def test_a_command_for_a_sleeper_that_woke_waits_for_its_session(fallback: bool) -> None:
+    machine, answers = device(fallback=fallback, sleep=SLEEP), Answers()
+    now = drive_sleeper(machine, AWAKE_ASLEEP)
+    assert kinds(machine.handle(m.Heard(now + 1))) == [m.Wake]  # its broadcast
+    machine.handle(m.LinkConnected())
+    assert machine.handle(m.CommandArrived(now + 1, answers.command(0, "get"))) == []
+    assert sent(machine.handle(m.LinkUp(now + 1.1))) == [("lan", "st/desk/get#0")]
+
+
 def test_a_sleeper_whose_broadcasts_are_not_listened_to_keeps_retrying() -> None:
     machine = device(sleep=SLEEP)
     machine.hears_broadcasts = False  # `lan.discovery: false`: nothing would wake its link
