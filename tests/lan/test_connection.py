@@ -229,6 +229,30 @@ async def test_a_control_started_by_an_answer_waits_for_its_own() -> None:
     conn.close()
 
 
+async def test_a_status_answer_is_reported_before_the_push_read_after_it() -> None:
+    # The device answers a status query, then a button is pressed: both arrive in one
+    # read. The answer (older) must be reported first, so the push (newer) is what stays.
+    device = DeviceSession("bf0123456789abcdef02", KEY.encode(), "3.3")
+    reported: list[tuple[str, Dps]] = []
+    conn = Connection(
+        Target("plug", device.device_id, KEY.encode(), "3.3", "127.0.0.1"),
+        on_dps=lambda dps: reported.append(("push", dps)),
+        on_status=lambda dps: reported.append(("status", dps)),
+    )
+    wire = _Wire()
+    conn.connection_made(wire)  # type: ignore[arg-type]
+    query = asyncio.ensure_future(conn.query())
+    await asyncio.sleep(0)
+    (request,) = device.receive_data(wire.written[0])
+    assert isinstance(request, Request)
+    answer = device.status(request.seqno, request.cmd, {"1": True, "20": 2300})
+    push = device.status(device.next_seqno(), Command.STATUS, {"1": False})
+    conn.data_received(answer + push)
+    assert reported == [("status", {"1": True, "20": 2300}), ("push", {"1": False})]
+    assert await query == {"1": True, "20": 2300}  # its caller gets the answer too
+    conn.close()
+
+
 async def test_a_heartbeat_started_with_a_callback_is_answered_through_it() -> None:
     device = DeviceSession("bf0123456789abcdef01", KEY.encode(), "3.3")
     conn = Connection(

@@ -327,3 +327,36 @@ async def test_a_dozing_link_waits_for_its_wake_then_connects_at_once() -> None:
             link.wake()
             await wait_until(lambda: ups(events) == 1, within=1.0)
             assert device.stats.connections == 1
+
+
+class _PressedAsItAnswers(SimDevice):
+    """A plug whose button is pressed just after it answers a status query, once armed:
+    the answer and the push leave back to back."""
+
+    armed = False
+
+    async def _answer(self, client: Any, request: Any) -> None:
+        await super()._answer(client, request)
+        if self.armed and request.cmd in (Command.DP_QUERY, Command.DP_QUERY_NEW):
+            self.armed = False
+            await self.set_dps({"1": not self.dps["1"]})
+
+
+@pytest.mark.parametrize("version", ["3.3", "3.5"])
+async def test_a_press_just_after_a_status_answer_is_what_the_link_reports_last(
+    version: Version,
+) -> None:
+    events: list[LinkEvent] = []
+    async with _PressedAsItAnswers(new_id(), KEY, version, "plug", host="127.0.0.2") as device:
+        link = link_for(device, events)
+        async with running(link):
+            await wait_until(lambda: ups(events) == 1)
+            device.armed = True
+            await link.query()
+            pressed = device.dps["1"]
+            await wait_until(
+                lambda: any(isinstance(e, DpsReport) and e.dps.get("1") is pressed for e in events)
+            )
+            await asyncio.sleep(0.05)
+            reports = [e for e in events if isinstance(e, DpsReport) and "1" in e.dps]
+            assert reports[-1].dps["1"] is pressed  # the newer state, not the answer's

@@ -173,6 +173,7 @@ class Connection(asyncio.Protocol):
         "_on_dps",
         "_on_fault",
         "_on_online",
+        "_on_status",
         "_pending",
         "_ready",
         "_transport",
@@ -196,6 +197,7 @@ class Connection(asyncio.Protocol):
         device22: bool | None = None,
         on_child: Callable[[str, Dps], None] | None = None,
         on_online: Callable[[SubdevOnline], None] | None = None,
+        on_status: Callable[[Dps], None] | None = None,
     ) -> None:
         self.target = target
         self.time_limit = time_limit
@@ -211,6 +213,7 @@ class Connection(asyncio.Protocol):
         self._on_fault = on_fault
         self._on_child = on_child
         self._on_online = on_online
+        self._on_status = on_status
         self._transport: asyncio.Transport | None = None
         # Kept: asyncio.get_running_loop() costs a getpid() system call on Python 3.11, and
         # every frame in and out reads the loop's clock.
@@ -237,11 +240,14 @@ class Connection(asyncio.Protocol):
         device22: bool | None = None,
         on_child: Callable[[str, Dps], None] | None = None,
         on_online: Callable[[SubdevOnline], None] | None = None,
+        on_status: Callable[[Dps], None] | None = None,
     ) -> Connection:
         """Connect and complete the handshake within `time_limit` seconds.
 
         `time_limit` also bounds the wait for every reply on this connection; `on_child`
-        makes it a gateway's connection (see the module's docstring).
+        makes it a gateway's connection (see the module's docstring). `on_status` gets the
+        DPs of each answer to the device's own status query as it is read, in order with
+        the pushes around it (the query's caller gets them too, a turn of the loop later).
         """
         loop = asyncio.get_running_loop()
         conn = cls(
@@ -253,6 +259,7 @@ class Connection(asyncio.Protocol):
             device22=device22,
             on_child=on_child,
             on_online=on_online,
+            on_status=on_status,
         )
         try:
             async with asyncio.timeout(time_limit):
@@ -541,6 +548,10 @@ class Connection(asyncio.Protocol):
             and pending.succeed(reply)
             and (pending.returns_dps or not reply.dps)
         ):
+            if pending.returns_dps and pending.cid is None and self._on_status is not None:
+                # Now, not when the query's caller resumes: a push read with this answer
+                # is newer, and must not be undone by it.
+                self._on_status(reply.dps or {})
             return
         if cid is not None and self._on_child is not None:
             self._on_child(cid, reply.dps or {})

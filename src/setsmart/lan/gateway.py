@@ -224,6 +224,7 @@ class GatewayLink(DeviceLink):
             on_fault=self._on_fault,
             on_child=self._on_child,
             on_online=self._on_online,
+            on_status=self._on_status,
         )
 
     async def _refresh(self) -> None:

@@ -144,10 +144,8 @@ class DeviceLink:
             await self._pause(None if self._dozing else backoff.next_delay())
 
     async def query(self) -> Dps:
-        """Read the device's full state now."""
-        dps = await self._with_connection(lambda conn: conn.query())
-        self.on_event(DpsReport(dps, full=True))
-        return dps
+        """Read the device's full state now (reported as it is read: `_on_status`)."""
+        return await self._with_connection(lambda conn: conn.query())
 
     def set_dps(self, dps: Mapping[str, DpValue], answered: Answered) -> None:
         """Write `dps` in the link's turn; `answered` gets None once the device confirmed,
@@ -180,6 +178,7 @@ class DeviceLink:
             time_limit=self.settings.timeout,
             on_dps=self._on_dps,
             on_fault=self._on_fault,
+            on_status=self._on_status,
             dps_to_query=self.dps_to_query,
             device22=self._device22,
         )
@@ -307,6 +306,9 @@ class DeviceLink:
                 if timer is not None:
                     timer.cancel()
         self._woken = False
+
+    def _on_status(self, dps: Dps) -> None:
+        self.on_event(DpsReport(dps, full=True))
 
     def _on_dps(self, dps: Dps) -> None:
         self.on_event(DpsReport(dps, full=False))
