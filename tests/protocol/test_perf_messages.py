@@ -14,7 +14,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from setsmart.protocol import Version
-from setsmart.protocol.messages import control_body, dumps, loads_object, status_body
+from setsmart.protocol.messages import (
+    control_body,
+    dumps,
+    heartbeat_body,
+    loads_object,
+    status_body,
+    update_dps_body,
+)
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text()
 keys = st.text() | st.integers() | st.booleans() | st.none() | st.floats(allow_nan=False)
@@ -243,6 +250,19 @@ def test_bodies_with_dps_are_what_json_writes(
     assert _result(lambda: status_body(version, "d", 5, given_dps)) == _result(
         lambda: reference_dumps(status)
     )
+
+
+@given(
+    st.text() | st.text().map(lambda s: s + "\ud800"),
+    st.lists(st.integers(-(2**70), 2**70), max_size=3),
+)
+def test_heartbeat_and_refresh_bodies_are_what_json_writes(
+    device_id: str, dp_ids: list[int]
+) -> None:
+    assert _result(lambda: heartbeat_body(device_id)[1]) == _result(
+        lambda: reference_dumps({"gwId": device_id, "devId": device_id})
+    )
+    assert update_dps_body(dp_ids)[1] == reference_dumps({"dpId": dp_ids})
 
 
 def test_values_json_refuses_are_refused() -> None:

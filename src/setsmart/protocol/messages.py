@@ -57,6 +57,12 @@ def _dumps_with_dps(obj: dict[str, Any], dps: dict[str, DpValue]) -> bytes:
     for value in dps.values():
         if type(value) not in _ORJSON_EXACT:
             return dumps(obj)
+    return _dumps_plain(obj)
+
+
+def _dumps_plain(obj: dict[str, Any]) -> bytes:
+    """dumps(obj) of str, int, bool and None in dicts and lists, by orjson: the same bytes
+    (the encoder keeps non-ASCII as is), in a tenth of the time."""
     try:
         return orjson.dumps(obj)
     except TypeError:  # a key that is not a str, an int beyond 64 bits, a lone surrogate
@@ -167,11 +173,11 @@ def subdev_online_query_body() -> tuple[Command, bytes]:
 
 
 def heartbeat_body(device_id: str) -> tuple[Command, bytes]:
-    return Command.HEART_BEAT, dumps({"gwId": device_id, "devId": device_id})
+    return Command.HEART_BEAT, _dumps_plain({"gwId": device_id, "devId": device_id})
 
 
 def update_dps_body(dp_ids: Iterable[int]) -> tuple[Command, bytes]:
-    return Command.UPDATEDPS, dumps({"dpId": list(dp_ids)})
+    return Command.UPDATEDPS, _dumps_plain({"dpId": list(dp_ids)})
 
 
 def status_body(version: Version, device_id: str, t: int, dps: Mapping[str, DpValue]) -> bytes:
