@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -324,3 +325,42 @@ async def test_a_child_of_a_gateway_that_is_down_says_so() -> None:
         await hub.children[PLUG].set_dps({"1": True})
     with pytest.raises(ValueError, match="node_id 'a4c1380000000001' is given to two"):
         hub.link.add_child("again", PLUG, print)
+
+
+class _ChildPressedAsItAnswers(SimGateway):
+    """A gateway whose sub-device `armed` is switched just after it answers a status query
+    for it: the answer and the child's push leave back to back."""
+
+    armed: str | None = None
+
+    async def _answer(self, client: Any, request: Any) -> None:
+        await super()._answer(client, request)
+        cid = self.armed
+        if cid is not None and request.cid == cid and request.cmd in _QUERIES:
+            self.armed = None
+            await self.set_child_dps(cid, {"1": not self.child(cid).dps["1"]})
+
+
+_QUERIES = (Command.DP_QUERY, Command.DP_QUERY_NEW)
+
+
+@pytest.mark.parametrize("version", ["3.3", "3.5"])
+async def test_a_child_switched_just_after_its_status_answer_is_reported_last(
+    version: Version,
+) -> None:
+    async with _ChildPressedAsItAnswers(
+        new_id(), KEY, version, children=dict(CHILDREN), host=HOST
+    ) as sim:
+        hub = Hub(sim, list(CHILDREN))
+        async with hub.running():
+            await wait_until(lambda: hub.children[PLUG].connected)
+            sim.armed = PLUG
+            await hub.children[PLUG].query()
+            switched = sim.child(PLUG).dps["1"]
+
+            def states() -> list[DpValue]:
+                return [r.dps["1"] for r in hub.reports("porch_plug") if "1" in r.dps]
+
+            await wait_until(lambda: switched in states()[1:])
+            await asyncio.sleep(0.05)
+            assert states()[-1] is switched  # the newer state, not the answer's

@@ -170,6 +170,7 @@ class Connection(asyncio.Protocol):
         "_last_query_cmd",
         "_loop",
         "_on_child",
+        "_on_child_status",
         "_on_dps",
         "_on_fault",
         "_on_online",
@@ -198,6 +199,7 @@ class Connection(asyncio.Protocol):
         on_child: Callable[[str, Dps], None] | None = None,
         on_online: Callable[[SubdevOnline], None] | None = None,
         on_status: Callable[[Dps], None] | None = None,
+        on_child_status: Callable[[str, Dps], None] | None = None,
     ) -> None:
         self.target = target
         self.time_limit = time_limit
@@ -214,6 +216,7 @@ class Connection(asyncio.Protocol):
         self._on_child = on_child
         self._on_online = on_online
         self._on_status = on_status
+        self._on_child_status = on_child_status
         self._transport: asyncio.Transport | None = None
         # Kept: asyncio.get_running_loop() costs a getpid() system call on Python 3.11, and
         # every frame in and out reads the loop's clock.
@@ -241,13 +244,15 @@ class Connection(asyncio.Protocol):
         on_child: Callable[[str, Dps], None] | None = None,
         on_online: Callable[[SubdevOnline], None] | None = None,
         on_status: Callable[[Dps], None] | None = None,
+        on_child_status: Callable[[str, Dps], None] | None = None,
     ) -> Connection:
         """Connect and complete the handshake within `time_limit` seconds.
 
         `time_limit` also bounds the wait for every reply on this connection; `on_child`
         makes it a gateway's connection (see the module's docstring). `on_status` gets the
         DPs of each answer to the device's own status query as it is read, in order with
-        the pushes around it (the query's caller gets them too, a turn of the loop later).
+        the pushes around it (the query's caller gets them too, a turn of the loop later);
+        `on_child_status` those of each answer to a sub-device's, with its cid.
         """
         loop = asyncio.get_running_loop()
         conn = cls(
@@ -260,6 +265,7 @@ class Connection(asyncio.Protocol):
             on_child=on_child,
             on_online=on_online,
             on_status=on_status,
+            on_child_status=on_child_status,
         )
         try:
             async with asyncio.timeout(time_limit):
@@ -548,10 +554,10 @@ class Connection(asyncio.Protocol):
             and pending.succeed(reply)
             and (pending.returns_dps or not reply.dps)
         ):
-            if pending.returns_dps and pending.cid is None and self._on_status is not None:
+            if pending.returns_dps:
                 # Now, not when the query's caller resumes: a push read with this answer
                 # is newer, and must not be undone by it.
-                self._on_status(reply.dps or {})
+                self._tell_status(pending.cid, reply.dps or {})
             return
         if cid is not None and self._on_child is not None:
             self._on_child(cid, reply.dps or {})
@@ -559,6 +565,13 @@ class Connection(asyncio.Protocol):
             self._on_online(online)
         elif reply.dps and self._on_dps is not None:
             self._on_dps(reply.dps)
+
+    def _tell_status(self, cid: str | None, dps: Dps) -> None:
+        if cid is None:
+            if self._on_status is not None:
+                self._on_status(dps)
+        elif self._on_child_status is not None:
+            self._on_child_status(cid, dps)
 
     def _on_push(self, push: Push) -> None:
         dps = push.dps

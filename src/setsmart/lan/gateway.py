@@ -94,14 +94,11 @@ class SubdeviceLink:
         return self.gateway.connected and self.state is ChildState.UP
 
     async def query(self) -> Dps:
-        """Read the sub-device's full state now."""
+        """Read the sub-device's full state now (reported as it is read: `_answered`)."""
         try:
-            dps = await self.gateway.child_query(self.cid)
+            return await self.gateway.child_query(self.cid)
         except LanError as exc:
             raise self._named(exc) from None
-        self._heard()
-        self.on_event(DpsReport(dps, full=True))
-        return dps
 
     async def set_dps(self, dps: Mapping[str, DpValue]) -> None:
         try:
@@ -120,6 +117,12 @@ class SubdeviceLink:
                 self._down(exc)
                 return
             raise
+
+    def _answered(self, dps: Dps) -> None:
+        """Its answer to a status query, as the gateway's session reads it: in order with
+        the pushes around it, so that a newer one read with the answer is reported last."""
+        self._heard()
+        self.on_event(DpsReport(dps, full=True))
 
     def _report(self, dps: Dps) -> None:
         self._heard()
@@ -200,8 +203,8 @@ class GatewayLink(DeviceLink):
         self.children.pop(cid, None)
 
     async def child_query(self, cid: str) -> Dps:
-        """The state of the sub-device `cid`, in turn with every other request (no events:
-        its SubdeviceLink reports them)."""
+        """The state of the sub-device `cid`, in turn with every other request (its
+        SubdeviceLink reports it, as the answer is read)."""
         return await self._with_connection(lambda conn: conn.child_query(cid))
 
     async def child_control(self, cid: str, dps: Mapping[str, DpValue]) -> None:
@@ -225,6 +228,7 @@ class GatewayLink(DeviceLink):
             on_child=self._on_child,
             on_online=self._on_online,
             on_status=self._on_status,
+            on_child_status=self._on_child_status,
         )
 
     async def _refresh(self) -> None:
@@ -270,6 +274,11 @@ class GatewayLink(DeviceLink):
                     )
                 )
             )
+
+    def _on_child_status(self, cid: str, dps: Dps) -> None:
+        child = self.children.get(cid)
+        if child is not None:  # else removed while it was asked
+            child._answered(dps)
 
     def _on_online(self, online: SubdevOnline) -> None:
         for child in self.children.values():
