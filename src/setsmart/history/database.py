@@ -104,7 +104,6 @@ class HistoryDatabase:
         self._db = connection
         self.path = path
         self.limits = limits
-        self._series: dict[tuple[str, str], int] = {}
         page_size = int(self._db.execute("PRAGMA page_size").fetchone()[0])
         self._db.execute(f"PRAGMA max_page_count = {max(limits.max_bytes // page_size, 64)}")
 
@@ -130,30 +129,23 @@ class HistoryDatabase:
                 raise HistoryError(f"{self.path}: cannot write history: {again}") from None
 
     def _write(self, samples: Sequence[Sample], energy: Mapping[tuple[str, int], float]) -> None:
+        # Each row names its series by device and key, SQLite finds the id in its index:
+        # no id kept in Python for each of the thousands of series a large fleet has.
+        series = dict.fromkeys((s.device, s.key) for s in samples)
+        series.update(dict.fromkeys((device, _ENERGY) for device, _ in energy))
         with self._db:
+            self._db.executemany("INSERT OR IGNORE INTO series (device, key) VALUES (?, ?)", series)
             self._db.executemany(
-                "INSERT OR REPLACE INTO samples (series, t, v) VALUES (?, ?, ?)",
-                [(self._series_id(s.device, s.key), int(s.t), s.v) for s in samples],
+                "INSERT OR REPLACE INTO samples (series, t, v) VALUES "
+                "((SELECT id FROM series WHERE device = ? AND key = ?), ?, ?)",
+                [(s.device, s.key, int(s.t), s.v) for s in samples],
             )
             self._db.executemany(
-                "INSERT INTO energy (series, hour, kwh) VALUES (?, ?, ?) "
+                "INSERT INTO energy (series, hour, kwh) VALUES "
+                "((SELECT id FROM series WHERE device = ? AND key = ?), ?, ?) "
                 "ON CONFLICT (series, hour) DO UPDATE SET kwh = kwh + excluded.kwh",
-                [
-                    (self._series_id(device, _ENERGY), hour, kwh)
-                    for (device, hour), kwh in energy.items()
-                ],
+                [(device, _ENERGY, hour, kwh) for (device, hour), kwh in energy.items()],
             )
-
-    def _series_id(self, device: str, key: str) -> int:
-        known = self._series.get((device, key))
-        if known is not None:
-            return known
-        self._db.execute("INSERT OR IGNORE INTO series (device, key) VALUES (?, ?)", (device, key))
-        row = self._db.execute(
-            "SELECT id FROM series WHERE device = ? AND key = ?", (device, key)
-        ).fetchone()
-        self._series[device, key] = int(row[0])
-        return self._series[device, key]
 
     def _make_room(self) -> None:
         """Delete the oldest share of the samples (the transaction that failed is undone)."""
