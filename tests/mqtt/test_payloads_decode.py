@@ -77,7 +77,7 @@ def _document(draw: st.DrawFn, depth: int = 0) -> str:
 
 
 @given(_EDGE, _document(), _EDGE)
-@settings(max_examples=1000)
+@settings(max_examples=400)
 def test_json_texts_read_as_json_reads_them(before: str, document: str, after: str) -> None:
     _agrees((before + document + after).encode("utf-8", "surrogatepass"))
 
