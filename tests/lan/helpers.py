@@ -9,11 +9,13 @@ from collections.abc import Callable, Mapping
 from setsmart.lan.connection import Target
 from setsmart.lan.errors import LanError
 from setsmart.lan.link import DeviceLink
-from setsmart.protocol import DpValue, Version
+from setsmart.protocol import Command, DpValue, Version
 from setsmart.sim import SimDevice
 
 KEY = "0123456789abcdef"
 WRONG_KEY = "fedcba9876543210"
+# A status query, by either command a client may send it with.
+STATUS_QUERIES = (Command.DP_QUERY, Command.DP_QUERY_NEW)
 _ids = itertools.count(1)
 
 

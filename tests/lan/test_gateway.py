@@ -14,7 +14,7 @@ from setsmart.lan.gateway import ChildState, GatewayLink, SubdeviceDown, Subdevi
 from setsmart.lan.link import DpsReport, LinkDown, LinkEvent, LinkProblem, LinkSettings, LinkUp
 from setsmart.protocol import Command, DpValue, Version
 from setsmart.sim import SimGateway
-from tests.lan.helpers import KEY, new_id, set_dps, wait_until
+from tests.lan.helpers import KEY, STATUS_QUERIES, new_id, set_dps, wait_until
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -336,12 +336,9 @@ class _ChildPressedAsItAnswers(SimGateway):
     async def _answer(self, client: Any, request: Any) -> None:
         await super()._answer(client, request)
         cid = self.armed
-        if cid is not None and request.cid == cid and request.cmd in _QUERIES:
+        if cid is not None and request.cid == cid and request.cmd in STATUS_QUERIES:
             self.armed = None
             await self.set_child_dps(cid, {"1": not self.child(cid).dps["1"]})
-
-
-_QUERIES = (Command.DP_QUERY, Command.DP_QUERY_NEW)
 
 
 @pytest.mark.parametrize("version", ["3.3", "3.5"])

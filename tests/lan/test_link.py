@@ -24,7 +24,7 @@ from setsmart.lan.link import (
 )
 from setsmart.protocol import Command, Version
 from setsmart.sim import SimDevice
-from tests.lan.helpers import KEY, new_id, set_dps, wait_until
+from tests.lan.helpers import KEY, STATUS_QUERIES, new_id, set_dps, wait_until
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -337,7 +337,7 @@ class _PressedAsItAnswers(SimDevice):
 
     async def _answer(self, client: Any, request: Any) -> None:
         await super()._answer(client, request)
-        if self.armed and request.cmd in (Command.DP_QUERY, Command.DP_QUERY_NEW):
+        if self.armed and request.cmd in STATUS_QUERIES:
             self.armed = False
             await self.set_dps({"1": not self.dps["1"]})
 
